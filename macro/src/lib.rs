@@ -1,0 +1,136 @@
+//! Attributes that turn a plain Rust function into a component's exported handler.
+//! Use them through `rotor-sdk`, which re-exports them.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use proc_macro::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, ReturnType};
+
+/// Exports a function as the component's `wasi:http/incoming-handler@0.2.0`.
+///
+/// The function may be `fn` or `async fn`, takes zero or one argument of any type that
+/// implements `rotor_sdk::http::FromRequest`, and returns any type that implements
+/// `rotor_sdk::http::IntoResponse`. A component has exactly one such function.
+///
+/// ```ignore
+/// #[rotor_sdk::http_component]
+/// fn hello(_request: rotor_sdk::http::Request<rotor_sdk::http::IncomingBody>) -> &'static str {
+///     "Hello from Rotor!\n"
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn http_component(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match expand_http_component(attr.into(), item) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+fn expand_http_component(
+    attr: proc_macro2::TokenStream,
+    item: TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    if !attr.is_empty() {
+        return Err(syn::Error::new(
+            attr.span(),
+            "#[http_component] takes no arguments",
+        ));
+    }
+    let function: ItemFn = syn::parse(item).map_err(|e| {
+        syn::Error::new(e.span(), "#[http_component] goes on a function: `fn handle(request: Request<IncomingBody>) -> impl IntoResponse`")
+    })?;
+    check_signature(&function)?;
+
+    let name = &function.sig.ident;
+    let inputs: Vec<&FnArg> = function.sig.inputs.iter().collect();
+    let call_await = function.sig.asyncness.map(|_| quote!(.await));
+
+    let (extract, call) = match inputs.first() {
+        None => (quote!(drop(request);), quote!(#name()#call_await)),
+        Some(FnArg::Typed(arg)) => {
+            let ty = &arg.ty;
+            let extract = quote_spanned! {ty.span()=>
+                let argument = match <#ty as ::rotor_sdk::http::FromRequest>::from_request(request).await {
+                    ::core::result::Result::Ok(value) => value,
+                    ::core::result::Result::Err(rejection) => {
+                        return ::rotor_sdk::http::IntoResponse::into_response(rejection);
+                    }
+                };
+            };
+            (extract, quote!(#name(argument)#call_await))
+        }
+        Some(FnArg::Receiver(receiver)) => {
+            return Err(syn::Error::new(
+                receiver.span(),
+                "#[http_component] handlers are free functions, not methods",
+            ))
+        }
+    };
+    let output_span = match &function.sig.output {
+        ReturnType::Default => function.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let respond = quote_spanned! {output_span=>
+        ::rotor_sdk::http::IntoResponse::into_response(output)
+    };
+
+    Ok(quote! {
+        #function
+
+        const _: () = {
+            struct RotorHttpComponent;
+
+            impl ::rotor_sdk::__private::IncomingHandler for RotorHttpComponent {
+                fn handle(
+                    request: ::rotor_sdk::__private::IncomingRequest,
+                    response_out: ::rotor_sdk::__private::ResponseOutparam,
+                ) {
+                    ::rotor_sdk::http::serve(request, response_out, |request| async move {
+                        #extract
+                        let output = #call;
+                        #respond
+                    });
+                }
+            }
+
+            ::rotor_sdk::__private::export_http_trigger!(
+                RotorHttpComponent with_types_in ::rotor_sdk::__private::http_trigger
+            );
+        };
+    })
+}
+
+fn check_signature(function: &ItemFn) -> syn::Result<()> {
+    let sig = &function.sig;
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        let span = match sig.generics.params.first() {
+            Some(param) => param.span(),
+            None => sig.generics.span(),
+        };
+        return Err(syn::Error::new(
+            span,
+            "#[http_component] handlers cannot be generic",
+        ));
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        return Err(syn::Error::new(
+            unsafety.span(),
+            "#[http_component] handlers cannot be `unsafe`",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        return Err(syn::Error::new(
+            variadic.span(),
+            "#[http_component] handlers cannot be variadic",
+        ));
+    }
+    if let Some(extra) = sig.inputs.iter().nth(1) {
+        return Err(syn::Error::new(
+            extra.span(),
+            "#[http_component] handlers take at most one argument, a type that implements `FromRequest` (for example `Request<IncomingBody>`, `Json<T>` or `String`)",
+        ));
+    }
+    Ok(())
+}

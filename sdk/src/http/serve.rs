@@ -1,0 +1,112 @@
+//! The glue between `wasi:http/incoming-handler` and handlers written with `http` types.
+
+use std::future::Future;
+
+use http::{HeaderName, HeaderValue, Method, Uri};
+
+use super::{IncomingBody, IntoResponse, Request, Response, StatusCode};
+use crate::bindings::platform::wasi::http::types as wasi_http;
+use crate::executor::block_on;
+
+/// Runs `handler` for one incoming request and sends its response.
+///
+/// Used by the code `#[http_component]` generates; not meant to be called directly.
+pub fn serve<H, Fut>(
+    request: wasi_http::IncomingRequest,
+    response_out: wasi_http::ResponseOutparam,
+    handler: H,
+) where
+    H: FnOnce(Request<IncomingBody>) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    block_on(async move {
+        let response = match to_http_request(request) {
+            Ok(request) => handler(request).await,
+            Err(reason) => {
+                eprintln!("rejecting a request the SDK cannot represent: {reason}");
+                (StatusCode::BAD_REQUEST, "Bad Request").into_response()
+            }
+        };
+        send_response(response_out, response).await;
+    });
+}
+
+fn to_http_request(request: wasi_http::IncomingRequest) -> Result<Request<IncomingBody>, String> {
+    let method = match request.method() {
+        wasi_http::Method::Get => Method::GET,
+        wasi_http::Method::Head => Method::HEAD,
+        wasi_http::Method::Post => Method::POST,
+        wasi_http::Method::Put => Method::PUT,
+        wasi_http::Method::Delete => Method::DELETE,
+        wasi_http::Method::Connect => Method::CONNECT,
+        wasi_http::Method::Options => Method::OPTIONS,
+        wasi_http::Method::Trace => Method::TRACE,
+        wasi_http::Method::Patch => Method::PATCH,
+        wasi_http::Method::Other(other) => {
+            Method::from_bytes(other.as_bytes()).map_err(|e| format!("method {other:?}: {e}"))?
+        }
+    };
+    let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
+    let mut uri = Uri::builder();
+    if let Some(authority) = request.authority() {
+        let scheme = match request.scheme() {
+            Some(wasi_http::Scheme::Https) => "https".to_owned(),
+            Some(wasi_http::Scheme::Other(other)) => other,
+            Some(wasi_http::Scheme::Http) | None => "http".to_owned(),
+        };
+        uri = uri.scheme(scheme.as_str()).authority(authority);
+    }
+    let uri = uri
+        .path_and_query(path.as_str())
+        .build()
+        .map_err(|e| format!("URI {path:?}: {e}"))?;
+
+    let mut builder = http::Request::builder().method(method).uri(uri);
+    for (name, value) in request.headers().entries() {
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header {name:?}: {e}"))?;
+        let value =
+            HeaderValue::from_bytes(&value).map_err(|e| format!("value of header {name}: {e}"))?;
+        builder = builder.header(name, value);
+    }
+    let body = request
+        .consume()
+        .map_err(|()| "the request body was already consumed".to_owned())?;
+    let body = IncomingBody::from_host(body).map_err(|e| e.to_string())?;
+    builder.body(body).map_err(|e| e.to_string())
+}
+
+async fn send_response(response_out: wasi_http::ResponseOutparam, response: Response) {
+    let (parts, body) = response.into_parts();
+    let entries: Vec<(String, Vec<u8>)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .collect();
+    let headers = match wasi_http::Fields::from_list(&entries) {
+        Ok(headers) => headers,
+        Err(error) => {
+            eprintln!("the response has headers the host refuses ({error:?}); answering 500");
+            let headers = wasi_http::Fields::new();
+            let outgoing = wasi_http::OutgoingResponse::new(headers);
+            let _ = outgoing.set_status_code(500);
+            if let Ok(body) = outgoing.body() {
+                wasi_http::ResponseOutparam::set(response_out, Ok(outgoing));
+                let _ = wasi_http::OutgoingBody::finish(body, None);
+            }
+            return;
+        }
+    };
+    let outgoing = wasi_http::OutgoingResponse::new(headers);
+    // Every `http::StatusCode` is in 100..=999, which the host accepts.
+    let _ = outgoing.set_status_code(parts.status.as_u16());
+    let outgoing_body = outgoing
+        .body()
+        .expect("a new response hands out its body once");
+    wasi_http::ResponseOutparam::set(response_out, Ok(outgoing));
+    if let Err(error) = body.send(outgoing_body).await {
+        // The status is already on its way: cutting the body short is the only way left to
+        // tell the client something went wrong.
+        eprintln!("sending the response body failed: {error}");
+    }
+}

@@ -1,0 +1,51 @@
+//! # rotor-sdk
+//!
+//! Write WebAssembly microservices in Rust that run on Spin, SpinKube, `wasmtime serve` (HTTP
+//! only) and Rotor's own host, `rotor up`. Build for `wasm32-wasip2`:
+//!
+//! ```no_run
+//! use rotor_sdk::http::{IntoResponse, Request, IncomingBody};
+//!
+//! #[rotor_sdk::http_component]
+//! fn hello(_request: Request<IncomingBody>) -> impl IntoResponse {
+//!     "Hello from Rotor!\n"
+//! }
+//! ```
+//!
+//! - [`http`]: requests, responses, extractors, the [`http::Router`], and outbound requests
+//!   ([`http::outbound`]).
+//! - [`key_value`]: key-value stores, with JSON values.
+//! - [`sqlite`]: SQLite databases, with typed row access and serde mapping.
+//! - [`variables`]: application variables and secrets.
+//! - [`executor`]: runs `async` code over `wasi:io` pollables; `async fn` handlers use it.
+//! - [`wasi`] and [`spin`]: the raw generated bindings, for anything the friendly modules do
+//!   not cover yet.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod bindings;
+pub mod executor;
+pub mod http;
+pub mod key_value;
+pub mod sqlite;
+pub mod variables;
+
+pub use rotor_macro::http_component;
+
+/// Raw bindings for the WASI 0.2.0 interfaces a guest may import.
+pub mod wasi {
+    pub use crate::bindings::platform::wasi::*;
+}
+
+/// Raw bindings for the `fermyon:spin@2.0.0` capability interfaces.
+pub mod spin {
+    pub use crate::bindings::platform::fermyon::spin2_0_0::*;
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::bindings::http_trigger;
+    pub use crate::bindings::http_trigger::export_http_trigger;
+    pub use crate::bindings::http_trigger::exports::wasi::http::incoming_handler::Guest as IncomingHandler;
+    pub use crate::bindings::platform::wasi::http::types::{IncomingRequest, ResponseOutparam};
+}

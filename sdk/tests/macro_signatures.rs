@@ -1,0 +1,9 @@
+//! `#[http_component]` accepts every handler shape it documents and refuses the rest with an
+//! error at the offending code.
+
+#[test]
+fn handler_signatures() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/pass/*.rs");
+    cases.compile_fail("tests/ui/*.rs");
+}

@@ -1,0 +1,6 @@
+#[rotor_sdk::http_component]
+fn hello() -> &'static str {
+    "hello"
+}
+
+fn main() {}

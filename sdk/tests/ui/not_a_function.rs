@@ -1,0 +1,4 @@
+#[rotor_sdk::http_component]
+struct Handler;
+
+fn main() {}

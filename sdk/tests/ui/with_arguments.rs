@@ -1,0 +1,6 @@
+#[rotor_sdk::http_component(route = "/")]
+fn handle() -> &'static str {
+    "hello"
+}
+
+fn main() {}

@@ -1,0 +1,238 @@
+//! Probes the host according to the path:
+//!
+//! - a path ending in `/headers` lists the request's headers; `/echo` returns the body;
+//! - `/panic`, `/loop`, `/alloc`, `/error` misbehave on purpose; `/stream` streams a long body;
+//! - `/kv/LABEL[/KEY[/exists]]` and `POST /sqlite/NAME` drive key-value and SQLite (see below);
+//! - anything else answers "fine".
+#![forbid(unsafe_code)]
+// The probe answers early with a whole `Response` as its error, which keeps each route a few
+// lines; it is a test fixture, not code to copy, so the size of that error does not matter.
+#![allow(clippy::result_large_err)]
+
+use rotor_sdk::http::{
+    Body, BodyError, Bytes, IntoResponse, Json, Params, Request, Response, Router, StatusCode,
+};
+use rotor_sdk::key_value::{self, Store};
+use rotor_sdk::sqlite::{self, Connection, Value};
+use serde::{Deserialize, Serialize};
+
+#[rotor_sdk::http_component]
+async fn handle(request: Request<Bytes>) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/kv/") || path.starts_with("/sqlite/") {
+        return capabilities().handle(request).await;
+    }
+    match path.as_str() {
+        "/panic" => panic!("this guest panics on purpose"),
+        "/loop" => {
+            let mut counter: u64 = 0;
+            loop {
+                counter = std::hint::black_box(counter.wrapping_add(1));
+            }
+        }
+        "/alloc" => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                hoard.push(vec![1u8; 16 * 1024 * 1024]);
+                std::hint::black_box(&hoard);
+            }
+        }
+        "/error" => Err::<(), _>("a secret detail that must not reach the client").into_response(),
+        "/stream" => Body::stream(|mut writer| async move {
+            for line in 0..1000 {
+                writer.write(format!("line {line}\n").as_bytes()).await?;
+            }
+            Ok::<_, BodyError>(())
+        })
+        .into_response(),
+        "/echo" => request.into_body().into_response(),
+        path if path.ends_with("/headers") => {
+            let mut lines: Vec<String> = request
+                .headers()
+                .iter()
+                .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap_or("<binary>")))
+                .collect();
+            lines.sort();
+            lines.push(format!("uri: {}", request.uri()));
+            lines.push(format!("method: {}", request.method()));
+            lines.join("\n").into_response()
+        }
+        _ => "fine".into_response(),
+    }
+}
+
+fn capabilities() -> Router {
+    Router::new()
+        .get("/kv/:label", kv_keys)
+        .get("/kv/:label/:key", kv_get)
+        .put("/kv/:label/:key", kv_set)
+        .delete("/kv/:label/:key", kv_delete)
+        .get("/kv/:label/:key/exists", kv_exists)
+        .post("/kv-many/:label/:count", kv_many)
+        .post("/sqlite/:name", sqlite_execute)
+}
+
+/// A failed call, as JSON: `{"error": "access-denied", "message": "..."}`, status 500.
+fn failure(kind: &str, message: String) -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(serde_json::json!({ "error": kind, "message": message })),
+    )
+        .into_response()
+}
+
+fn kv_failure(error: key_value::Error) -> Response {
+    match error {
+        key_value::Error::AccessDenied => failure("access-denied", String::new()),
+        key_value::Error::NoSuchStore => failure("no-such-store", String::new()),
+        key_value::Error::StoreTableFull => failure("store-table-full", String::new()),
+        key_value::Error::Other(message) => failure("other", message),
+    }
+}
+
+fn open(params: &Params) -> Result<Store, Response> {
+    Store::open(params.get("label").unwrap_or_default()).map_err(kv_failure)
+}
+
+fn kv_keys(_: Request<Bytes>, params: Params) -> Response {
+    let result = open(&params).and_then(|store| store.get_keys().map_err(kv_failure));
+    match result {
+        Ok(keys) => Json(keys).into_response(),
+        Err(response) => response,
+    }
+}
+
+fn kv_get(_: Request<Bytes>, params: Params) -> Response {
+    let key = params.get("key").unwrap_or_default();
+    match open(&params).and_then(|store| store.get(key).map_err(kv_failure)) {
+        Ok(Some(value)) => value.into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "absent").into_response(),
+        Err(response) => response,
+    }
+}
+
+fn kv_set(request: Request<Bytes>, params: Params) -> Response {
+    let key = params.get("key").unwrap_or_default();
+    match open(&params).and_then(|store| store.set(key, request.body()).map_err(kv_failure)) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(response) => response,
+    }
+}
+
+fn kv_delete(_: Request<Bytes>, params: Params) -> Response {
+    let key = params.get("key").unwrap_or_default();
+    match open(&params).and_then(|store| store.delete(key).map_err(kv_failure)) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(response) => response,
+    }
+}
+
+fn kv_exists(_: Request<Bytes>, params: Params) -> Response {
+    let key = params.get("key").unwrap_or_default();
+    match open(&params).and_then(|store| store.exists(key).map_err(kv_failure)) {
+        Ok(exists) => exists.to_string().into_response(),
+        Err(response) => response,
+    }
+}
+
+/// Sets then gets `count` keys named `{body}-{n}`: the benchmark's unit of work.
+fn kv_many(request: Request<Bytes>, params: Params) -> Response {
+    let count: usize = params
+        .get("count")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let prefix = String::from_utf8_lossy(request.body()).into_owned();
+    let store = match open(&params) {
+        Ok(store) => store,
+        Err(response) => return response,
+    };
+    for n in 0..count {
+        if let Err(error) = store.set(&format!("{prefix}-{n}"), b"value") {
+            return kv_failure(error);
+        }
+    }
+    for n in 0..count {
+        match store.get(&format!("{prefix}-{n}")) {
+            Ok(Some(_)) => {}
+            Ok(None) => return failure("lost", format!("{prefix}-{n} is missing")),
+            Err(error) => return kv_failure(error),
+        }
+    }
+    format!("{count}").into_response()
+}
+
+/// A SQLite value as JSON: `{"integer": 1}`, `{"real": 1.5}`, `{"text": "x"}`,
+/// `{"blob": [1, 2]}` or `"null"`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum TaggedValue {
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+    Null,
+}
+
+impl From<TaggedValue> for Value {
+    fn from(value: TaggedValue) -> Value {
+        match value {
+            TaggedValue::Integer(i) => Value::Integer(i),
+            TaggedValue::Real(r) => Value::Real(r),
+            TaggedValue::Text(t) => Value::Text(t),
+            TaggedValue::Blob(b) => Value::Blob(b),
+            TaggedValue::Null => Value::Null,
+        }
+    }
+}
+
+impl From<&Value> for TaggedValue {
+    fn from(value: &Value) -> TaggedValue {
+        match value {
+            Value::Integer(i) => TaggedValue::Integer(*i),
+            Value::Real(r) => TaggedValue::Real(*r),
+            Value::Text(t) => TaggedValue::Text(t.clone()),
+            Value::Blob(b) => TaggedValue::Blob(b.clone()),
+            Value::Null => TaggedValue::Null,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Statement {
+    sql: String,
+    #[serde(default)]
+    params: Vec<TaggedValue>,
+}
+
+fn sqlite_execute(request: Request<Bytes>, params: Params) -> Response {
+    let statement: Statement = match Json::from_bytes(request.body()) {
+        Ok(Json(statement)) => statement,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let connection = match Connection::open(params.get("name").unwrap_or_default()) {
+        Ok(connection) => connection,
+        Err(error) => return sqlite_failure(error),
+    };
+    let values: Vec<Value> = statement.params.into_iter().map(Value::from).collect();
+    match connection.execute(&statement.sql, &values) {
+        Ok(result) => {
+            let rows: Vec<Vec<TaggedValue>> = result
+                .rows
+                .iter()
+                .map(|row| row.values.iter().map(TaggedValue::from).collect())
+                .collect();
+            Json(serde_json::json!({ "columns": result.columns, "rows": rows })).into_response()
+        }
+        Err(error) => sqlite_failure(error),
+    }
+}
+
+fn sqlite_failure(error: sqlite::Error) -> Response {
+    match error {
+        sqlite::Error::NoSuchDatabase => failure("no-such-database", String::new()),
+        sqlite::Error::AccessDenied => failure("access-denied", String::new()),
+        sqlite::Error::InvalidConnection => failure("invalid-connection", String::new()),
+        sqlite::Error::DatabaseFull => failure("database-full", String::new()),
+        sqlite::Error::Io(message) => failure("io", message),
+    }
+}

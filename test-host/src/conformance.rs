@@ -1,0 +1,343 @@
+//! Conformance specs: language-neutral files that say "send this request, expect that
+//! response", run against an app by `rotor test`.
+//!
+//! The format is Spin's `test.json5` from its conformance suite, so that suites written for
+//! Spin run unchanged, plus a few optional keys of Rotor's own (marked below). A spec lives next
+//! to the app's `spin.toml` as `test.json5`:
+//!
+//! ```json5
+//! {
+//!   invocations: [
+//!     {
+//!       name: "greets by name",                       // Rotor: shown in the report
+//!       request: {
+//!         method: "GET",                              // default GET
+//!         path: "/hello?name=Ada",
+//!         headers: [{ name: "accept", value: "text/plain" }],
+//!         body: "",                                   // text; default empty
+//!       },
+//!       response: {
+//!         status: 200,
+//!         headers: [
+//!           { name: "content-type", value: "text/plain; charset=utf-8" },
+//!           { name: "x-trace", optional: true },      // may be absent; any value
+//!         ],
+//!         body: "Hello, Ada!\n",                      // exact, when given
+//!         json: { greeting: "Hello" },                // Rotor: body is JSON equal to this
+//!         body_contains: ["Ada"],                     // Rotor: each string is in the body
+//!         absent_headers: ["x-internal"],             // Rotor: these must not be sent
+//!       },
+//!     },
+//!   ],
+//! }
+//! ```
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use http::Method;
+use serde::Deserialize;
+
+use crate::capabilities::{AppCapabilities, StateOptions};
+use crate::client::{self, ReceivedResponse};
+use crate::http_trigger::{self, HttpApp};
+use crate::manifest::Manifest;
+use crate::runtime::Runtime;
+
+/// The name of a spec file inside an app's directory.
+pub const SPEC_FILE: &str = "test.json5";
+
+/// A whole spec file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The requests to make, in order.
+    pub invocations: Vec<Invocation>,
+    /// What the app needs around it.
+    #[serde(default)]
+    pub preconditions: Vec<Precondition>,
+}
+
+/// Something the app needs before its requests run. Every run starts from empty storage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Precondition {
+    /// A key-value store (Spin's kind): the app gets a fresh, empty one.
+    KeyValueStore {
+        /// The store's label; `default` when absent.
+        #[serde(default)]
+        label: Option<String>,
+    },
+    /// A SQLite database set up before the first request (Rotor): `statements` is SQL, or
+    /// `@FILE` relative to the app directory, like `rotor up --sqlite`.
+    Sqlite {
+        /// The SQL to run against the default database.
+        statements: String,
+    },
+}
+
+/// One request and the response it must get.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invocation {
+    /// A name for the report (Rotor); defaults to `METHOD path`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What to send.
+    pub request: SpecRequest,
+    /// What must come back.
+    pub response: SpecResponse,
+}
+
+/// A request to send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecRequest {
+    /// The method; `GET` by default.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Path and query.
+    pub path: String,
+    /// Headers to send.
+    #[serde(default)]
+    pub headers: Vec<SpecHeader>,
+    /// The body, as text.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+/// A header of a request or an expected response.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecHeader {
+    /// The name, matched case-insensitively.
+    pub name: String,
+    /// The value; in an expected response, `None` accepts any value.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// In an expected response: the header may be absent.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+/// What a response must look like.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpecResponse {
+    /// The status; 200 by default.
+    #[serde(default = "ok")]
+    pub status: u16,
+    /// Headers that must be present (unless optional) with these values (when given).
+    #[serde(default)]
+    pub headers: Vec<SpecHeader>,
+    /// The exact body, as text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// A JSON value the body must equal (Rotor).
+    #[serde(default)]
+    pub json: Option<serde_json::Value>,
+    /// Strings the body must contain (Rotor).
+    #[serde(default)]
+    pub body_contains: Vec<String>,
+    /// Headers that must not be in the response (Rotor).
+    #[serde(default)]
+    pub absent_headers: Vec<String>,
+}
+
+fn ok() -> u16 {
+    200
+}
+
+impl Spec {
+    /// Reads a spec file.
+    pub fn load(path: &Path) -> anyhow::Result<Spec> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        json5::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+impl Invocation {
+    /// The name shown in reports.
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                self.request.method.as_deref().unwrap_or("GET"),
+                self.request.path
+            )
+        })
+    }
+
+    /// Sends the request to `address` and checks the response; `Err` says what differed.
+    pub async fn run(&self, address: SocketAddr) -> Result<(), String> {
+        let method = self.request.method.as_deref().unwrap_or("GET");
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| format!("bad method {method:?} in the spec"))?;
+        let headers: Vec<(String, String)> = self
+            .request
+            .headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone().unwrap_or_default()))
+            .collect();
+        let body = self.request.body.clone().unwrap_or_default();
+        let response = client::send(address, method, &self.request.path, &headers, body)
+            .await
+            .map_err(|e| format!("request failed: {e:#}"))?;
+        check(&self.response, &response)
+    }
+}
+
+/// Compares a received response with what the spec expects; lists every difference.
+pub fn check(expected: &SpecResponse, actual: &ReceivedResponse) -> Result<(), String> {
+    let mut problems = String::new();
+    if actual.status.as_u16() != expected.status {
+        let _ = write!(
+            problems,
+            "\n  status: expected {}, got {}",
+            expected.status,
+            actual.status.as_u16()
+        );
+    }
+    for header in &expected.headers {
+        match (actual.headers.get(header.name.as_str()), &header.value) {
+            (None, _) if header.optional => {}
+            (None, _) => {
+                let _ = write!(problems, "\n  header {}: missing", header.name);
+            }
+            (Some(got), Some(want)) if got.as_bytes() != want.as_bytes() => {
+                let _ = write!(
+                    problems,
+                    "\n  header {}: expected {want:?}, got {got:?}",
+                    header.name
+                );
+            }
+            (Some(_), _) => {}
+        }
+    }
+    for name in &expected.absent_headers {
+        if let Some(value) = actual.headers.get(name.as_str()) {
+            let _ = write!(problems, "\n  header {name}: must be absent, got {value:?}");
+        }
+    }
+    let text = actual.text();
+    if let Some(body) = &expected.body {
+        if &text != body {
+            let _ = write!(problems, "\n  body: expected {body:?}, got {text:?}");
+        }
+    }
+    if let Some(json) = &expected.json {
+        match serde_json::from_slice::<serde_json::Value>(&actual.body) {
+            Ok(got) if &got == json => {}
+            Ok(got) => {
+                let _ = write!(problems, "\n  json body: expected {json}, got {got}");
+            }
+            Err(e) => {
+                let _ = write!(
+                    problems,
+                    "\n  json body: expected {json}, got invalid JSON ({e}): {text:?}"
+                );
+            }
+        }
+    }
+    for needle in &expected.body_contains {
+        if !text.contains(needle.as_str()) {
+            let _ = write!(
+                problems,
+                "\n  body: expected to contain {needle:?}, got {text:?}"
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// The outcome of one invocation.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// The app directory.
+    pub app: PathBuf,
+    /// The invocation's name.
+    pub name: String,
+    /// `Err` with the differences when it failed.
+    pub outcome: Result<(), String>,
+}
+
+/// Runs the spec of the app in `app_dir` against a fresh host, printing one line per case.
+pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Vec<CaseResult>> {
+    let spec = Spec::load(&app_dir.join(SPEC_FILE))?;
+    let manifest = Manifest::load(&app_dir.join("spin.toml"))?;
+    let state = tempfile::tempdir()?;
+    let capabilities = AppCapabilities::load(
+        &manifest,
+        &StateOptions {
+            state_dir: Some(state.path().to_owned()),
+            runtime_config: None,
+        },
+    )?;
+    for precondition in &spec.preconditions {
+        if let Precondition::Sqlite { statements } = precondition {
+            capabilities
+                .sqlite_database("default")
+                .expect("every app has a default database")
+                .run_script_argument(statements, app_dir)
+                .with_context(|| format!("{}: precondition sqlite", app_dir.display()))?;
+        }
+    }
+    let app = Arc::new(HttpApp::load(&manifest, runtime, &capabilities)?);
+    let (address, server) = http_trigger::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let mut results = Vec::new();
+    for invocation in &spec.invocations {
+        let name = invocation.display_name();
+        let outcome = invocation.run(address).await;
+        match &outcome {
+            Ok(()) => println!("PASS {}: {name}", app_dir.display()),
+            Err(problems) => println!("FAIL {}: {name}{problems}", app_dir.display()),
+        }
+        results.push(CaseResult {
+            app: app_dir.to_owned(),
+            name,
+            outcome,
+        });
+    }
+    server.abort();
+    Ok(results)
+}
+
+/// The app directories under `path`: `path` itself when it holds a spec, else its children
+/// that do, sorted.
+pub fn find_apps(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if path.join(SPEC_FILE).exists() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut apps = Vec::new();
+    for entry in
+        std::fs::read_dir(path).with_context(|| format!("cannot read {}", path.display()))?
+    {
+        let dir = entry?.path();
+        if dir.join(SPEC_FILE).exists() && dir.join("spin.toml").exists() {
+            apps.push(dir);
+        }
+    }
+    apps.sort();
+    if apps.is_empty() {
+        anyhow::bail!(
+            "no {SPEC_FILE} with a spin.toml beside it in {} or its subdirectories",
+            path.display()
+        );
+    }
+    Ok(apps)
+}
+
+/// Totals over many cases, with the closing line `N passed, N failed`.
+pub fn summary(results: &[CaseResult]) -> (usize, usize, String) {
+    let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+    let passed = results.len() - failed;
+    (passed, failed, format!("{passed} passed, {failed} failed"))
+}

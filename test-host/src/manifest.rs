@@ -1,0 +1,353 @@
+//! Spin's `spin.toml` (manifest version 2): the subset Rotor runs.
+//!
+//! Every error names the file, the line and the key, so a typo is found without guessing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::toml_file::{self, line_of, FileError};
+
+/// A parsed and checked `spin.toml`.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Where the manifest was read from.
+    pub path: PathBuf,
+    /// The `[application]` table.
+    pub application: Application,
+    /// Every `[[trigger.http]]`, in file order.
+    pub http_triggers: Vec<HttpTrigger>,
+    /// Every `[component.NAME]`, by name.
+    pub components: BTreeMap<String, Component>,
+}
+
+/// The `[application]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// The application's name.
+    pub name: String,
+    /// Its version, free-form.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// What it does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Who wrote it.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Application-wide trigger settings (`[application.trigger.redis]`, ...).
+    #[serde(default)]
+    pub trigger: Option<toml::Table>,
+}
+
+/// One `[[trigger.http]]` entry.
+#[derive(Debug, Clone)]
+pub struct HttpTrigger {
+    /// The route as written, for example `/hello/...`.
+    pub route: String,
+    /// The component that serves it.
+    pub component: String,
+    /// The line of the `route` key, for messages.
+    pub line: usize,
+}
+
+/// One `[component.NAME]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    /// The `.wasm` file, relative to the manifest's directory.
+    pub source: String,
+    /// What it does.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Hosts the component may call, as `scheme://host:port` patterns.
+    #[serde(default)]
+    pub allowed_outbound_hosts: Vec<String>,
+    /// Key-value store labels it may open.
+    #[serde(default)]
+    pub key_value_stores: Vec<String>,
+    /// SQLite database names it may open.
+    #[serde(default)]
+    pub sqlite_databases: Vec<String>,
+    /// Component variables, usually templates over application variables.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// Environment variables visible to the guest.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Files mounted into the guest (accepted, not yet served).
+    #[serde(default)]
+    pub files: Vec<toml::Value>,
+    /// Files excluded from `files`.
+    #[serde(default)]
+    pub exclude_files: Vec<String>,
+    /// Spin's AI models grant (accepted, not served by Rotor).
+    #[serde(default)]
+    pub ai_models: Vec<String>,
+    /// How `rotor build` builds the component.
+    #[serde(default)]
+    pub build: Option<BuildSettings>,
+}
+
+/// The `[component.NAME.build]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSettings {
+    /// A shell command that builds `source`.
+    pub command: String,
+    /// Where it runs, relative to the manifest's directory.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// Files whose change calls for a rebuild (used by `spin watch`; accepted here).
+    #[serde(default)]
+    pub watch: Vec<String>,
+}
+
+/// Why a manifest could not be used: the file, line and key, and what is wrong.
+pub type ManifestError = FileError;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    spin_manifest_version: Spanned<toml::Value>,
+    application: Application,
+    #[serde(default)]
+    variables: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    trigger: RawTriggers,
+    #[serde(default)]
+    component: BTreeMap<String, Component>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawTriggers {
+    #[serde(default)]
+    http: Vec<RawHttpTrigger>,
+    #[serde(default)]
+    redis: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttpTrigger {
+    #[serde(default)]
+    id: Option<String>,
+    route: Spanned<RawRoute>,
+    component: Spanned<toml::Value>,
+    #[serde(default)]
+    executor: Option<Spanned<toml::Table>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawRoute {
+    Path(String),
+    Private { private: bool },
+}
+
+impl Manifest {
+    /// Reads and checks the manifest at `path`.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        Manifest::parse(path, &toml_file::read(path)?)
+    }
+
+    /// Parses and checks manifest `text`, reporting errors against `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
+        let error = |span: Option<std::ops::Range<usize>>, key: Option<String>, message: String| {
+            FileError::at(path, text, span, key, message)
+        };
+        let raw: RawManifest = toml_file::parse(path, text)?;
+
+        let version = raw.spin_manifest_version.get_ref();
+        if version.as_integer() != Some(2) && version.as_str() != Some("2") {
+            return Err(error(
+                Some(raw.spin_manifest_version.span()),
+                Some("spin_manifest_version".into()),
+                format!("Rotor reads manifest version 2; this file says {version}"),
+            ));
+        }
+
+        if raw.trigger.redis.is_some() {
+            tracing::warn!(
+                "{}: `[[trigger.redis]]` is not supported by this version of Rotor and is ignored",
+                path.display()
+            );
+        }
+
+        let mut http_triggers = Vec::new();
+        for (index, trigger) in raw.trigger.http.into_iter().enumerate() {
+            let key = |field: &str| Some(format!("trigger.http[{index}].{field}"));
+            let line = line_of(text, trigger.route.span().start);
+            let route = match trigger.route.get_ref() {
+                RawRoute::Path(route) => route.clone(),
+                RawRoute::Private { private: true } => continue,
+                RawRoute::Private { private: false } => {
+                    return Err(error(
+                        Some(trigger.route.span()),
+                        key("route"),
+                        "a route is a path such as \"/hello/...\", or { private = true }".into(),
+                    ))
+                }
+            };
+            if !route.starts_with('/') {
+                return Err(error(
+                    Some(trigger.route.span()),
+                    key("route"),
+                    format!("route {route:?} must start with '/'"),
+                ));
+            }
+            if let Some(executor) = &trigger.executor {
+                let kind = executor
+                    .get_ref()
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("");
+                if kind != "spin" && kind != "http" {
+                    return Err(error(
+                        Some(executor.span()),
+                        key("executor"),
+                        format!("executor type {kind:?} is not supported yet; components use the default executor"),
+                    ));
+                }
+            }
+            let Some(component) = trigger.component.get_ref().as_str() else {
+                return Err(error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    "expected the name of a `[component.NAME]` table; inline components are not supported".into(),
+                ));
+            };
+            if !raw.component.contains_key(component) {
+                return Err(error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    format!("no `[component.{component}]` table in this manifest"),
+                ));
+            }
+            let _ = trigger.id;
+            http_triggers.push(HttpTrigger {
+                route,
+                component: component.to_owned(),
+                line,
+            });
+        }
+
+        let _ = raw.variables;
+        Ok(Manifest {
+            path: path.to_owned(),
+            application: raw.application,
+            http_triggers,
+            components: raw.component,
+        })
+    }
+
+    /// The directory relative paths in the manifest start from.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// The absolute path of a component's `source`.
+    pub fn source_path(&self, component: &Component) -> PathBuf {
+        self.dir().join(&component.source)
+    }
+}
+
+/// Finds `spin.toml` from what the user typed: a manifest file or a directory holding one.
+pub fn locate(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("spin.toml")
+    } else {
+        path.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        Manifest::parse(Path::new("app/spin.toml"), text)
+    }
+
+    const GOOD: &str = r#"spin_manifest_version = 2
+
+[application]
+name = "demo"
+
+[[trigger.http]]
+route = "/hello/..."
+component = "hello"
+
+[component.hello]
+source = "hello.wasm"
+allowed_outbound_hosts = ["https://example.com"]
+
+[component.hello.build]
+command = "cargo build"
+"#;
+
+    #[test]
+    fn reads_a_good_manifest() {
+        let manifest = parse(GOOD).unwrap();
+        assert_eq!(manifest.application.name, "demo");
+        assert_eq!(manifest.http_triggers.len(), 1);
+        assert_eq!(manifest.http_triggers[0].route, "/hello/...");
+        assert_eq!(manifest.http_triggers[0].line, 7);
+        let hello = &manifest.components["hello"];
+        assert_eq!(hello.source, "hello.wasm");
+        assert_eq!(hello.build.as_ref().unwrap().command, "cargo build");
+        assert_eq!(manifest.source_path(hello), Path::new("app/hello.wasm"));
+    }
+
+    #[test]
+    fn wrong_type_names_line_and_key() {
+        let text = GOOD.replace("source = \"hello.wasm\"", "source = 42");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.line, Some(11), "{error}");
+        assert_eq!(error.key.as_deref(), Some("component.hello.source"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("app/spin.toml:11: at `component.hello.source`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_the_line() {
+        let text = GOOD.replace("name = \"demo\"", "name = \"demo");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.line, Some(4), "{error}");
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let text = GOOD.replace(
+            "source = \"hello.wasm\"",
+            "source = \"hello.wasm\"\nsorce = \"x\"",
+        );
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.line, Some(12), "{error}");
+        assert_eq!(error.key.as_deref(), Some("component.hello.sorce"));
+    }
+
+    #[test]
+    fn missing_component_is_named() {
+        let text = GOOD.replace("component = \"hello\"", "component = \"goodbye\"");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.line, Some(8));
+        assert_eq!(error.key.as_deref(), Some("trigger.http[0].component"));
+        assert!(error.message.contains("component.goodbye"), "{error}");
+    }
+
+    #[test]
+    fn other_manifest_versions_are_refused() {
+        let text = GOOD.replace("spin_manifest_version = 2", "spin_manifest_version = 1");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.line, Some(1));
+        assert_eq!(error.key.as_deref(), Some("spin_manifest_version"));
+    }
+}

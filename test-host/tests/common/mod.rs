@@ -1,0 +1,164 @@
+//! Helpers shared by the host's integration tests: building guests, writing apps, serving them.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use rotor_host::capabilities::{AppCapabilities, StateOptions};
+use rotor_host::http_trigger::{self, HttpApp};
+use rotor_host::manifest::Manifest;
+use rotor_host::runtime::{Runtime, RuntimeConfig};
+
+/// Every guest crate the tests run.
+const GUESTS: &[&str] = &[
+    "http-hello",
+    "http-router",
+    "kv-todo",
+    "sqlite-notes",
+    "probe",
+];
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// Builds every guest for wasm32-wasip2 once per test binary; returns their directory.
+pub fn guests() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .current_dir(workspace())
+            .args(["build", "--release", "--target", "wasm32-wasip2"]);
+        for guest in GUESTS {
+            command.args(["-p", guest]);
+        }
+        let status = command.status().expect("running cargo to build the guests");
+        assert!(status.success(), "building the guest components failed; is the wasm32-wasip2 target installed? (`rustup target add wasm32-wasip2`)");
+        workspace().join("target/wasm32-wasip2/release")
+    })
+}
+
+/// The built component of `crate_name` (with `-` as `_`).
+pub fn guest(crate_name: &str) -> PathBuf {
+    guests().join(format!("{}.wasm", crate_name.replace('-', "_")))
+}
+
+/// A runtime with a short deadline, a small memory cap and no shared cache.
+pub fn test_runtime() -> Arc<Runtime> {
+    Runtime::new(RuntimeConfig {
+        request_deadline: Duration::from_secs(2),
+        max_instance_memory: 64 << 20,
+        cache_dir: None,
+    })
+    .expect("building the runtime")
+}
+
+/// A temporary app directory holding `spin.toml` with `manifest`.
+pub fn app_dir(manifest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spin.toml"), manifest).unwrap();
+    dir
+}
+
+/// A manifest with one HTTP route to one component whose source is `source`.
+pub fn one_route_manifest(route: &str, source: &Path) -> String {
+    format!(
+        r#"spin_manifest_version = 2
+
+[application]
+name = "test-app"
+
+[[trigger.http]]
+route = "{route}"
+component = "probe"
+
+[component.probe]
+source = "{}"
+"#,
+        source.display()
+    )
+}
+
+/// A manifest routing `/...` to the probe guest, with `grants` (TOML lines such as
+/// `key_value_stores = ["default"]`) in its component table.
+pub fn probe_manifest(grants: &str) -> String {
+    format!("{}{grants}\n", one_route_manifest("/...", &guest("probe")))
+}
+
+/// Loads the app in `dir` and serves it on an ephemeral port.
+pub async fn serve(dir: &Path, runtime: Arc<Runtime>) -> SocketAddr {
+    serve_with(dir, runtime, &StateOptions::default()).await
+}
+
+/// Like [`serve`], with explicit state options (runtime config, state directory).
+pub async fn serve_with(dir: &Path, runtime: Arc<Runtime>, options: &StateOptions) -> SocketAddr {
+    let manifest = Manifest::load(&dir.join("spin.toml")).expect("loading the manifest");
+    let capabilities = AppCapabilities::load(&manifest, options).expect("setting up storage");
+    let app = Arc::new(HttpApp::load(&manifest, runtime, &capabilities).expect("loading the app"));
+    let (address, _server) = http_trigger::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .unwrap();
+    address
+}
+
+/// Serves the probe guest at `/...` and returns its address.
+pub async fn serve_probe(runtime: Arc<Runtime>) -> (SocketAddr, tempfile::TempDir) {
+    let dir = app_dir(&one_route_manifest("/...", &guest("probe")));
+    let address = serve(dir.path(), runtime).await;
+    (address, dir)
+}
+
+/// Serves the probe with `grants`, reading `runtime_config` (TOML) as its runtime config file.
+pub async fn serve_probe_with_runtime_config(
+    grants: &str,
+    runtime_config: &str,
+) -> (SocketAddr, tempfile::TempDir) {
+    let dir = app_dir(&probe_manifest(grants));
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(&config, runtime_config).unwrap();
+    let options = StateOptions {
+        state_dir: None,
+        runtime_config: Some(config),
+    };
+    let address = serve_with(dir.path(), test_runtime(), &options).await;
+    (address, dir)
+}
+
+/// Whether the service at `address` accepts connections. When it does not: under `CI=true`
+/// the test fails, naming the service; locally it is skipped, loudly.
+pub fn service_available(name: &str, address: &str) -> bool {
+    if std::net::TcpStream::connect(address).is_ok() {
+        return true;
+    }
+    let message =
+        format!("{name} is not reachable at {address}; start it (see the environment notes)");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{message}");
+    }
+    eprintln!("SKIPPED: {message}");
+    false
+}
+
+/// A prefix unique to this process and call, for keys and table names shared services see.
+pub fn unique(name: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{name}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}

@@ -1,0 +1,87 @@
+//! The request a guest sees: the headers Spin sets, under the routes Spin matches.
+
+mod common;
+
+use http::StatusCode;
+use rotor_host::client;
+
+fn header<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wildcard_route_headers() {
+    let dir = common::app_dir(&common::one_route_manifest(
+        "/api/...",
+        &common::guest("probe"),
+    ));
+    let address = common::serve(dir.path(), common::test_runtime()).await;
+    let response = client::send(
+        address,
+        http::Method::GET,
+        "/api/v1/headers?x=1",
+        &[("spin-path-info".into(), "/spoofed".into())],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    let text = response.text();
+    let url = format!("http://{address}/api/v1/headers?x=1");
+    assert_eq!(header(&text, "spin-full-url"), Some(url.as_str()), "{text}");
+    assert_eq!(
+        header(&text, "spin-path-info"),
+        Some("/v1/headers"),
+        "{text}"
+    );
+    assert_eq!(
+        header(&text, "spin-matched-route"),
+        Some("/api/..."),
+        "{text}"
+    );
+    assert_eq!(
+        header(&text, "spin-raw-component-route"),
+        Some("/api/..."),
+        "{text}"
+    );
+    assert_eq!(
+        header(&text, "spin-component-route"),
+        Some("/api"),
+        "{text}"
+    );
+    assert_eq!(header(&text, "spin-base-path"), Some("/"), "{text}");
+    let client_addr = header(&text, "spin-client-addr").expect("spin-client-addr");
+    assert!(client_addr.starts_with("127.0.0.1:"), "{text}");
+    assert_eq!(header(&text, "uri"), Some(url.as_str()), "{text}");
+    assert_eq!(
+        text.matches("spin-path-info").count(),
+        1,
+        "a client-sent spin-* header must not reach the guest: {text}"
+    );
+    let outside = client::get(address, "/other").await.unwrap();
+    assert_eq!(outside.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exact_route_with_params() {
+    let dir = common::app_dir(&common::one_route_manifest(
+        "/:resource",
+        &common::guest("probe"),
+    ));
+    let address = common::serve(dir.path(), common::test_runtime()).await;
+    let text = client::get(address, "/headers").await.unwrap().text();
+    assert_eq!(
+        header(&text, "spin-matched-route"),
+        Some("/:resource"),
+        "{text}"
+    );
+    assert_eq!(header(&text, "spin-path-info"), Some(""), "{text}");
+    assert_eq!(
+        header(&text, "spin-path-match-resource"),
+        Some("headers"),
+        "{text}"
+    );
+    let missing = client::get(address, "/headers/more").await.unwrap();
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,219 @@
+//! `cargo xtask bench [--duration SECS]`: every number next to a reference measured in the
+//! same run.
+//!
+//! 1. Size: `http-hello` (rotor-sdk) against `wasi-hello` (the same service on the raw `wasi`
+//!    crate), both built in the `release` and `release-small` profiles.
+//! 2. Throughput and latency: `rotor up` serving `http-hello` against a native hyper server
+//!    doing the same work (`test-host/examples/native_hello.rs`), measured with `wrk` at
+//!    concurrency 1 and 16, over loopback.
+//! 3. Key-value: `get`/`set` per second from a guest through the host on the embedded SQLite
+//!    store, against the same statements run directly with rusqlite
+//!    (`test-host/examples/kv_bench.rs`).
+
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{cargo, install_wasm_target, root, run as run_command};
+
+const ROTOR_ADDRESS: &str = "127.0.0.1:39301";
+const NATIVE_ADDRESS: &str = "127.0.0.1:39302";
+
+/// Runs every benchmark and prints the tables.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let duration = match args.iter().position(|a| a == "--duration") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|d| d.parse::<u32>().ok())
+            .ok_or("--duration takes a number of seconds")?,
+        None => 10,
+    };
+    install_wasm_target()?;
+    sizes()?;
+    throughput(duration)?;
+    key_value()
+}
+
+fn file_size(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn sizes() -> Result<(), String> {
+    println!("\n## Component size (bytes)\n");
+    println!("| profile | http-hello (rotor-sdk) | wasi-hello (raw wasi) | ratio |");
+    println!("|---|---:|---:|---:|");
+    for profile in ["release", "release-small"] {
+        run_command(cargo().args([
+            "build",
+            "--quiet",
+            "--target",
+            "wasm32-wasip2",
+            "--profile",
+            profile,
+            "-p",
+            "http-hello",
+            "-p",
+            "wasi-hello",
+        ]))?;
+        let dir = root().join("target/wasm32-wasip2").join(profile);
+        let sdk = file_size(&dir.join("http_hello.wasm"))?;
+        let raw = file_size(&dir.join("wasi_hello.wasm"))?;
+        println!(
+            "| {profile} | {sdk} | {raw} | {:.2} |",
+            sdk as f64 / raw as f64
+        );
+    }
+    Ok(())
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_until_listening(address: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if TcpStream::connect(address).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("nothing listens on {address} after 120 s"))
+}
+
+struct Measurement {
+    requests_per_second: f64,
+    p50: String,
+    p99: String,
+}
+
+fn wrk(address: &str, connections: u32, duration: u32) -> Result<Measurement, String> {
+    let threads = connections.min(2);
+    let output = Command::new("wrk")
+        .args([
+            "--latency",
+            "-t",
+            &threads.to_string(),
+            "-c",
+            &connections.to_string(),
+        ])
+        .args(["-d", &format!("{duration}s")])
+        .arg(format!("http://{address}/hello?name=bench"))
+        .output()
+        .map_err(|e| {
+            format!("cannot run wrk ({e}); install it, for example with `apt-get install wrk`")
+        })?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() || text.contains("Non-2xx") || text.contains("Socket errors") {
+        return Err(format!("wrk reported failures:\n{text}"));
+    }
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|line| {
+                line.trim()
+                    .strip_prefix(prefix)
+                    .map(|rest| rest.trim().to_owned())
+            })
+            .ok_or_else(|| format!("no {prefix:?} in wrk's output:\n{text}"))
+    };
+    Ok(Measurement {
+        requests_per_second: field("Requests/sec:")?
+            .parse()
+            .map_err(|e| format!("Requests/sec: {e}"))?,
+        p50: field("50%")?,
+        p99: field("99%")?,
+    })
+}
+
+fn throughput(duration: u32) -> Result<(), String> {
+    run_command(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "rotor-host",
+        "--bin",
+        "rotor",
+        "--example",
+        "native_hello",
+        "--example",
+        "kv_bench",
+    ]))?;
+    run_command(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "-p",
+        "http-hello",
+    ]))?;
+    let release = root().join("target/release");
+    let _rotor = Server(
+        Command::new(release.join("rotor"))
+            .args(["up", "examples/http-hello", "--listen", ROTOR_ADDRESS])
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start rotor: {e}"))?,
+    );
+    let _native = Server(
+        Command::new(release.join("examples/native_hello"))
+            .arg(NATIVE_ADDRESS)
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start native_hello: {e}"))?,
+    );
+    wait_until_listening(ROTOR_ADDRESS)?;
+    wait_until_listening(NATIVE_ADDRESS)?;
+
+    println!("\n## Hello over loopback, wrk {duration} s per row\n");
+    println!("| server | connections | requests/s | p50 | p99 | requests/s vs native |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for connections in [1, 16] {
+        // Warm both up so that neither pays for first-request work in its numbers.
+        wrk(ROTOR_ADDRESS, connections, 1)?;
+        wrk(NATIVE_ADDRESS, connections, 1)?;
+        let rotor = wrk(ROTOR_ADDRESS, connections, duration)?;
+        let native = wrk(NATIVE_ADDRESS, connections, duration)?;
+        for (name, m) in [
+            ("rotor up (http-hello.wasm)", &rotor),
+            ("native hyper", &native),
+        ] {
+            println!(
+                "| {name} | {connections} | {:.0} | {} | {} | {:.3} |",
+                m.requests_per_second,
+                m.p50,
+                m.p99,
+                m.requests_per_second / native.requests_per_second
+            );
+        }
+    }
+    Ok(())
+}
+
+fn key_value() -> Result<(), String> {
+    run_command(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "-p",
+        "probe",
+    ]))?;
+    println!("\n## Key-value get+set, embedded SQLite store\n");
+    run_command(
+        Command::new(root().join("target/release/examples/kv_bench"))
+            .arg(root().join("target/wasm32-wasip2/release/probe.wasm"))
+            .arg("20000"),
+    )
+}

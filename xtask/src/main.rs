@@ -1,0 +1,117 @@
+//! `cargo xtask <task>`: the repository's tasks, each usable on a fresh machine that has only
+//! the Rust toolchain (the wasm target is installed on the way).
+//!
+//! - `up [APP] [ROTOR-ARGS...]`: build the host and APP's components, then serve APP
+//!   (default `examples/http-hello`) on 127.0.0.1:3000.
+//! - `test`: build every guest for wasm32-wasip2 and run every test in the workspace.
+//! - `bench`: component sizes and request throughput; see `bench.rs`.
+#![forbid(unsafe_code)]
+
+mod bench;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Every crate that is built for wasm32-wasip2 rather than for the host.
+pub const GUEST_CRATES: &[&str] = &[
+    "http-hello",
+    "http-router",
+    "kv-todo",
+    "sqlite-notes",
+    "probe",
+    "wasi-hello",
+];
+
+/// The crates whose tests run on the host.
+const HOST_CRATES: &[&str] = &["rotor-host", "rotor-sdk", "rotor-macro"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("up") => up(&args[1..]),
+        Some("test") => test(),
+        Some("bench") => bench::run(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask up [APP] [ROTOR-ARGS...] | test | bench");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs `command`, failing with its description when it does not succeed.
+pub fn run(command: &mut Command) -> Result<(), String> {
+    let description = format!("{command:?}");
+    let status = command
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot start {description}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{description} failed ({status})"))
+    }
+}
+
+/// `cargo` as invoked by the user.
+pub fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Installs the wasm targets the guests are built for; a no-op when they are present.
+pub fn install_wasm_target() -> Result<(), String> {
+    run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))
+        .map_err(|e| format!("{e}\nThe guests need the wasm32-wasip2 target; install it with `rustup target add wasm32-wasip2`."))
+}
+
+fn up(args: &[String]) -> Result<(), String> {
+    install_wasm_target()?;
+    let (app, rest) = match args.first() {
+        Some(app) if !app.starts_with('-') => (app.clone(), &args[1..]),
+        _ => ("examples/http-hello".to_owned(), args),
+    };
+    run(cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "rotor-host",
+            "--bin",
+            "rotor",
+            "--",
+            "up",
+            "--build",
+        ])
+        .arg(app)
+        .args(rest))
+}
+
+fn test() -> Result<(), String> {
+    install_wasm_target()?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    for guest in GUEST_CRATES {
+        build.args(["-p", guest]);
+    }
+    run(&mut build)?;
+    let mut test = cargo();
+    test.arg("test");
+    for krate in HOST_CRATES {
+        test.args(["-p", krate]);
+    }
+    run(&mut test)
+}
