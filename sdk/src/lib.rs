@@ -16,6 +16,7 @@
 //!   ([`http::outbound`]).
 //! - [`key_value`]: key-value stores, with JSON values.
 //! - [`sqlite`]: SQLite databases, with typed row access and serde mapping.
+//! - [`pg`] and [`mysql`]: PostgreSQL and MySQL/MariaDB, sharing [`rdbms`]'s typed rows.
 //! - [`variables`]: application variables and secrets.
 //! - [`executor`]: runs `async` code over `wasi:io` pollables; `async fn` handlers use it.
 //! - [`wasi`] and [`spin`]: the raw generated bindings, for anything the friendly modules do
@@ -27,6 +28,10 @@ mod bindings;
 pub mod executor;
 pub mod http;
 pub mod key_value;
+pub mod mysql;
+pub mod pg;
+pub mod rdbms;
+mod rows;
 pub mod sqlite;
 pub mod variables;
 

@@ -20,8 +20,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::fmt;
-
 use serde::de::value::{Error as DeError, MapDeserializer, SeqDeserializer};
 use serde::de::{DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 
@@ -206,30 +204,8 @@ impl<'a> Row<'a> {
     }
 }
 
-/// A value that could not be read from a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    column: Option<String>,
-    message: String,
-}
-
-impl RowError {
-    /// The column concerned, when the error is about one.
-    pub fn column(&self) -> Option<&str> {
-        self.column.as_deref()
-    }
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.column {
-            Some(column) => write!(f, "column {column:?}: {}", self.message),
-            None => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for RowError {}
+#[doc(inline)]
+pub use crate::rows::RowError;
 
 /// A Rust type a SQLite value converts into.
 pub trait FromValue: Sized {

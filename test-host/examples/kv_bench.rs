@@ -7,7 +7,6 @@
 //! connection of its own, the same 2N times.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::Method;
@@ -45,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         request_deadline: Duration::from_secs(120),
         ..RuntimeConfig::default()
     })?;
-    let app = Arc::new(HttpApp::load(&manifest, runtime, &capabilities)?);
+    let app = HttpApp::load(&manifest, runtime, &capabilities)?;
     let (address, _server) =
         http_trigger::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
 

@@ -7,6 +7,19 @@
 //!
 //! ```json5
 //! {
+//!   preconditions: [                                  // what the app needs around it
+//!     { kind: "key-value-store", label: "default" },  // a fresh, empty store
+//!     { kind: "sqlite", statements: "@migrations.sql" },  // Rotor: SQL run first
+//!     { kind: "variables", values: { region: "eu" } },    // Rotor: as SPIN_VARIABLE_*
+//!     {                                               // Rotor: a local backend whose URL
+//!       kind: "http-backend", variable: "backend_url", //   becomes a variable's value
+//!       routes: [{ path: "/users/1", json: { id: 1 } }],
+//!     },
+//!     {                                               // Rotor: a local Vault (KV v2) as the
+//!       kind: "vault", prefix: "app",                 //   app's variables provider
+//!       secrets: { api_key: "k-1" },
+//!     },
+//!   ],
 //!   invocations: [
 //!     {
 //!       name: "greets by name",                       // Rotor: shown in the report
@@ -32,6 +45,7 @@
 //! }
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -43,6 +57,7 @@ use serde::Deserialize;
 
 use crate::capabilities::{AppCapabilities, StateOptions};
 use crate::client::{self, ReceivedResponse};
+use crate::fixtures::{self, CannedRoute, FixtureServer};
 use crate::http_trigger::{self, HttpApp};
 use crate::manifest::Manifest;
 use crate::runtime::Runtime;
@@ -77,6 +92,43 @@ pub enum Precondition {
         /// The SQL to run against the default database.
         statements: String,
     },
+    /// Values for application variables, as if set in the environment (Rotor).
+    Variables {
+        /// Variable name to value.
+        values: BTreeMap<String, String>,
+    },
+    /// A local HTTP backend with canned answers (Rotor): its `http://127.0.0.1:PORT`
+    /// becomes the value of application variable `variable`, so that the manifest can
+    /// template it into `allowed_outbound_hosts` and the app can call it.
+    HttpBackend {
+        /// The application variable that receives the backend's URL.
+        variable: String,
+        /// The answers, first match wins; anything else is a 404.
+        routes: Vec<CannedRoute>,
+    },
+    /// A local HashiCorp Vault (KV version 2) holding `secrets`, configured as the app's
+    /// variables provider (Rotor).
+    Vault {
+        /// The token the app's runtime config presents.
+        #[serde(default = "vault_token")]
+        token: String,
+        /// The KV mount.
+        #[serde(default = "vault_mount")]
+        mount: String,
+        /// The path under the mount the secrets are kept at.
+        #[serde(default)]
+        prefix: Option<String>,
+        /// Variable name to secret value.
+        secrets: BTreeMap<String, String>,
+    },
+}
+
+fn vault_token() -> String {
+    "rotor-test-token".to_owned()
+}
+
+fn vault_mount() -> String {
+    "secret".to_owned()
 }
 
 /// One request and the response it must get.
@@ -274,13 +326,62 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     let spec = Spec::load(&app_dir.join(SPEC_FILE))?;
     let manifest = Manifest::load(&app_dir.join("spin.toml"))?;
     let state = tempfile::tempdir()?;
+    let mut environment: BTreeMap<String, String> = std::env::vars().collect();
+    let mut runtime_config = String::new();
+    let mut fixtures: Vec<FixtureServer> = Vec::new();
+    for precondition in &spec.preconditions {
+        match precondition {
+            Precondition::Variables { values } => {
+                for (name, value) in values {
+                    environment.insert(variable_env(name), value.clone());
+                }
+            }
+            Precondition::HttpBackend { variable, routes } => {
+                let backend = FixtureServer::start(fixtures::canned(routes.clone())).await?;
+                environment.insert(variable_env(variable), backend.url());
+                fixtures.push(backend);
+            }
+            Precondition::Vault {
+                token,
+                mount,
+                prefix,
+                secrets,
+            } => {
+                let prefix = prefix.as_deref().unwrap_or("").trim_matches('/');
+                let paths = secrets
+                    .iter()
+                    .map(|(name, value)| match prefix {
+                        "" => (name.clone(), value.clone()),
+                        prefix => (format!("{prefix}/{name}"), value.clone()),
+                    })
+                    .collect();
+                let vault = FixtureServer::start(fixtures::fake_vault(token, mount, paths)).await?;
+                let _ = write!(
+                    runtime_config,
+                    "[[config_provider]]\ntype = \"vault\"\nurl = \"{}\"\ntoken = \"{token}\"\nmount = \"{mount}\"\nprefix = \"{prefix}\"\n\n",
+                    vault.url()
+                );
+                fixtures.push(vault);
+            }
+            Precondition::KeyValueStore { .. } | Precondition::Sqlite { .. } => {}
+        }
+    }
+    let runtime_config = if runtime_config.is_empty() {
+        None
+    } else {
+        let path = state.path().join("runtime-config.toml");
+        std::fs::write(&path, runtime_config)?;
+        Some(path)
+    };
     let capabilities = AppCapabilities::load(
         &manifest,
         &StateOptions {
             state_dir: Some(state.path().to_owned()),
-            runtime_config: None,
+            runtime_config,
+            environment: Some(environment),
         },
     )?;
+    capabilities.check(&manifest).await?;
     for precondition in &spec.preconditions {
         if let Precondition::Sqlite { statements } = precondition {
             capabilities
@@ -290,7 +391,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                 .with_context(|| format!("{}: precondition sqlite", app_dir.display()))?;
         }
     }
-    let app = Arc::new(HttpApp::load(&manifest, runtime, &capabilities)?);
+    let app = HttpApp::load(&manifest, runtime, &capabilities)?;
     let (address, server) = http_trigger::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     let mut results = Vec::new();
     for invocation in &spec.invocations {
@@ -307,7 +408,17 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
         });
     }
     server.abort();
+    drop(fixtures);
     Ok(results)
+}
+
+/// The environment variable that provides application variable `name`.
+fn variable_env(name: &str) -> String {
+    format!(
+        "{}{}",
+        crate::capabilities::variables::ENVIRONMENT_PREFIX,
+        name.to_ascii_uppercase()
+    )
 }
 
 /// The app directories under `path`: `path` itself when it holds a spec, else its children

@@ -5,14 +5,13 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -20,6 +19,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::WasiHttpView;
 
+use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::{AppCapabilities, ComponentGrants};
 use crate::manifest::Manifest;
 use crate::routes::{RouteMatch, RouteTable};
@@ -33,7 +33,7 @@ const DEADLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 pub type HostBody = UnsyncBoxBody<Bytes, anyhow::Error>;
 
 struct HttpComponent {
-    name: String,
+    name: Arc<str>,
     pre: ProxyPre<HostState>,
     environment: Vec<(String, String)>,
     grants: Arc<ComponentGrants>,
@@ -41,6 +41,8 @@ struct HttpComponent {
 
 /// An app's HTTP side: its routes and its prepared components.
 pub struct HttpApp {
+    /// The app itself, for requests its components make to `self`.
+    me: Weak<HttpApp>,
     runtime: Arc<Runtime>,
     routes: RouteTable<String>,
     components: HashMap<String, Arc<HttpComponent>>,
@@ -53,7 +55,7 @@ impl HttpApp {
         manifest: &Manifest,
         runtime: Arc<Runtime>,
         capabilities: &Arc<AppCapabilities>,
-    ) -> anyhow::Result<HttpApp> {
+    ) -> anyhow::Result<Arc<HttpApp>> {
         let file = manifest.path.display();
         let routes = RouteTable::new(
             manifest
@@ -112,26 +114,28 @@ impl HttpApp {
             components.insert(
                 trigger.component.clone(),
                 Arc::new(HttpComponent {
-                    name: trigger.component.clone(),
+                    name: trigger.component.as_str().into(),
                     pre,
                     environment: component.environment.clone().into_iter().collect(),
                     grants: capabilities.grants_for(component),
                 }),
             );
         }
-        Ok(HttpApp {
+        Ok(Arc::new_cyclic(|me| HttpApp {
+            me: me.clone(),
             runtime,
             routes,
             components,
-        })
+        }))
     }
 
-    /// Answers one request; never fails: any guest failure becomes a 500.
-    pub async fn handle(
-        &self,
-        request: Request<Incoming>,
-        client: SocketAddr,
-    ) -> Response<HostBody> {
+    /// Answers one request, from a client or from one of the app's own components (a
+    /// request to `self`); never fails: any guest failure becomes a 500.
+    pub async fn handle<B>(&self, request: Request<B>, client: SocketAddr) -> Response<HostBody>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let path = request.uri().path().to_owned();
         let Some(matched) = self.routes.find(&path) else {
             return plain(StatusCode::NOT_FOUND, "Not Found");
@@ -147,15 +151,24 @@ impl HttpApp {
         }
     }
 
-    async fn run_guest(
+    async fn run_guest<B>(
         &self,
         component: &HttpComponent,
-        request: Request<Incoming>,
-    ) -> anyhow::Result<Response<HostBody>> {
+        request: Request<B>,
+    ) -> anyhow::Result<Response<HostBody>>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let mut store = self.runtime.new_store(
             &component.name,
             &component.environment,
             component.grants.clone(),
+            OutboundHttp::new(
+                component.name.clone(),
+                component.grants.clone(),
+                self.me.clone(),
+            ),
         );
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
@@ -202,11 +215,11 @@ impl HttpApp {
 }
 
 /// Adds the headers Spin gives guests, and drops any a client sent under those names.
-fn with_spin_headers(
-    mut request: Request<Incoming>,
+fn with_spin_headers<B>(
+    mut request: Request<B>,
     matched: &RouteMatch<'_, String>,
     client: SocketAddr,
-) -> Request<Incoming> {
+) -> Request<B> {
     let host = request
         .headers()
         .get(http::header::HOST)

@@ -3,11 +3,15 @@
 //! - [`manifest`]: Spin's `spin.toml`, parsed and checked.
 //! - [`routes`]: Spin's route matching.
 //! - [`runtime`]: the engine, deadlines, memory caps and the compiled-code cache.
-//! - [`capabilities`]: Spin's key-value and SQLite interfaces, deny by default.
-//! - [`runtime_config`]: `runtime-config.toml`, where stores and databases live.
+//! - [`capabilities`]: Spin's key-value, SQLite and variables interfaces and outbound HTTP,
+//!   deny by default.
+//! - [`template`]: Spin's `{{ variable }}` templates.
+//! - [`runtime_config`]: `runtime-config.toml`, where stores and databases live and which
+//!   Vault provides variables.
 //! - [`http_trigger`]: the HTTP server that runs a fresh instance per request.
 //! - [`build_command`]: `rotor build`.
 //! - [`conformance`]: the spec format and its runner, `rotor test`.
+//! - [`fixtures`]: stand-in neighbours for tests: an HTTP backend, a Vault.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -15,6 +19,7 @@ pub mod build_command;
 pub mod capabilities;
 pub mod client;
 pub mod conformance;
+pub mod fixtures;
 pub mod guest_output;
 pub mod http_trigger;
 pub mod manifest;
@@ -22,4 +27,5 @@ pub mod routes;
 pub mod runtime;
 pub mod runtime_config;
 pub mod state;
+pub mod template;
 pub mod toml_file;

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -153,8 +152,10 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 &StateOptions {
                     state_dir,
                     runtime_config: runtime_config_file,
+                    environment: None,
                 },
             )?;
+            capabilities.check(&manifest).await?;
             let database = capabilities
                 .sqlite_database("default")
                 .expect("every app has a default database");
@@ -164,7 +165,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     .map_err(|e| e.context("--sqlite"))?;
             }
             let runtime = Runtime::new(runtime.config()?)?;
-            let http = Arc::new(HttpApp::load(&manifest, runtime, &capabilities)?);
+            let http = HttpApp::load(&manifest, runtime, &capabilities)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::capabilities::outbound_http::AllowedHost;
+use crate::template::{self, Template};
 use crate::toml_file::{self, line_of, FileError};
 
 /// A parsed and checked `spin.toml`.
@@ -21,6 +23,27 @@ pub struct Manifest {
     pub http_triggers: Vec<HttpTrigger>,
     /// Every `[component.NAME]`, by name.
     pub components: BTreeMap<String, Component>,
+    /// The application variables of `[variables]`, by name.
+    pub variables: BTreeMap<String, VariableDecl>,
+}
+
+/// One application variable of `[variables]`: `name = { default = "..." }` or
+/// `name = { required = true }`, optionally `secret = true`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableDecl {
+    /// The value when no provider has one.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Whether a provider must supply a value; `rotor up` refuses to start without one.
+    #[serde(default)]
+    pub required: bool,
+    /// Whether the value is sensitive: never logged.
+    #[serde(default)]
+    pub secret: bool,
+    /// What it is for.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// The `[application]` table.
@@ -63,18 +86,19 @@ pub struct Component {
     /// What it does.
     #[serde(default)]
     pub description: Option<String>,
-    /// Hosts the component may call, as `scheme://host:port` patterns.
+    /// Hosts the component may call, as `scheme://host:port` patterns, possibly with
+    /// `{{ variable }}` templates; see [`crate::capabilities::outbound_http`].
     #[serde(default)]
-    pub allowed_outbound_hosts: Vec<String>,
+    pub allowed_outbound_hosts: Vec<Spanned<String>>,
     /// Key-value store labels it may open.
     #[serde(default)]
     pub key_value_stores: Vec<String>,
     /// SQLite database names it may open.
     #[serde(default)]
     pub sqlite_databases: Vec<String>,
-    /// Component variables, usually templates over application variables.
+    /// Component variables: templates over application variables, by name.
     #[serde(default)]
-    pub variables: BTreeMap<String, String>,
+    pub variables: BTreeMap<String, Spanned<String>>,
     /// Environment variables visible to the guest.
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
@@ -115,7 +139,7 @@ struct RawManifest {
     spin_manifest_version: Spanned<toml::Value>,
     application: Application,
     #[serde(default)]
-    variables: BTreeMap<String, toml::Value>,
+    variables: BTreeMap<String, Spanned<VariableDecl>>,
     #[serde(default)]
     trigger: RawTriggers,
     #[serde(default)]
@@ -235,18 +259,99 @@ impl Manifest {
             });
         }
 
-        let _ = raw.variables;
+        let mut variables = BTreeMap::new();
+        for (name, declared) in raw.variables {
+            let key = Some(format!("variables.{name}"));
+            let span = Some(declared.span());
+            if let Err(e) = template::check_name(&name) {
+                return Err(error(span, key, e.0));
+            }
+            let declared = declared.into_inner();
+            match (&declared.default, declared.required) {
+                (Some(_), true) => {
+                    return Err(error(
+                        span,
+                        key,
+                        "a variable has a `default` or is `required`, not both".into(),
+                    ))
+                }
+                (None, false) => {
+                    return Err(error(
+                        span,
+                        key,
+                        "a variable needs a `default` or `required = true`".into(),
+                    ))
+                }
+                _ => {}
+            }
+            variables.insert(name, declared);
+        }
+
+        for (name, component) in &raw.component {
+            for (variable, value) in &component.variables {
+                let key = Some(format!("component.{name}.variables.{variable}"));
+                if let Err(e) = template::check_name(variable) {
+                    return Err(error(Some(value.span()), key, e.0));
+                }
+                let parsed = Template::parse(value.get_ref())
+                    .map_err(|e| error(Some(value.span()), key.clone(), e.0))?;
+                let missing = parsed
+                    .variables()
+                    .find(|v| !variables.contains_key(*v))
+                    .map(str::to_owned);
+                if let Some(missing) = missing {
+                    return Err(error(
+                        Some(value.span()),
+                        key,
+                        format!("`{{{{ {missing} }}}}` names no variable of `[variables]`"),
+                    ));
+                }
+            }
+            for (index, entry) in component.allowed_outbound_hosts.iter().enumerate() {
+                let key = Some(format!("component.{name}.allowed_outbound_hosts[{index}]"));
+                let parsed = Template::parse(entry.get_ref())
+                    .map_err(|e| error(Some(entry.span()), key.clone(), e.0))?;
+                if parsed.variables().next().is_none() {
+                    AllowedHost::parse(entry.get_ref())
+                        .map_err(|e| error(Some(entry.span()), key.clone(), e))?;
+                }
+                let missing = parsed
+                    .variables()
+                    .find(|v| !variables.contains_key(*v) && !component.variables.contains_key(*v))
+                    .map(str::to_owned);
+                if let Some(missing) = missing {
+                    return Err(error(
+                        Some(entry.span()),
+                        key,
+                        format!("`{{{{ {missing} }}}}` names no variable of `[variables]` or of the component"),
+                    ));
+                }
+            }
+        }
+
         Ok(Manifest {
             path: path.to_owned(),
             application: raw.application,
             http_triggers,
             components: raw.component,
+            variables,
         })
     }
 
     /// The directory relative paths in the manifest start from.
     pub fn dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
+    }
+
+    /// A component's `variables`, parsed (the manifest was checked when loaded).
+    pub fn variable_templates(component: &Component) -> BTreeMap<String, Template> {
+        component
+            .variables
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.clone(), Template::parse(value.get_ref()).ok()?))
+            })
+            .collect()
     }
 
     /// The absolute path of a component's `source`.
@@ -341,6 +446,54 @@ command = "cargo build"
         assert_eq!(error.line, Some(8));
         assert_eq!(error.key.as_deref(), Some("trigger.http[0].component"));
         assert!(error.message.contains("component.goodbye"), "{error}");
+    }
+
+    #[test]
+    fn variables_are_read_and_checked() {
+        let text = GOOD.replace(
+            "[[trigger.http]]",
+            "[variables]\napi_host = { default = \"example.com\" }\ntoken = { required = true, secret = true }\n\n[[trigger.http]]",
+        ).replace(
+            "allowed_outbound_hosts = [\"https://example.com\"]",
+            "allowed_outbound_hosts = [\"https://{{ api_host }}\"]\nvariables = { auth = \"Bearer {{ token }}\" }",
+        );
+        let manifest = parse(&text).unwrap();
+        assert_eq!(
+            manifest.variables["api_host"].default.as_deref(),
+            Some("example.com")
+        );
+        assert!(manifest.variables["token"].required && manifest.variables["token"].secret);
+        let templates = Manifest::variable_templates(&manifest.components["hello"]);
+        assert_eq!(templates["auth"].variables().collect::<Vec<_>>(), ["token"]);
+
+        let both = text.replace(
+            "required = true, secret",
+            "default = \"x\", required = true, secret",
+        );
+        let error = parse(&both).unwrap_err();
+        assert_eq!(error.key.as_deref(), Some("variables.token"), "{error}");
+        assert_eq!(error.line, Some(8), "{error}");
+
+        let undeclared = text.replace("Bearer {{ token }}", "Bearer {{ tokn }}");
+        let error = parse(&undeclared).unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("component.hello.variables.auth"),
+            "{error}"
+        );
+        assert!(error.message.contains("tokn"), "{error}");
+    }
+
+    #[test]
+    fn bad_outbound_hosts_are_named() {
+        let text = GOOD.replace("https://example.com", "example.com");
+        let error = parse(&text).unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("component.hello.allowed_outbound_hosts[0]")
+        );
+        assert_eq!(error.line, Some(12), "{error}");
+        assert!(error.message.contains("no scheme"), "{error}");
     }
 
     #[test]

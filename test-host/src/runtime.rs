@@ -14,9 +14,10 @@ use wasmtime::{
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi_http::WasiHttpCtx;
 
+use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::ComponentGrants;
 use crate::guest_output::{PrefixedOutput, Target};
-use crate::state::{HostState, OutboundPolicy};
+use crate::state::HostState;
 
 /// How often the engine's epoch advances; deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -150,13 +151,14 @@ impl Runtime {
             .with_context(|| format!("{} is not a valid component", path.display()))
     }
 
-    /// A fresh store for one request to `component`, with its environment, grants, output
-    /// forwarding, memory cap and deadline.
+    /// A fresh store for one request to `component`, with its environment, grants, outbound
+    /// HTTP policy, output forwarding, memory cap and deadline.
     pub fn new_store(
         &self,
         component: &str,
         environment: &[(String, String)],
         grants: Arc<ComponentGrants>,
+        outbound: OutboundHttp,
     ) -> Store<HostState> {
         let mut wasi = WasiCtx::builder();
         wasi.stdout(PrefixedOutput::new(component, Target::Stdout))
@@ -170,7 +172,7 @@ impl Runtime {
                 .memory_size(self.config.max_instance_memory)
                 .instances(64)
                 .build(),
-            outbound: OutboundPolicy,
+            outbound,
             grants,
         };
         let mut store = Store::new(&self.engine, state);

@@ -12,6 +12,13 @@
 //! [sqlite_database.default]
 //! type = "spin"
 //! path = "data/app.db"
+//!
+//! [[config_provider]]        # application variables from HashiCorp Vault
+//! type = "vault"
+//! url = "http://127.0.0.1:8200"
+//! token = "root"
+//! mount = "secret"
+//! prefix = "my-app"          # optional
 //! ```
 
 use std::collections::BTreeMap;
@@ -19,6 +26,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::capabilities::vault::VaultProvider;
 use crate::toml_file::{self, FileError};
 
 /// The parsed file, with paths made absolute.
@@ -28,6 +36,8 @@ pub struct RuntimeConfigFile {
     pub key_value_stores: BTreeMap<String, KeyValueStoreConfig>,
     /// SQLite databases by name.
     pub sqlite_databases: BTreeMap<String, SqliteDatabaseConfig>,
+    /// The Vault variables providers, in file order (asked in that order).
+    pub vaults: Vec<VaultProvider>,
 }
 
 /// Where one key-value store lives.
@@ -56,9 +66,20 @@ struct Raw {
     key_value_store: BTreeMap<String, RawStore>,
     #[serde(default)]
     sqlite_database: BTreeMap<String, RawStore>,
-    /// Variables providers; read by a later version of Rotor.
     #[serde(default)]
-    config_provider: Vec<toml::Value>,
+    config_provider: Vec<RawProvider>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    #[serde(rename = "type")]
+    kind: String,
+    url: String,
+    token: String,
+    mount: String,
+    #[serde(default)]
+    prefix: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -77,7 +98,6 @@ impl RuntimeConfigFile {
     pub fn load(path: &Path) -> Result<RuntimeConfigFile, FileError> {
         let text = toml_file::read(path)?;
         let raw: Raw = toml_file::parse(path, &text)?;
-        let _ = raw.config_provider;
         let dir = path.parent().unwrap_or(Path::new("."));
         let error =
             |key: String, message: String| FileError::at(path, &text, None, Some(key), message);
@@ -125,6 +145,31 @@ impl RuntimeConfigFile {
                 SqliteDatabaseConfig::File(database.path.map(|p| dir.join(p))),
             );
         }
+        for (index, provider) in raw.config_provider.iter().enumerate() {
+            if provider.kind != "vault" {
+                return Err(error(
+                    format!("config_provider[{index}].type"),
+                    format!(
+                        "unknown config provider {:?}; Rotor reads \"vault\"",
+                        provider.kind
+                    ),
+                ));
+            }
+            if provider.url.parse::<http::Uri>().is_err()
+                || !(provider.url.starts_with("http://") || provider.url.starts_with("https://"))
+            {
+                return Err(error(
+                    format!("config_provider[{index}].url"),
+                    format!("{:?} is not an http:// or https:// URL", provider.url),
+                ));
+            }
+            config.vaults.push(VaultProvider::new(
+                &provider.url,
+                &provider.token,
+                &provider.mount,
+                provider.prefix.as_deref(),
+            ));
+        }
         Ok(config)
     }
 }
@@ -167,6 +212,30 @@ mod tests {
         assert_eq!(
             config.sqlite_databases["default"],
             SqliteDatabaseConfig::File(None)
+        );
+    }
+
+    #[test]
+    fn reads_vault_providers_without_showing_the_token() {
+        let config = load(
+            "[[config_provider]]\ntype = \"vault\"\nurl = \"http://127.0.0.1:8200/\"\ntoken = \"s3cr3t-token\"\nmount = \"secret\"\nprefix = \"app\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.vaults.len(), 1);
+        assert_eq!(config.vaults[0].url(), "http://127.0.0.1:8200");
+        assert!(!format!("{config:?}").contains("s3cr3t-token"));
+
+        let error = load("[[config_provider]]\ntype = \"azure_key_vault\"\nurl = \"http://x\"\ntoken = \"t\"\nmount = \"m\"\n").unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("config_provider[0].type"),
+            "{error}"
+        );
+        let error = load("[[config_provider]]\ntype = \"vault\"\nurl = \"localhost:8200\"\ntoken = \"t\"\nmount = \"m\"\n").unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("config_provider[0].url"),
+            "{error}"
         );
     }
 

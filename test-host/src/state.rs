@@ -5,8 +5,9 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::ComponentGrants;
 
 /// The data of one `Store`: one instance, one request.
@@ -15,7 +16,7 @@ pub struct HostState {
     pub(crate) http: WasiHttpCtx,
     pub(crate) table: ResourceTable,
     pub(crate) limits: StoreLimits,
-    pub(crate) outbound: OutboundPolicy,
+    pub(crate) outbound: OutboundHttp,
     pub(crate) grants: Arc<ComponentGrants>,
 }
 
@@ -35,36 +36,5 @@ impl WasiHttpView for HostState {
             table: &mut self.table,
             hooks: &mut self.outbound,
         }
-    }
-}
-
-/// Decides whether a guest's outbound HTTP request may leave the host.
-///
-/// Deny by default, like Spin: until `allowed_outbound_hosts` is enforced, no request is
-/// sent, and the guest gets `HttpRequestDenied`.
-#[derive(Debug, Default)]
-pub struct OutboundPolicy;
-
-impl WasiHttpHooks for OutboundPolicy {
-    fn send_request(
-        &mut self,
-        _request: http::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ) -> Box<
-        dyn std::future::Future<
-                Output = Result<
-                    (
-                        http::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<
-                            dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>>
-                                + Send,
-                        >,
-                    ),
-                    wasmtime_wasi_http::Error,
-                >,
-            > + Send,
-    > {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
     }
 }

@@ -107,7 +107,14 @@ fn hello_exports_exactly_the_spin_http_handler() {
 
 #[test]
 fn every_guest_exports_only_the_http_handler() {
-    for guest in ["http-router", "kv-todo", "sqlite-notes", "probe"] {
+    for guest in [
+        "http-router",
+        "kv-todo",
+        "sqlite-notes",
+        "http-outbound",
+        "config",
+        "probe",
+    ] {
         let (imports, exports) = interfaces(&common::guest(guest));
         assert_eq!(
             exports,
@@ -132,6 +139,22 @@ fn storage_examples_import_spins_interfaces() {
     let (imports, _) = interfaces(&common::guest("sqlite-notes"));
     assert!(
         imports.contains(&"fermyon:spin/sqlite@2.0.0".to_owned()),
+        "{imports:?}"
+    );
+}
+
+#[test]
+fn outbound_and_config_examples_import_spins_interfaces() {
+    let (imports, _) = interfaces(&common::guest("http-outbound"));
+    assert!(
+        imports
+            .iter()
+            .any(|i| i.starts_with("wasi:http/outgoing-handler@0.2.")),
+        "{imports:?}"
+    );
+    let (imports, _) = interfaces(&common::guest("config"));
+    assert!(
+        imports.contains(&"fermyon:spin/variables@2.0.0".to_owned()),
         "{imports:?}"
     );
 }

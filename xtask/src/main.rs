@@ -18,6 +18,8 @@ pub const GUEST_CRATES: &[&str] = &[
     "http-router",
     "kv-todo",
     "sqlite-notes",
+    "http-outbound",
+    "config",
     "probe",
     "wasi-hello",
 ];

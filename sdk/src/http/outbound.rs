@@ -263,8 +263,14 @@ pub async fn send<B: Into<Body>>(request: Request<B>) -> Result<OutboundResponse
     outgoing
         .set_method(&to_wasi_method(&parts.method))
         .map_err(|()| invalid("the host refuses the method"))?;
-    if let Some(scheme) = parts.uri.scheme() {
-        let scheme = match scheme.as_str() {
+    // A URI without a host (`/api/items`) is a request to the app itself, which hosts
+    // address as `http://self`.
+    let (scheme, authority) = match parts.uri.authority() {
+        Some(authority) => (parts.uri.scheme_str(), authority.as_str()),
+        None => (Some("http"), "self"),
+    };
+    if let Some(scheme) = scheme {
+        let scheme = match scheme {
             "http" => wasi_http::Scheme::Http,
             "https" => wasi_http::Scheme::Https,
             other => wasi_http::Scheme::Other(other.to_owned()),
@@ -274,14 +280,11 @@ pub async fn send<B: Into<Body>>(request: Request<B>) -> Result<OutboundResponse
             .map_err(|()| invalid("the host refuses the scheme"))?;
     }
     outgoing
-        .set_authority(parts.uri.authority().map(|a| a.as_str()))
+        .set_authority(Some(authority))
         .map_err(|()| invalid("the host refuses the authority"))?;
     outgoing
         .set_path_with_query(Some(
-            parts
-                .uri
-                .path_and_query()
-                .map_or("/", |path| path.as_str()),
+            parts.uri.path_and_query().map_or("/", |path| path.as_str()),
         ))
         .map_err(|()| invalid("the host refuses the path"))?;
 
@@ -467,9 +470,9 @@ fn to_http_response(response: wasi_http::IncomingResponse) -> Result<OutboundRes
     for (name, value) in response.headers().entries() {
         builder = builder.header(name, value);
     }
-    let body = response.consume().map_err(|()| {
-        SendError::new(SendErrorKind::Body, "the response body was already taken")
-    })?;
+    let body = response
+        .consume()
+        .map_err(|()| SendError::new(SendErrorKind::Body, "the response body was already taken"))?;
     let body = IncomingBody::from_response(body, response)?;
     Ok(builder.body(body)?)
 }

@@ -3,17 +3,21 @@
 //! - a path ending in `/headers` lists the request's headers; `/echo` returns the body;
 //! - `/panic`, `/loop`, `/alloc`, `/error` misbehave on purpose; `/stream` streams a long body;
 //! - `/kv/LABEL[/KEY[/exists]]` and `POST /sqlite/NAME` drive key-value and SQLite (see below);
+//! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
+//!   describes (see [`OutboundCall`]);
 //! - anything else answers "fine".
 #![forbid(unsafe_code)]
 // The probe answers early with a whole `Response` as its error, which keeps each route a few
 // lines; it is a test fixture, not code to copy, so the size of that error does not matter.
 #![allow(clippy::result_large_err)]
 
+use rotor_sdk::http::outbound::{self, Timeouts};
 use rotor_sdk::http::{
     Body, BodyError, Bytes, IntoResponse, Json, Params, Request, Response, Router, StatusCode,
 };
 use rotor_sdk::key_value::{self, Store};
 use rotor_sdk::sqlite::{self, Connection, Value};
+use rotor_sdk::variables;
 use serde::{Deserialize, Serialize};
 
 #[rotor_sdk::http_component]
@@ -21,6 +25,12 @@ async fn handle(request: Request<Bytes>) -> Response {
     let path = request.uri().path().to_owned();
     if path.starts_with("/kv/") || path.starts_with("/sqlite/") {
         return capabilities().handle(request).await;
+    }
+    if let Some(name) = path.strip_prefix("/variables/") {
+        return read_variable(name);
+    }
+    if path == "/outbound" {
+        return outbound_call(request).await;
     }
     match path.as_str() {
         "/panic" => panic!("this guest panics on purpose"),
@@ -235,4 +245,119 @@ fn sqlite_failure(error: sqlite::Error) -> Response {
         sqlite::Error::DatabaseFull => failure("database-full", String::new()),
         sqlite::Error::Io(message) => failure("io", message),
     }
+}
+
+fn read_variable(name: &str) -> Response {
+    match variables::get(name) {
+        Ok(value) => value.into_response(),
+        Err(variables::Error::InvalidName(message)) => failure("invalid-name", message),
+        Err(variables::Error::Undefined(message)) => failure("undefined", message),
+        Err(variables::Error::Provider(message)) => failure("provider", message),
+        Err(variables::Error::Other(message)) => failure("other", message),
+    }
+}
+
+/// What `POST /outbound` sends. `url_from_variable` names a variable whose value is
+/// appended to `url` (so a secret can travel in a request without the test naming it).
+#[derive(Deserialize)]
+struct OutboundCall {
+    #[serde(default = "get")]
+    method: String,
+    url: String,
+    #[serde(default)]
+    url_from_variable: Option<String>,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+    #[serde(default)]
+    body: String,
+    /// Sends the body in this many chunks through a streamed body.
+    #[serde(default)]
+    stream_chunks: Option<usize>,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+}
+
+fn get() -> String {
+    "GET".to_owned()
+}
+
+/// Answers 200 with `{"status", "headers", "body"}` from the other side, or 502 with
+/// `{"error": KIND, "message"}`.
+async fn outbound_call(request: Request<Bytes>) -> Response {
+    let call: OutboundCall = match Json::from_bytes(request.body()) {
+        Ok(Json(call)) => call,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let mut url = call.url.clone();
+    if let Some(name) = &call.url_from_variable {
+        match variables::get(name) {
+            Ok(value) => url.push_str(&value),
+            Err(error) => return failure("variable", error.to_string()),
+        }
+    }
+    let mut builder = rotor_sdk::http::Request::builder()
+        .method(call.method.as_str())
+        .uri(url);
+    for (name, value) in &call.headers {
+        builder = builder.header(name, value);
+    }
+    let body = match call.stream_chunks {
+        Some(chunks) => {
+            let text = call.body.clone();
+            Body::stream(move |mut writer| async move {
+                let size = text.len().div_ceil(chunks.max(1)).max(1);
+                for piece in text.as_bytes().chunks(size) {
+                    writer.write(piece).await?;
+                    writer.flush().await?;
+                }
+                Ok::<_, BodyError>(())
+            })
+        }
+        None => Body::from(call.body.clone()),
+    };
+    let mut outgoing = match builder.body(body) {
+        Ok(outgoing) => outgoing,
+        Err(error) => return failure("invalid-request", error.to_string()),
+    };
+    if let Some(ms) = call.timeout_ms {
+        outgoing
+            .extensions_mut()
+            .insert(Timeouts::all(std::time::Duration::from_millis(ms)));
+    }
+    let response = match outbound::send(outgoing).await {
+        Ok(response) => response,
+        Err(error) => return outbound_failure(&error),
+    };
+    let status = response.status().as_u16();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    match response.into_body().text().await {
+        Ok(body) => Json(serde_json::json!({ "status": status, "headers": headers, "body": body }))
+            .into_response(),
+        Err(error) => failure("body", error.to_string()),
+    }
+}
+
+fn outbound_failure(error: &outbound::SendError) -> Response {
+    use outbound::SendErrorKind::*;
+    let kind = match error.kind() {
+        Denied => "denied",
+        Dns => "dns",
+        Connect => "connect",
+        Tls => "tls",
+        Timeout => "timeout",
+        Protocol => "protocol",
+        InvalidRequest => "invalid-request",
+        Body => "body",
+        Status(_) => "status",
+        _ => "other",
+    };
+    (
+        StatusCode::BAD_GATEWAY,
+        Json(serde_json::json!({ "error": kind, "message": error.to_string() })),
+    )
+        .into_response()
 }

@@ -1,10 +1,14 @@
 //! Spin's capability interfaces, one module each, and what a component is granted.
 //!
 //! Deny by default, like Spin: a component reaches only the stores and databases its
-//! manifest entry lists; anything else is `access-denied` in the guest, and nothing is opened.
+//! manifest entry lists, the hosts its `allowed_outbound_hosts` allows and the variables of
+//! its own `variables` table; anything else is an error in the guest, and nothing is opened.
 
 pub mod key_value;
+pub mod outbound_http;
 pub mod sqlite;
+pub mod variables;
+pub mod vault;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -16,6 +20,9 @@ use wasmtime::component::{HasSelf, Linker};
 use crate::manifest::{Component, Manifest};
 use crate::runtime_config::{KeyValueStoreConfig, RuntimeConfigFile, SqliteDatabaseConfig};
 use crate::state::HostState;
+use crate::template::Template;
+use outbound_http::AllowedHosts;
+use variables::{AppVariables, ComponentVariables};
 
 /// Host bindings generated from the same `wit/` directory the guests use.
 #[allow(missing_docs)]
@@ -40,6 +47,7 @@ pub const DEFAULT_SQLITE_FILE: &str = "sqlite_db.db";
 pub struct AppCapabilities {
     key_value_stores: BTreeMap<String, Arc<key_value::StoreBackend>>,
     sqlite_databases: BTreeMap<String, Arc<sqlite::Database>>,
+    variables: Arc<AppVariables>,
 }
 
 /// Where an app keeps its state and what its runtime config says.
@@ -49,6 +57,8 @@ pub struct StateOptions {
     pub state_dir: Option<PathBuf>,
     /// `runtime-config.toml`, if any.
     pub runtime_config: Option<PathBuf>,
+    /// The environment the `SPIN_VARIABLE_*` provider reads; the process's own when `None`.
+    pub environment: Option<BTreeMap<String, String>>,
 }
 
 impl AppCapabilities {
@@ -101,9 +111,14 @@ impl AppCapabilities {
             sqlite_databases.insert(name.clone(), Arc::new(sqlite::Database::new(path)));
         }
 
+        let environment: Vec<(String, String)> = match &options.environment {
+            Some(environment) => environment.clone().into_iter().collect(),
+            None => std::env::vars().collect(),
+        };
         let capabilities = AppCapabilities {
             key_value_stores,
             sqlite_databases,
+            variables: Arc::new(AppVariables::new(manifest, environment, config.vaults)),
         };
         for (name, component) in &manifest.components {
             capabilities.check_grants(&manifest.path, name, component)?;
@@ -137,12 +152,42 @@ impl AppCapabilities {
         Ok(())
     }
 
+    /// Checks, before serving, what can only be checked with the providers at hand: every
+    /// required variable has a value, and every component's `allowed_outbound_hosts`
+    /// templates fill into valid entries.
+    pub async fn check(self: &Arc<Self>, manifest: &Manifest) -> anyhow::Result<()> {
+        self.variables.check_required(&manifest.path).await?;
+        for (name, component) in &manifest.components {
+            self.grants_for(component)
+                .allowed_outbound_hosts()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: at `component.{name}.allowed_outbound_hosts`: {e}",
+                        manifest.path.display()
+                    )
+                })?;
+        }
+        Ok(())
+    }
+
     /// What `component` may open.
     pub fn grants_for(self: &Arc<Self>, component: &Component) -> Arc<ComponentGrants> {
+        let outbound_templates = component
+            .allowed_outbound_hosts
+            .iter()
+            .filter_map(|entry| Template::parse(entry.get_ref()).ok())
+            .collect();
         Arc::new(ComponentGrants {
             app: self.clone(),
             key_value_stores: component.key_value_stores.iter().cloned().collect(),
             sqlite_databases: component.sqlite_databases.iter().cloned().collect(),
+            variables: ComponentVariables::new(
+                self.variables.clone(),
+                Manifest::variable_templates(component),
+            ),
+            outbound_templates,
+            allowed_outbound_hosts: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -152,11 +197,37 @@ impl AppCapabilities {
     }
 }
 
-/// What one component may open, by label or name.
+/// What one component may open, by label or name, read and call.
 pub struct ComponentGrants {
     app: Arc<AppCapabilities>,
     key_value_stores: HashSet<String>,
     sqlite_databases: HashSet<String>,
+    variables: ComponentVariables,
+    outbound_templates: Vec<Template>,
+    allowed_outbound_hosts: tokio::sync::OnceCell<Arc<AllowedHosts>>,
+}
+
+impl ComponentGrants {
+    /// The component's `allowed_outbound_hosts`, its templates filled from the variables on
+    /// first use and kept from then on.
+    pub async fn allowed_outbound_hosts(&self) -> Result<Arc<AllowedHosts>, String> {
+        self.allowed_outbound_hosts
+            .get_or_try_init(|| async {
+                let mut entries = Vec::new();
+                for template in &self.outbound_templates {
+                    entries.push(
+                        template
+                            .render_async(|name| async move {
+                                self.variables.resolve_for_outbound(&name).await
+                            })
+                            .await?,
+                    );
+                }
+                AllowedHosts::parse(entries.iter().map(String::as_str)).map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
 }
 
 /// Adds every capability interface to `linker`.
@@ -164,5 +235,6 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     use bindings::fermyon::spin2_0_0;
     spin2_0_0::key_value::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    spin2_0_0::variables::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     Ok(())
 }

@@ -18,6 +18,8 @@ const GUESTS: &[&str] = &[
     "http-router",
     "kv-todo",
     "sqlite-notes",
+    "http-outbound",
+    "config",
     "probe",
 ];
 
@@ -103,7 +105,11 @@ pub async fn serve(dir: &Path, runtime: Arc<Runtime>) -> SocketAddr {
 pub async fn serve_with(dir: &Path, runtime: Arc<Runtime>, options: &StateOptions) -> SocketAddr {
     let manifest = Manifest::load(&dir.join("spin.toml")).expect("loading the manifest");
     let capabilities = AppCapabilities::load(&manifest, options).expect("setting up storage");
-    let app = Arc::new(HttpApp::load(&manifest, runtime, &capabilities).expect("loading the app"));
+    capabilities
+        .check(&manifest)
+        .await
+        .expect("checking variables and outbound hosts");
+    let app = HttpApp::load(&manifest, runtime, &capabilities).expect("loading the app");
     let (address, _server) = http_trigger::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .unwrap();
@@ -126,8 +132,8 @@ pub async fn serve_probe_with_runtime_config(
     let config = dir.path().join("runtime-config.toml");
     std::fs::write(&config, runtime_config).unwrap();
     let options = StateOptions {
-        state_dir: None,
         runtime_config: Some(config),
+        ..StateOptions::default()
     };
     let address = serve_with(dir.path(), test_runtime(), &options).await;
     (address, dir)

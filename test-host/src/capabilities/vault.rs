@@ -1,0 +1,144 @@
+//! The HashiCorp Vault variables provider: reads `value` from a KV version 2 secret.
+//!
+//! `runtime-config.toml`:
+//!
+//! ```toml
+//! [[config_provider]]
+//! type = "vault"
+//! url = "http://127.0.0.1:8200"
+//! token = "root"
+//! mount = "secret"
+//! prefix = "my-app"        # optional
+//! ```
+//!
+//! Variable `api_key` is then `GET {url}/v1/secret/data/my-app/api_key` with the token in
+//! `X-Vault-Token`, and its value the secret's `value` field. Neither the token nor a value
+//! ever appears in an error message.
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http_body_util::{BodyExt, Empty};
+
+/// How long one read from Vault may take, connection included.
+pub const VAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A configured Vault.
+#[derive(Clone)]
+pub struct VaultProvider {
+    url: String,
+    token: String,
+    mount: String,
+    prefix: Option<String>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for VaultProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultProvider")
+            .field("url", &self.url)
+            .field("token", &"<redacted>")
+            .field("mount", &self.mount)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl VaultProvider {
+    /// A provider reading from `mount` (and under `prefix`) at `url` with `token`.
+    pub fn new(url: &str, token: &str, mount: &str, prefix: Option<&str>) -> Self {
+        VaultProvider {
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            mount: mount.trim_matches('/').to_owned(),
+            prefix: prefix
+                .map(|p| p.trim_matches('/').to_owned())
+                .filter(|p| !p.is_empty()),
+            timeout: VAULT_TIMEOUT,
+        }
+    }
+
+    /// Sets how long one read may take (five seconds by default).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The server's address, for messages.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Reads variable `name`: `Ok(None)` when Vault has no such secret.
+    pub async fn get(&self, name: &str) -> Result<Option<String>, String> {
+        match tokio::time::timeout(self.timeout, self.read(name)).await {
+            Ok(result) => result,
+            Err(_) => Err(format!(
+                "Vault at {} did not answer within {:?} (reading variable `{name}`)",
+                self.url, self.timeout
+            )),
+        }
+    }
+
+    async fn read(&self, name: &str) -> Result<Option<String>, String> {
+        let path = match &self.prefix {
+            Some(prefix) => format!("{prefix}/{name}"),
+            None => name.to_owned(),
+        };
+        let uri = format!("{}/v1/{}/data/{path}", self.url, self.mount);
+        let request = http::Request::get(&uri)
+            .header("x-vault-token", &self.token)
+            .body(Empty::<Bytes>::new().map_err(|never| match never {}))
+            .map_err(|_| format!("Vault url {:?} is not a valid URL", self.url))?;
+        let unreachable = |e: wasmtime_wasi_http::Error| {
+            format!(
+                "cannot reach Vault at {} (reading variable `{name}`): {e}",
+                self.url
+            )
+        };
+        let (response, connection) = wasmtime_wasi_http::default_send_request(request, None)
+            .await
+            .map_err(unreachable)?;
+        tokio::spawn(connection);
+        let status = response.status();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(unreachable)?
+            .to_bytes();
+        match status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => {
+                return Err(format!(
+                    "Vault at {} refused the token ({status}) reading variable `{name}`",
+                    self.url
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "Vault at {} answered {other} reading variable `{name}`",
+                    self.url
+                ))
+            }
+        }
+        let document: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+            format!(
+                "Vault at {} sent a body that is not JSON for variable `{name}`",
+                self.url
+            )
+        })?;
+        match document.pointer("/data/data/value") {
+            Some(serde_json::Value::String(value)) => Ok(Some(value.clone())),
+            Some(_) => Err(format!(
+                "the Vault secret for variable `{name}` has a `value` that is not a string"
+            )),
+            None => Err(format!(
+                "the Vault secret for variable `{name}` has no `value` field"
+            )),
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Small local servers that stand in for an app's neighbours while it is tested: an HTTP
+//! backend with canned answers and a HashiCorp Vault that serves KV v2 reads. `rotor test`
+//! starts them for a spec's preconditions; the host's own tests use them too.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+
+/// What a fixture does with one request.
+pub enum Reply {
+    /// Answer with this response.
+    Respond(Response<Bytes>),
+    /// Never answer (the connection stays open): a backend that hangs.
+    Hang,
+}
+
+/// Decides the reply to each request; the request's body has been read whole.
+pub type Handler = Arc<dyn Fn(&Request<Bytes>) -> Reply + Send + Sync>;
+
+/// A running fixture; it stops when dropped.
+pub struct FixtureServer {
+    address: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FixtureServer {
+    /// Serves `handler` on an ephemeral port of 127.0.0.1.
+    pub async fn start(handler: Handler) -> std::io::Result<FixtureServer> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let handler = handler.clone();
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                        let handler = handler.clone();
+                        let counter = counter.clone();
+                        async move {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            let (parts, body) = request.into_parts();
+                            let body = body.collect().await.map(|b| b.to_bytes());
+                            let request = Request::from_parts(parts, body.unwrap_or_default());
+                            let reply = handler(&request);
+                            let response = match reply {
+                                Reply::Respond(response) => response,
+                                Reply::Hang => {
+                                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                                    Response::new(Bytes::new())
+                                }
+                            };
+                            Ok::<_, Infallible>(response.map(Full::new))
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(FixtureServer {
+            address,
+            hits,
+            task,
+        })
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// How many requests it has received.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for FixtureServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One canned answer of an HTTP backend fixture, as a conformance spec writes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedRoute {
+    /// The method it answers; any when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The exact path (without the query) it answers.
+    pub path: String,
+    /// The status; 200 by default.
+    #[serde(default = "ok")]
+    pub status: u16,
+    /// Response headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The body as text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The body as JSON (sent with `content-type: application/json`).
+    #[serde(default)]
+    pub json: Option<serde_json::Value>,
+}
+
+fn ok() -> u16 {
+    200
+}
+
+/// A backend that answers each request with the first matching canned route, else 404.
+pub fn canned(routes: Vec<CannedRoute>) -> Handler {
+    Arc::new(move |request| {
+        let route = routes.iter().find(|route| {
+            route.path == request.uri().path()
+                && route
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(request.method().as_str()))
+        });
+        let Some(route) = route else {
+            return Reply::Respond(text(StatusCode::NOT_FOUND, "no such canned route"));
+        };
+        let mut builder = Response::builder().status(route.status);
+        for (name, value) in &route.headers {
+            builder = builder.header(name, value);
+        }
+        let body = match (&route.json, &route.body) {
+            (Some(json), _) => {
+                builder = builder.header("content-type", "application/json");
+                Bytes::from(json.to_string())
+            }
+            (None, Some(body)) => Bytes::from(body.clone()),
+            (None, None) => Bytes::new(),
+        };
+        Reply::Respond(
+            builder
+                .body(body)
+                .unwrap_or_else(|e| text(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())),
+        )
+    })
+}
+
+/// A Vault that serves `GET /v1/{mount}/data/{path}` (KV version 2) from `secrets` (path →
+/// value, served as the secret's `value` field) to requests carrying `token` in
+/// `X-Vault-Token`; 403 for any other token, 404 for unknown paths.
+pub fn fake_vault(token: &str, mount: &str, secrets: BTreeMap<String, String>) -> Handler {
+    let token = token.to_owned();
+    let prefix = format!("/v1/{}/data/", mount.trim_matches('/'));
+    Arc::new(move |request| {
+        let given = request.headers().get("x-vault-token").map(|v| v.as_bytes());
+        if given != Some(token.as_bytes()) {
+            return Reply::Respond(json(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({ "errors": ["permission denied"] }),
+            ));
+        }
+        let secret = request
+            .uri()
+            .path()
+            .strip_prefix(&prefix)
+            .and_then(|path| secrets.get(path));
+        match secret {
+            Some(value) if request.method() == http::Method::GET => Reply::Respond(json(
+                StatusCode::OK,
+                serde_json::json!({
+                    "data": { "data": { "value": value }, "metadata": { "version": 1 } }
+                }),
+            )),
+            _ => Reply::Respond(json(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({ "errors": [] }),
+            )),
+        }
+    })
+}
+
+fn text(status: StatusCode, body: &str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_owned()));
+    *response.status_mut() = status;
+    response
+}
+
+fn json(status: StatusCode, body: serde_json::Value) -> Response<Bytes> {
+    let mut response = text(status, &body.to_string());
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
