@@ -3,6 +3,7 @@
 //! - a path ending in `/headers` lists the request's headers; `/echo` returns the body;
 //! - `/panic`, `/loop`, `/alloc`, `/error` misbehave on purpose; `/stream` streams a long body;
 //! - `/kv/LABEL[/KEY[/exists]]` and `POST /sqlite/NAME` drive key-value and SQLite (see below);
+//! - `POST /rdbms/pg` and `POST /rdbms/mysql` run a statement (see [`RdbmsCall`]);
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
 //!   describes (see [`OutboundCall`]);
 //! - anything else answers "fine".
@@ -18,6 +19,7 @@ use rotor_sdk::http::{
 use rotor_sdk::key_value::{self, Store};
 use rotor_sdk::sqlite::{self, Connection, Value};
 use rotor_sdk::variables;
+use rotor_sdk::{mysql, pg, rdbms};
 use serde::{Deserialize, Serialize};
 
 #[rotor_sdk::http_component]
@@ -31,6 +33,9 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if path == "/outbound" {
         return outbound_call(request).await;
+    }
+    if let Some(database) = path.strip_prefix("/rdbms/") {
+        return rdbms_call(database, &request);
     }
     match path.as_str() {
         "/panic" => panic!("this guest panics on purpose"),
@@ -360,4 +365,131 @@ fn outbound_failure(error: &outbound::SendError) -> Response {
         Json(serde_json::json!({ "error": kind, "message": error.to_string() })),
     )
         .into_response()
+}
+
+/// What `POST /rdbms/{pg,mysql}` runs: `{"address", "statement", "params": [TAGGED...],
+/// "execute": bool}`, where a parameter is `{"int32": 5}`, `{"str": "x"}`, `"db-null"`...
+#[derive(Deserialize)]
+struct RdbmsCall {
+    address: String,
+    statement: String,
+    #[serde(default)]
+    params: Vec<TaggedParameter>,
+    #[serde(default)]
+    execute: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum TaggedParameter {
+    Boolean(bool),
+    Int8(i8),
+    Int16(i16),
+    Int32(i32),
+    Int64(i64),
+    Uint8(u8),
+    Uint16(u16),
+    Uint32(u32),
+    Uint64(u64),
+    Floating32(f32),
+    Floating64(f64),
+    Str(String),
+    Binary(Vec<u8>),
+    DbNull,
+}
+
+impl From<TaggedParameter> for rdbms::ParameterValue {
+    fn from(value: TaggedParameter) -> Self {
+        use rdbms::ParameterValue as P;
+        match value {
+            TaggedParameter::Boolean(v) => P::Boolean(v),
+            TaggedParameter::Int8(v) => P::Int8(v),
+            TaggedParameter::Int16(v) => P::Int16(v),
+            TaggedParameter::Int32(v) => P::Int32(v),
+            TaggedParameter::Int64(v) => P::Int64(v),
+            TaggedParameter::Uint8(v) => P::Uint8(v),
+            TaggedParameter::Uint16(v) => P::Uint16(v),
+            TaggedParameter::Uint32(v) => P::Uint32(v),
+            TaggedParameter::Uint64(v) => P::Uint64(v),
+            TaggedParameter::Floating32(v) => P::Floating32(v),
+            TaggedParameter::Floating64(v) => P::Floating64(v),
+            TaggedParameter::Str(v) => P::Str(v),
+            TaggedParameter::Binary(v) => P::Binary(v),
+            TaggedParameter::DbNull => P::DbNull,
+        }
+    }
+}
+
+/// A value as `{"int32": 5}`; NULL as `"db-null"`, an unsupported one as `"unsupported"`.
+fn tagged_value(value: &rdbms::DbValue) -> serde_json::Value {
+    use rdbms::DbValue as V;
+    use serde_json::json;
+    match value {
+        V::Boolean(v) => json!({ "boolean": v }),
+        V::Int8(v) => json!({ "int8": v }),
+        V::Int16(v) => json!({ "int16": v }),
+        V::Int32(v) => json!({ "int32": v }),
+        V::Int64(v) => json!({ "int64": v }),
+        V::Uint8(v) => json!({ "uint8": v }),
+        V::Uint16(v) => json!({ "uint16": v }),
+        V::Uint32(v) => json!({ "uint32": v }),
+        V::Uint64(v) => json!({ "uint64": v }),
+        V::Floating32(v) => json!({ "floating32": v }),
+        V::Floating64(v) => json!({ "floating64": v }),
+        V::Str(v) => json!({ "str": v }),
+        V::Binary(v) => json!({ "binary": v }),
+        V::DbNull => json!("db-null"),
+        V::Unsupported => json!("unsupported"),
+    }
+}
+
+fn rdbms_call(database: &str, request: &Request<Bytes>) -> Response {
+    let call: RdbmsCall = match Json::from_bytes(request.body()) {
+        Ok(Json(call)) => call,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let params: Vec<rdbms::ParameterValue> = call.params.into_iter().map(Into::into).collect();
+    let outcome = match database {
+        "pg" => pg::Connection::open(&call.address).and_then(|db| {
+            if call.execute {
+                db.execute(&call.statement, &params)
+                    .map(|n| serde_json::json!({ "rows_affected": n }))
+            } else {
+                db.query(&call.statement, &params)
+                    .map(|set| row_set_json(&set))
+            }
+        }),
+        "mysql" => mysql::Connection::open(&call.address).and_then(|db| {
+            if call.execute {
+                db.execute(&call.statement, &params)
+                    .map(|()| serde_json::json!({ "done": true }))
+            } else {
+                db.query(&call.statement, &params)
+                    .map(|set| row_set_json(&set))
+            }
+        }),
+        _ => return (StatusCode::NOT_FOUND, "pg or mysql").into_response(),
+    };
+    match outcome {
+        Ok(json) => Json(json).into_response(),
+        Err(rdbms::Error::ConnectionFailed(m)) => failure("connection-failed", m),
+        Err(rdbms::Error::BadParameter(m)) => failure("bad-parameter", m),
+        Err(rdbms::Error::QueryFailed(m)) => failure("query-failed", m),
+        Err(rdbms::Error::ValueConversionFailed(m)) => failure("value-conversion-failed", m),
+        Err(rdbms::Error::Other(m)) => failure("other", m),
+    }
+}
+
+fn row_set_json(set: &rdbms::RowSet) -> serde_json::Value {
+    let columns: Vec<serde_json::Value> = set
+        .columns
+        .iter()
+        .map(|c| serde_json::json!({ "name": c.name, "type": format!("{:?}", c.data_type) }))
+        .collect();
+    let rows: Vec<Vec<serde_json::Value>> = set
+        .rows
+        .iter()
+        .map(|row| row.iter().map(tagged_value).collect())
+        .collect();
+    serde_json::json!({ "columns": columns, "rows": rows })
 }

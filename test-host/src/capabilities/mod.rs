@@ -5,7 +5,10 @@
 //! its own `variables` table; anything else is an error in the guest, and nothing is opened.
 
 pub mod key_value;
+pub mod mysql;
 pub mod outbound_http;
+pub mod postgres;
+pub mod rdbms;
 pub mod sqlite;
 pub mod variables;
 pub mod vault;
@@ -34,6 +37,8 @@ pub mod bindings {
         with: {
             "fermyon:spin/key-value@2.0.0.store": crate::capabilities::key_value::OpenStore,
             "fermyon:spin/sqlite@2.0.0.connection": crate::capabilities::sqlite::OpenDatabase,
+            "fermyon:spin/postgres@2.0.0.connection": crate::capabilities::postgres::PooledClient,
+            "fermyon:spin/mysql@2.0.0.connection": crate::capabilities::mysql::PooledConn,
         },
     });
 }
@@ -48,6 +53,8 @@ pub struct AppCapabilities {
     key_value_stores: BTreeMap<String, Arc<key_value::StoreBackend>>,
     sqlite_databases: BTreeMap<String, Arc<sqlite::Database>>,
     variables: Arc<AppVariables>,
+    postgres: postgres::PostgresPools,
+    mysql: mysql::MysqlPools,
 }
 
 /// Where an app keeps its state and what its runtime config says.
@@ -119,6 +126,8 @@ impl AppCapabilities {
             key_value_stores,
             sqlite_databases,
             variables: Arc::new(AppVariables::new(manifest, environment, config.vaults)),
+            postgres: postgres::PostgresPools::default(),
+            mysql: mysql::MysqlPools::default(),
         };
         for (name, component) in &manifest.components {
             capabilities.check_grants(&manifest.path, name, component)?;
@@ -236,5 +245,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     spin2_0_0::key_value::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::sqlite::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::variables::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    spin2_0_0::rdbms_types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    spin2_0_0::postgres::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    spin2_0_0::mysql::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     Ok(())
 }
