@@ -15,6 +15,10 @@
 //!       kind: "http-backend", variable: "backend_url", //   becomes a variable's value
 //!       routes: [{ path: "/users/1", json: { id: 1 } }],
 //!     },
+//!     {                                               // Rotor: a scratch database on the
+//!       kind: "postgres", variable: "database_url",  //   local server (or kind "mysql"),
+//!       statements: "@schema.sql",                    //   dropped after the run
+//!     },
 //!     {                                               // Rotor: a local Vault (KV v2) as the
 //!       kind: "vault", prefix: "app",                 //   app's variables provider
 //!       secrets: { api_key: "k-1" },
@@ -57,7 +61,7 @@ use serde::Deserialize;
 
 use crate::capabilities::{AppCapabilities, StateOptions};
 use crate::client::{self, ReceivedResponse};
-use crate::fixtures::{self, CannedRoute, FixtureServer};
+use crate::fixtures::{self, CannedRoute, DatabaseServer, FixtureServer, ScratchDatabase};
 use crate::http_trigger::{self, HttpApp};
 use crate::manifest::Manifest;
 use crate::runtime::Runtime;
@@ -105,6 +109,24 @@ pub enum Precondition {
         variable: String,
         /// The answers, first match wins; anything else is a 404.
         routes: Vec<CannedRoute>,
+    },
+    /// A fresh PostgreSQL database on the local server (127.0.0.1:5432), set up with
+    /// `statements` (SQL, or `@FILE` relative to the app directory); its address becomes the
+    /// value of application variable `variable`, and it is dropped after the run (Rotor).
+    Postgres {
+        /// The application variable that receives the database's address.
+        variable: String,
+        /// The schema and data to start from.
+        #[serde(default)]
+        statements: Option<String>,
+    },
+    /// The same on the local MySQL or MariaDB server (127.0.0.1:3306) (Rotor).
+    Mysql {
+        /// The application variable that receives the database's address.
+        variable: String,
+        /// The schema and data to start from.
+        #[serde(default)]
+        statements: Option<String>,
     },
     /// A local HashiCorp Vault (KV version 2) holding `secrets`, configured as the app's
     /// variables provider (Rotor).
@@ -329,6 +351,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     let mut environment: BTreeMap<String, String> = std::env::vars().collect();
     let mut runtime_config = String::new();
     let mut fixtures: Vec<FixtureServer> = Vec::new();
+    let mut databases: Vec<ScratchDatabase> = Vec::new();
     for precondition in &spec.preconditions {
         match precondition {
             Precondition::Variables { values } => {
@@ -362,6 +385,30 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                     vault.url()
                 );
                 fixtures.push(vault);
+            }
+            Precondition::Postgres {
+                variable,
+                statements,
+            }
+            | Precondition::Mysql {
+                variable,
+                statements,
+            } => {
+                let server = match precondition {
+                    Precondition::Postgres { .. } => DatabaseServer::Postgres,
+                    _ => DatabaseServer::Mysql,
+                };
+                let sql = match statements {
+                    Some(argument) => read_sql_argument(argument, app_dir)?,
+                    None => String::new(),
+                };
+                let database = ScratchDatabase::create(server, &sql)
+                    .await
+                    .with_context(|| {
+                        format!("{}: precondition {}", app_dir.display(), server.name())
+                    })?;
+                environment.insert(variable_env(variable), database.url());
+                databases.push(database);
             }
             Precondition::KeyValueStore { .. } | Precondition::Sqlite { .. } => {}
         }
@@ -409,7 +456,35 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     }
     server.abort();
     drop(fixtures);
+    for database in databases {
+        if let Err(error) = database.remove().await {
+            tracing::warn!("dropping a scratch database failed: {error:#}");
+        }
+    }
     Ok(results)
+}
+
+/// SQL from a spec: the text itself, or `@FILE` relative to the app directory.
+fn read_sql_argument(argument: &str, app_dir: &Path) -> anyhow::Result<String> {
+    match argument.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(app_dir.join(file))
+            .with_context(|| format!("cannot read {}", app_dir.join(file).display())),
+        None => Ok(argument.to_owned()),
+    }
+}
+
+impl Spec {
+    /// The database servers the spec's preconditions need.
+    pub fn database_servers(&self) -> Vec<DatabaseServer> {
+        self.preconditions
+            .iter()
+            .filter_map(|p| match p {
+                Precondition::Postgres { .. } => Some(DatabaseServer::Postgres),
+                Precondition::Mysql { .. } => Some(DatabaseServer::Mysql),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// The environment variable that provides application variable `name`.

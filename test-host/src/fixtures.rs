@@ -208,3 +208,147 @@ fn json(status: StatusCode, body: serde_json::Value) -> Response<Bytes> {
     );
     response
 }
+
+/// The database servers a spec may ask for, and where Rotor looks for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseServer {
+    /// PostgreSQL on 127.0.0.1:5432, user `postgres`, trust authentication.
+    Postgres,
+    /// MySQL or MariaDB on 127.0.0.1:3306, user `root` without a password.
+    Mysql,
+}
+
+impl DatabaseServer {
+    /// The service's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatabaseServer::Postgres => "PostgreSQL",
+            DatabaseServer::Mysql => "MySQL/MariaDB",
+        }
+    }
+
+    /// `host:port` of the server.
+    pub fn socket_address(self) -> &'static str {
+        match self {
+            DatabaseServer::Postgres => "127.0.0.1:5432",
+            DatabaseServer::Mysql => "127.0.0.1:3306",
+        }
+    }
+
+    fn admin_url(self, database: &str) -> String {
+        match self {
+            DatabaseServer::Postgres => format!("postgres://postgres@127.0.0.1:5432/{database}"),
+            DatabaseServer::Mysql => format!("mysql://root@127.0.0.1:3306/{database}"),
+        }
+    }
+
+    /// Whether the server accepts connections.
+    pub fn is_running(self) -> bool {
+        std::net::TcpStream::connect_timeout(
+            &self
+                .socket_address()
+                .parse()
+                .expect("a valid socket address"),
+            Duration::from_secs(1),
+        )
+        .is_ok()
+    }
+}
+
+/// A database of its own for one spec run, created empty on a real server and dropped by
+/// [`ScratchDatabase::remove`].
+pub struct ScratchDatabase {
+    server: DatabaseServer,
+    name: String,
+}
+
+impl ScratchDatabase {
+    /// Creates a fresh database on `server` and runs `sql` (any number of statements) in it.
+    pub async fn create(server: DatabaseServer, sql: &str) -> anyhow::Result<ScratchDatabase> {
+        use anyhow::Context as _;
+        if !server.is_running() {
+            anyhow::bail!(
+                "this spec needs {} at {}, and nothing answers there",
+                server.name(),
+                server.socket_address()
+            );
+        }
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!(
+            "rotor_spec_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let scratch = ScratchDatabase { server, name };
+        match server {
+            DatabaseServer::Postgres => {
+                let admin = postgres_client(&server.admin_url("postgres")).await?;
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {}", scratch.name))
+                    .await
+                    .context("creating a scratch PostgreSQL database")?;
+                let client = postgres_client(&scratch.url()).await?;
+                client
+                    .batch_execute(sql)
+                    .await
+                    .context("running the spec's PostgreSQL statements")?;
+            }
+            DatabaseServer::Mysql => {
+                use mysql_async::prelude::Queryable as _;
+                let mut admin = mysql_async::Conn::from_url(server.admin_url("")).await?;
+                admin
+                    .query_drop(format!("CREATE DATABASE {}", scratch.name))
+                    .await
+                    .context("creating a scratch MySQL database")?;
+                let mut conn = mysql_async::Conn::from_url(scratch.url()).await?;
+                conn.query_drop(sql)
+                    .await
+                    .context("running the spec's MySQL statements")?;
+                let _ = conn.disconnect().await;
+                let _ = admin.disconnect().await;
+            }
+        }
+        Ok(scratch)
+    }
+
+    /// The address an app connects to it with.
+    pub fn url(&self) -> String {
+        self.server.admin_url(&self.name)
+    }
+
+    /// Drops the database.
+    pub async fn remove(self) -> anyhow::Result<()> {
+        match self.server {
+            DatabaseServer::Postgres => {
+                let admin = postgres_client(&self.server.admin_url("postgres")).await?;
+                admin
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.name
+                    ))
+                    .await?;
+            }
+            DatabaseServer::Mysql => {
+                use mysql_async::prelude::Queryable as _;
+                let mut admin = mysql_async::Conn::from_url(self.server.admin_url("")).await?;
+                admin
+                    .query_drop(format!("DROP DATABASE IF EXISTS {}", self.name))
+                    .await?;
+                let _ = admin.disconnect().await;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn postgres_client(url: &str) -> anyhow::Result<tokio_postgres::Client> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(client)
+}

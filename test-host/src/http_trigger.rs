@@ -21,10 +21,11 @@ use wasmtime_wasi_http::WasiHttpView;
 
 use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::{AppCapabilities, ComponentGrants};
-use crate::manifest::Manifest;
+use crate::manifest::{Executor, Manifest};
 use crate::routes::{RouteMatch, RouteTable};
 use crate::runtime::Runtime;
 use crate::state::HostState;
+use crate::wagi::{RequestInfo, WagiModule};
 
 /// How long after a guest's deadline the host gives up waiting for its response.
 const DEADLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -45,7 +46,21 @@ pub struct HttpApp {
     me: Weak<HttpApp>,
     runtime: Arc<Runtime>,
     routes: RouteTable<String>,
-    components: HashMap<String, Arc<HttpComponent>>,
+    components: HashMap<String, Handler>,
+}
+
+/// What answers a route: a component, or a WAGI module.
+enum Handler {
+    Component(Arc<HttpComponent>),
+    Wagi(Arc<WagiModule>),
+}
+
+/// The key a route's handler is kept under: one per component and executor.
+fn handler_key(trigger: &crate::manifest::HttpTrigger) -> String {
+    match trigger.executor {
+        Executor::Component => trigger.component.clone(),
+        Executor::Wagi(_) => format!("wagi:{}", trigger.component),
+    }
 }
 
 impl HttpApp {
@@ -61,7 +76,7 @@ impl HttpApp {
             manifest
                 .http_triggers
                 .iter()
-                .map(|trigger| (trigger.route.clone(), trigger.component.clone())),
+                .map(|trigger| (trigger.route.clone(), handler_key(trigger))),
         )
         .map_err(|conflict| {
             let line = manifest
@@ -76,7 +91,8 @@ impl HttpApp {
 
         let mut components = HashMap::new();
         for trigger in &manifest.http_triggers {
-            if components.contains_key(&trigger.component) {
+            let key = handler_key(trigger);
+            if components.contains_key(&key) {
                 continue;
             }
             let component = &manifest.components[&trigger.component];
@@ -95,6 +111,19 @@ impl HttpApp {
                 };
                 anyhow::bail!("{}: the file does not exist{hint}", context());
             }
+            if let Executor::Wagi(settings) = &trigger.executor {
+                let pre = runtime.load_wagi_module(&source).with_context(context)?;
+                components.insert(
+                    key,
+                    Handler::Wagi(Arc::new(WagiModule {
+                        name: trigger.component.as_str().into(),
+                        pre,
+                        settings: settings.clone(),
+                        environment: component.environment.clone().into_iter().collect(),
+                    })),
+                );
+                continue;
+            }
             let compiled = runtime.load_component(&source).with_context(context)?;
             let instance_pre = runtime
                 .linker()
@@ -112,13 +141,13 @@ impl HttpApp {
                     )
                 })?;
             components.insert(
-                trigger.component.clone(),
-                Arc::new(HttpComponent {
+                key,
+                Handler::Component(Arc::new(HttpComponent {
                     name: trigger.component.as_str().into(),
                     pre,
                     environment: component.environment.clone().into_iter().collect(),
                     grants: capabilities.grants_for(component),
-                }),
+                })),
             );
         }
         Ok(Arc::new_cyclic(|me| HttpApp {
@@ -140,12 +169,29 @@ impl HttpApp {
         let Some(matched) = self.routes.find(&path) else {
             return plain(StatusCode::NOT_FOUND, "Not Found");
         };
-        let component = self.components[matched.target].clone();
-        let request = with_spin_headers(request, &matched, client);
-        match self.run_guest(&component, request).await {
+        let (name, result) = match &self.components[matched.target] {
+            Handler::Component(component) => {
+                let request = with_spin_headers(request, &matched, client);
+                (
+                    component.name.clone(),
+                    self.run_guest(component, request).await,
+                )
+            }
+            Handler::Wagi(module) => {
+                let info = RequestInfo {
+                    matched: &matched,
+                    client,
+                };
+                (
+                    module.name.clone(),
+                    module.handle(&self.runtime, request, info).await,
+                )
+            }
+        };
+        match result {
             Ok(response) => response,
             Err(error) => {
-                tracing::error!(component = %component.name, "request to {path} failed: {error:?}");
+                tracing::error!(component = %name, "request to {path} failed: {error:?}");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
             }
         }

@@ -9,6 +9,7 @@
 //! - [`runtime_config`]: `runtime-config.toml`, where stores and databases live and which
 //!   Vault provides variables.
 //! - [`http_trigger`]: the HTTP server that runs a fresh instance per request.
+//! - [`wagi`]: the WAGI executor, for CGI-style WASI preview 1 modules.
 //! - [`build_command`]: `rotor build`.
 //! - [`conformance`]: the spec format and its runner, `rotor test`.
 //! - [`fixtures`]: stand-in neighbours for tests: an HTTP backend, a Vault.
@@ -29,3 +30,4 @@ pub mod runtime_config;
 pub mod state;
 pub mod template;
 pub mod toml_file;
+pub mod wagi;

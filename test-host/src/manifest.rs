@@ -75,6 +75,17 @@ pub struct HttpTrigger {
     pub component: String,
     /// The line of the `route` key, for messages.
     pub line: usize,
+    /// How the component runs: as a component, or as a WAGI module.
+    pub executor: Executor,
+}
+
+/// How an HTTP route runs its component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Executor {
+    /// A component exporting `wasi:http/incoming-handler` (Spin's default).
+    Component,
+    /// A WASI preview 1 command module, run CGI-style.
+    Wagi(crate::wagi::WagiSettings),
 }
 
 /// One `[component.NAME]` table.
@@ -223,20 +234,51 @@ impl Manifest {
                     format!("route {route:?} must start with '/'"),
                 ));
             }
-            if let Some(executor) = &trigger.executor {
-                let kind = executor
-                    .get_ref()
-                    .get("type")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or("");
-                if kind != "spin" && kind != "http" {
-                    return Err(error(
-                        Some(executor.span()),
-                        key("executor"),
-                        format!("executor type {kind:?} is not supported yet; components use the default executor"),
-                    ));
+            let executor = match &trigger.executor {
+                None => Executor::Component,
+                Some(executor) => {
+                    let table = executor.get_ref();
+                    let kind = table.get("type").and_then(|t| t.as_str()).unwrap_or("");
+                    let text = |field: &str| -> Result<Option<String>, ManifestError> {
+                        match table.get(field) {
+                            None => Ok(None),
+                            Some(toml::Value::String(value)) => Ok(Some(value.clone())),
+                            Some(_) => Err(error(
+                                Some(executor.span()),
+                                key(&format!("executor.{field}")),
+                                format!("`{field}` must be a string"),
+                            )),
+                        }
+                    };
+                    match kind {
+                        "spin" | "http" => Executor::Component,
+                        "wagi" => {
+                            if let Some(unknown) = table
+                                .keys()
+                                .find(|k| !["type", "argv", "entrypoint"].contains(&k.as_str()))
+                            {
+                                return Err(error(
+                                    Some(executor.span()),
+                                    key(&format!("executor.{unknown}")),
+                                    "the wagi executor takes `argv` and `entrypoint`".into(),
+                                ));
+                            }
+                            let defaults = crate::wagi::WagiSettings::default();
+                            Executor::Wagi(crate::wagi::WagiSettings {
+                                argv: text("argv")?.unwrap_or(defaults.argv),
+                                entrypoint: text("entrypoint")?.unwrap_or(defaults.entrypoint),
+                            })
+                        }
+                        other => {
+                            return Err(error(
+                                Some(executor.span()),
+                                key("executor"),
+                                format!("executor type {other:?} is unknown; use \"spin\" (the default) or \"wagi\""),
+                            ))
+                        }
+                    }
                 }
-            }
+            };
             let Some(component) = trigger.component.get_ref().as_str() else {
                 return Err(error(
                     Some(trigger.component.span()),
@@ -256,6 +298,7 @@ impl Manifest {
                 route,
                 component: component.to_owned(),
                 line,
+                executor,
             });
         }
 
@@ -494,6 +537,38 @@ command = "cargo build"
         );
         assert_eq!(error.line, Some(12), "{error}");
         assert!(error.message.contains("no scheme"), "{error}");
+    }
+
+    #[test]
+    fn wagi_routes_are_read() {
+        let text = GOOD.replace(
+            "component = \"hello\"",
+            "component = \"hello\"\nexecutor = { type = \"wagi\", argv = \"x ${ARGS}\" }",
+        );
+        let manifest = parse(&text).unwrap();
+        assert_eq!(
+            manifest.http_triggers[0].executor,
+            Executor::Wagi(crate::wagi::WagiSettings {
+                argv: "x ${ARGS}".into(),
+                entrypoint: "_start".into()
+            })
+        );
+        let text = GOOD.replace(
+            "component = \"hello\"",
+            "component = \"hello\"\nexecutor = { type = \"wagi\", argz = \"x\" }",
+        );
+        let error = parse(&text).unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("trigger.http[0].executor.argz"),
+            "{error}"
+        );
+        let text = GOOD.replace(
+            "component = \"hello\"",
+            "component = \"hello\"\nexecutor = { type = \"cgi\" }",
+        );
+        let error = parse(&text).unwrap_err();
+        assert_eq!(error.line, Some(9), "{error}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, EngineWeak, InstanceAllocationStrategy,
-    PoolingAllocationConfig, Store, StoreLimitsBuilder,
+    PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder,
 };
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi_http::WasiHttpCtx;
@@ -18,6 +18,7 @@ use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::ComponentGrants;
 use crate::guest_output::{PrefixedOutput, Target};
 use crate::state::HostState;
+use crate::wagi::WagiState;
 
 /// How often the engine's epoch advances; deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -61,6 +62,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 pub struct Runtime {
     engine: Engine,
     linker: Linker<HostState>,
+    wagi_linker: wasmtime::Linker<WagiState>,
     config: RuntimeConfig,
     cache: Option<Cache>,
 }
@@ -103,10 +105,15 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         crate::capabilities::add_to_linker(&mut linker)?;
+        let mut wagi_linker = wasmtime::Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_async(&mut wagi_linker, |state: &mut WagiState| {
+            &mut state.wasi
+        })?;
 
         let runtime = Arc::new(Runtime {
             engine,
             linker,
+            wagi_linker,
             config,
             cache,
         });
@@ -151,6 +158,58 @@ impl Runtime {
             .with_context(|| format!("{} is not a valid component", path.display()))
     }
 
+    /// Loads and compiles the core WebAssembly module at `path`, for the WAGI executor, and
+    /// links it against WASI preview 1.
+    pub fn load_wagi_module(
+        &self,
+        path: &Path,
+    ) -> anyhow::Result<wasmtime::InstancePre<WagiState>> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        match wasm_kind(&bytes) {
+            WasmKind::CoreModule => {}
+            WasmKind::Component => bail!(
+                "{} is a component; the WAGI executor runs core modules built for wasm32-wasip1 (drop `executor = {{ type = \"wagi\" }}` to run a component)",
+                path.display()
+            ),
+            WasmKind::NotWasm => bail!("{} is not a WebAssembly file", path.display()),
+        }
+        let module = wasmtime::Module::new(&self.engine, &bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{} is not a valid module", path.display()))?;
+        self.wagi_linker
+            .instantiate_pre(&module)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "{} needs imports beyond WASI preview 1, which the WAGI executor does not provide",
+                    path.display()
+                )
+            })
+    }
+
+    /// The per-instance limits: the memory cap, and a bound on instances.
+    pub fn store_limits(&self) -> StoreLimits {
+        StoreLimitsBuilder::new()
+            .memory_size(self.config.max_instance_memory)
+            .instances(64)
+            .build()
+    }
+
+    /// A fresh store for one WAGI request, with the memory cap and deadline.
+    pub fn new_wagi_store(&self, state: WagiState) -> Store<WagiState> {
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        self.set_deadline(&mut store);
+        store
+    }
+
+    fn set_deadline<T>(&self, store: &mut Store<T>) {
+        let ticks = (self.config.request_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(ticks as u64);
+        store.epoch_deadline_trap();
+    }
+
     /// A fresh store for one request to `component`, with its environment, grants, outbound
     /// HTTP policy, output forwarding, memory cap and deadline.
     pub fn new_store(
@@ -168,18 +227,13 @@ impl Runtime {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.config.max_instance_memory)
-                .instances(64)
-                .build(),
+            limits: self.store_limits(),
             outbound,
             grants,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
-        let ticks = (self.config.request_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(ticks as u64);
-        store.epoch_deadline_trap();
+        self.set_deadline(&mut store);
         store
     }
 }

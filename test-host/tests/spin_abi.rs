@@ -113,6 +113,8 @@ fn every_guest_exports_only_the_http_handler() {
         "sqlite-notes",
         "http-outbound",
         "config",
+        "pg-orders",
+        "mysql-inventory",
         "probe",
     ] {
         let (imports, exports) = interfaces(&common::guest(guest));

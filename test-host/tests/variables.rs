@@ -133,6 +133,37 @@ async fn vault_provides_secrets_and_its_failures_are_clear() {
     .await;
     assert_eq!(read(address, "api_key").await.unwrap(), "from-env");
 
+    // A required secret Vault does not have: the app is refused before it serves, and the
+    // error says where Rotor looked.
+    let required = manifest.replace(
+        "missing = { default = \"from-default\" }",
+        "missing = { required = true }",
+    );
+    let dir = common::app_dir(&required);
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(&config, vault_config(&vault.url(), VAULT_TOKEN)).unwrap();
+    let manifest_file =
+        rotor_host::manifest::Manifest::load(&dir.path().join("spin.toml")).unwrap();
+    let capabilities = rotor_host::capabilities::AppCapabilities::load(
+        &manifest_file,
+        &StateOptions {
+            runtime_config: Some(config),
+            environment: Some(BTreeMap::new()),
+            ..StateOptions::default()
+        },
+    )
+    .unwrap();
+    let error = capabilities
+        .check(&manifest_file)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("`missing`"), "{error}");
+    assert!(
+        error.contains(&format!("Vault at {} has no secret", vault.url())),
+        "{error}"
+    );
+
     // A wrong token: a provider error that says so, without the token.
     let (address, _dir) = serve(
         &manifest,

@@ -9,6 +9,9 @@
 //! 3. Key-value: `get`/`set` per second from a guest through the host on the embedded SQLite
 //!    store, against the same statements run directly with rusqlite
 //!    (`test-host/examples/kv_bench.rs`).
+//! 4. Databases: simple `SELECT` requests per second through a guest on PostgreSQL and
+//!    MariaDB, against the same query issued directly by the host's drivers
+//!    (`test-host/examples/sql_bench.rs`); needs both servers running locally.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -32,7 +35,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     install_wasm_target()?;
     sizes()?;
     throughput(duration)?;
-    key_value()
+    key_value()?;
+    databases()
 }
 
 fn file_size(path: &Path) -> Result<u64, String> {
@@ -146,6 +150,8 @@ fn throughput(duration: u32) -> Result<(), String> {
         "native_hello",
         "--example",
         "kv_bench",
+        "--example",
+        "sql_bench",
     ]))?;
     run_command(cargo().args([
         "build",
@@ -215,5 +221,20 @@ fn key_value() -> Result<(), String> {
         Command::new(root().join("target/release/examples/kv_bench"))
             .arg(root().join("target/wasm32-wasip2/release/probe.wasm"))
             .arg("20000"),
+    )
+}
+
+fn databases() -> Result<(), String> {
+    println!("\n## Simple SELECT, PostgreSQL and MariaDB, concurrency 16\n");
+    for address in ["127.0.0.1:5432", "127.0.0.1:3306"] {
+        if TcpStream::connect(address).is_err() {
+            println!("skipped: no database server on {address}");
+            return Ok(());
+        }
+    }
+    run_command(
+        Command::new(root().join("target/release/examples/sql_bench"))
+            .arg(root().join("target/wasm32-wasip2/release/probe.wasm"))
+            .arg("5000"),
     )
 }

@@ -3,7 +3,8 @@
 //!
 //! - `up [APP] [ROTOR-ARGS...]`: build the host and APP's components, then serve APP
 //!   (default `examples/http-hello`) on 127.0.0.1:3000.
-//! - `test`: build every guest for wasm32-wasip2 and run every test in the workspace.
+//! - `test`: build every guest (for wasm32-wasip2, and the WAGI ones for wasm32-wasip1) and
+//!   run every test in the workspace.
 //! - `bench`: component sizes and request throughput; see `bench.rs`.
 #![forbid(unsafe_code)]
 
@@ -20,9 +21,14 @@ pub const GUEST_CRATES: &[&str] = &[
     "sqlite-notes",
     "http-outbound",
     "config",
+    "pg-orders",
+    "mysql-inventory",
     "probe",
     "wasi-hello",
 ];
+
+/// Every crate that is built for wasm32-wasip1: plain WASI modules for the WAGI executor.
+pub const WASIP1_CRATES: &[&str] = &["wagi-hello", "wagi-probe"];
 
 /// The crates whose tests run on the host.
 const HOST_CRATES: &[&str] = &["rotor-host", "rotor-sdk", "rotor-macro"];
@@ -76,8 +82,8 @@ pub fn cargo() -> Command {
 
 /// Installs the wasm targets the guests are built for; a no-op when they are present.
 pub fn install_wasm_target() -> Result<(), String> {
-    run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))
-        .map_err(|e| format!("{e}\nThe guests need the wasm32-wasip2 target; install it with `rustup target add wasm32-wasip2`."))
+    run(Command::new("rustup").args(["target", "add", "wasm32-wasip2", "wasm32-wasip1"]))
+        .map_err(|e| format!("{e}\nThe guests need the wasm32-wasip2 and wasm32-wasip1 targets; install them with `rustup target add wasm32-wasip2 wasm32-wasip1`."))
 }
 
 fn up(args: &[String]) -> Result<(), String> {
@@ -107,6 +113,12 @@ fn test() -> Result<(), String> {
     let mut build = cargo();
     build.args(["build", "--release", "--target", "wasm32-wasip2"]);
     for guest in GUEST_CRATES {
+        build.args(["-p", guest]);
+    }
+    run(&mut build)?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--target", "wasm32-wasip1"]);
+    for guest in WASIP1_CRATES {
         build.args(["-p", guest]);
     }
     run(&mut build)?;

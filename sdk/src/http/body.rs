@@ -307,6 +307,10 @@ impl Body {
 
     /// Writes the body to the host and finishes it.
     pub(crate) async fn send(self, body: wasi_http::OutgoingBody) -> Result<(), BodyError> {
+        if matches!(&self.kind, BodyKind::Full(bytes) if bytes.is_empty()) {
+            return wasi_http::OutgoingBody::finish(body, None)
+                .map_err(|e| BodyError::new(format!("finishing the body failed: {e:?}")));
+        }
         let stream = Rc::new(
             body.write()
                 .map_err(|()| BodyError::new("the response body stream was already taken"))?,

@@ -296,9 +296,17 @@ pub async fn send<B: Into<Body>>(request: Request<B>) -> Result<OutboundResponse
     // The body is written while the host is already sending, so a body larger than the
     // host's buffer flows instead of waiting for a response that needs it first.
     let written = body.send(outgoing_body).await;
-    let response = wait_for_response(pending).await?;
-    written?;
-    to_http_response(response)
+    match wait_for_response(pending).await {
+        // A server may answer before it has read the whole body (a 413, or a GET it answers
+        // at once); its answer is what counts, not the body write it cut short.
+        Ok(response) => to_http_response(response),
+        Err(error) => {
+            if let Err(body_error) = written {
+                eprintln!("sending the request body failed too: {body_error}");
+            }
+            Err(error)
+        }
+    }
 }
 
 /// [`send`] for synchronous code: blocks until the whole response has arrived.

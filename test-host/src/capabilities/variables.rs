@@ -85,8 +85,18 @@ impl AppVariables {
             }
         }
         declared.default.clone().ok_or_else(|| {
+            let vaults: Vec<String> = self
+                .vaults
+                .iter()
+                .map(|vault| format!("Vault at {} has no secret for it", vault.url()))
+                .collect();
+            let tried = if vaults.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", vaults.join("; "))
+            };
             ResolveError::Undefined(format!(
-                "application variable `{name}` is required, and no provider has a value for it (set {ENVIRONMENT_PREFIX}{})",
+                "application variable `{name}` is required, and no provider has a value for it (set {ENVIRONMENT_PREFIX}{}{tried})",
                 name.to_ascii_uppercase()
             ))
         })
@@ -101,10 +111,9 @@ impl AppVariables {
             }
             match self.resolve(name).await {
                 Ok(_) => {}
-                Err(ResolveError::Undefined(_)) => anyhow::bail!(
-                    "{}: variable `{name}` is required but has no value: set {ENVIRONMENT_PREFIX}{} or add it to a config provider",
+                Err(ResolveError::Undefined(message)) => anyhow::bail!(
+                    "{}: variable `{name}` is required but has no value: {message}",
                     manifest.display(),
-                    name.to_ascii_uppercase()
                 ),
                 Err(ResolveError::Provider(message)) => anyhow::bail!(
                     "{}: variable `{name}` is required, and its provider failed: {message}",

@@ -20,8 +20,19 @@ const GUESTS: &[&str] = &[
     "sqlite-notes",
     "http-outbound",
     "config",
+    "pg-orders",
+    "mysql-inventory",
     "probe",
 ];
+
+/// Every plain WASI module (wasm32-wasip1) the tests run under the WAGI executor.
+const WASIP1_GUESTS: &[&str] = &["wagi-hello", "wagi-probe"];
+
+/// The built WAGI module of `crate_name`.
+pub fn wagi_guest(crate_name: &str) -> PathBuf {
+    guests();
+    workspace().join(format!("target/wasm32-wasip1/release/{crate_name}.wasm"))
+}
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -45,6 +56,15 @@ pub fn guests() -> &'static Path {
         }
         let status = command.status().expect("running cargo to build the guests");
         assert!(status.success(), "building the guest components failed; is the wasm32-wasip2 target installed? (`rustup target add wasm32-wasip2`)");
+        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        command
+            .current_dir(workspace())
+            .args(["build", "--release", "--target", "wasm32-wasip1"]);
+        for guest in WASIP1_GUESTS {
+            command.args(["-p", guest]);
+        }
+        let status = command.status().expect("running cargo to build the WAGI guests");
+        assert!(status.success(), "building the WAGI modules failed; is the wasm32-wasip1 target installed? (`rustup target add wasm32-wasip1`)");
         workspace().join("target/wasm32-wasip2/release")
     })
 }
