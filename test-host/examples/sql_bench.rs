@@ -142,7 +142,14 @@ async fn direct_postgres(requests: usize) -> anyhow::Result<f64> {
 }
 
 async fn direct_mysql(requests: usize) -> anyhow::Result<f64> {
-    let pool = mysql_async::Pool::new(MYSQL);
+    // The host's pool settings: up to 32 connections, idle ones kept.
+    let pool = mysql_async::Pool::new(
+        mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(MYSQL)?).pool_opts(
+            mysql_async::PoolOpts::default()
+                .with_constraints(mysql_async::PoolConstraints::new(0, 32).unwrap_or_default())
+                .with_inactive_connection_ttl(Duration::from_secs(60)),
+        ),
+    );
     concurrently(requests, move || {
         let pool = pool.clone();
         async move {

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 #[rotor_sdk::http_component]
 async fn handle(request: Request<Bytes>) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/kv/") || path.starts_with("/sqlite/") {
+    if path.starts_with("/kv/") || path.starts_with("/kv-many/") || path.starts_with("/sqlite/") {
         return capabilities().handle(request).await;
     }
     if let Some(name) = path.strip_prefix("/variables/") {

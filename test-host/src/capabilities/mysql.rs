@@ -26,6 +26,9 @@ use crate::state::HostState;
 /// How many connections one address may have open at once; more requests wait their turn.
 const POOL_SIZE: usize = 32;
 
+/// How long an idle pooled connection is kept.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long getting a connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -45,10 +48,12 @@ impl MysqlPools {
             .entry(address.to_owned())
             .or_insert_with(|| {
                 let constraints = PoolConstraints::new(0, POOL_SIZE).unwrap_or_default();
-                Pool::new(
-                    OptsBuilder::from_opts(opts)
-                        .pool_opts(PoolOpts::default().with_constraints(constraints)),
-                )
+                // Without an idle timeout, mysql_async keeps only `min` idle connections and
+                // closes every other one as it comes back: a new connection per request.
+                let pool_opts = PoolOpts::default()
+                    .with_constraints(constraints)
+                    .with_inactive_connection_ttl(IDLE_TIMEOUT);
+                Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts))
             })
             .clone()
     }
