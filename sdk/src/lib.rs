@@ -17,6 +17,7 @@
 //! - [`key_value`]: key-value stores, with JSON values.
 //! - [`sqlite`]: SQLite databases, with typed row access and serde mapping.
 //! - [`pg`] and [`mysql`]: PostgreSQL and MySQL/MariaDB, sharing [`rdbms`]'s typed rows.
+//! - [`redis`]: Redis commands and publishing.
 //! - [`variables`]: application variables and secrets.
 //! - [`executor`]: runs `async` code over `wasi:io` pollables; `async fn` handlers use it.
 //! - [`wasi`] and [`spin`]: the raw generated bindings, for anything the friendly modules do
@@ -31,6 +32,7 @@ pub mod key_value;
 pub mod mysql;
 pub mod pg;
 pub mod rdbms;
+pub mod redis;
 mod rows;
 pub mod sqlite;
 pub mod variables;

@@ -4,6 +4,7 @@
 //! - `/panic`, `/loop`, `/alloc`, `/error` misbehave on purpose; `/stream` streams a long body;
 //! - `/kv/LABEL[/KEY[/exists]]` and `POST /sqlite/NAME` drive key-value and SQLite (see below);
 //! - `POST /rdbms/pg` and `POST /rdbms/mysql` run a statement (see [`RdbmsCall`]);
+//! - `POST /redis` runs one Redis command (see [`RedisCall`]);
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
 //!   describes (see [`OutboundCall`]);
 //! - anything else answers "fine".
@@ -19,7 +20,7 @@ use rotor_sdk::http::{
 use rotor_sdk::key_value::{self, Store};
 use rotor_sdk::sqlite::{self, Connection, Value};
 use rotor_sdk::variables;
-use rotor_sdk::{mysql, pg, rdbms};
+use rotor_sdk::{mysql, pg, rdbms, redis};
 use serde::{Deserialize, Serialize};
 
 #[rotor_sdk::http_component]
@@ -33,6 +34,9 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if path == "/outbound" {
         return outbound_call(request).await;
+    }
+    if path == "/redis" {
+        return redis_call(&request);
     }
     if let Some(database) = path.strip_prefix("/rdbms/") {
         return rdbms_call(database, &request);
@@ -492,4 +496,82 @@ fn row_set_json(set: &rdbms::RowSet) -> serde_json::Value {
         .map(|row| row.iter().map(tagged_value).collect())
         .collect();
     serde_json::json!({ "columns": columns, "rows": rows })
+}
+
+/// What `POST /redis` runs: `{"address", "command", "key", "value", "values", "channel",
+/// "args"}`, where `command` is one of the typed calls or `execute` (with `name` and `args`).
+#[derive(Deserialize)]
+struct RedisCall {
+    address: String,
+    command: String,
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    values: Vec<String>,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    args: Vec<serde_json::Value>,
+}
+
+fn redis_call(request: &Request<Bytes>) -> Response {
+    use serde_json::json;
+    let call: RedisCall = match Json::from_bytes(request.body()) {
+        Ok(Json(call)) => call,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let outcome =
+        redis::Connection::open(&call.address).and_then(|db| match call.command.as_str() {
+            "set" => db
+                .set(&call.key, call.value.as_bytes())
+                .map(|()| json!(null)),
+            "get" => db.get_string(&call.key).map(|v| json!(v)),
+            "incr" => db.incr(&call.key).map(|n| json!(n)),
+            "del" => db.del(&call.values).map(|n| json!(n)),
+            "sadd" => db.sadd(&call.key, &call.values).map(|n| json!(n)),
+            "srem" => db.srem(&call.key, &call.values).map(|n| json!(n)),
+            "smembers" => db.smembers(&call.key).map(|mut members| {
+                members.sort();
+                json!(members)
+            }),
+            "publish" => db
+                .publish(&call.channel, call.value.as_bytes())
+                .map(|()| json!(null)),
+            "execute" => {
+                let args: Vec<redis::RedisParameter> = call
+                    .args
+                    .iter()
+                    .map(|arg| match arg.as_i64() {
+                        Some(n) => redis::RedisParameter::from(n),
+                        None => redis::RedisParameter::from(arg.as_str().unwrap_or_default()),
+                    })
+                    .collect();
+                db.execute(&call.name, &args).map(|results| {
+                    json!(results
+                        .iter()
+                        .map(|r| match r {
+                            redis::RedisResult::Nil => json!("nil"),
+                            redis::RedisResult::Status(s) => json!({ "status": s }),
+                            redis::RedisResult::Int64(n) => json!({ "int64": n }),
+                            redis::RedisResult::Binary(b) =>
+                                json!({ "binary": String::from_utf8_lossy(b) }),
+                        })
+                        .collect::<Vec<_>>())
+                })
+            }
+            other => Err(redis::Error::Other(format!(
+                "the probe knows no command {other:?}"
+            ))),
+        });
+    match outcome {
+        Ok(value) => Json(json!({ "result": value })).into_response(),
+        Err(redis::Error::InvalidAddress) => failure("invalid-address", String::new()),
+        Err(redis::Error::TooManyConnections) => failure("too-many-connections", String::new()),
+        Err(redis::Error::TypeError) => failure("type-error", String::new()),
+        Err(redis::Error::Other(message)) => failure("other", message),
+    }
 }

@@ -9,6 +9,7 @@ pub mod mysql;
 pub mod outbound_http;
 pub mod postgres;
 pub mod rdbms;
+pub mod redis;
 pub mod sqlite;
 pub mod variables;
 pub mod vault;
@@ -39,6 +40,7 @@ pub mod bindings {
             "fermyon:spin/sqlite@2.0.0.connection": crate::capabilities::sqlite::OpenDatabase,
             "fermyon:spin/postgres@2.0.0.connection": crate::capabilities::postgres::PooledClient,
             "fermyon:spin/mysql@2.0.0.connection": crate::capabilities::mysql::PooledConn,
+            "fermyon:spin/redis@2.0.0.connection": crate::capabilities::redis::OpenRedis,
         },
     });
 }
@@ -55,6 +57,7 @@ pub struct AppCapabilities {
     variables: Arc<AppVariables>,
     postgres: postgres::PostgresPools,
     mysql: mysql::MysqlPools,
+    redis: redis::RedisConnections,
 }
 
 /// Where an app keeps its state and what its runtime config says.
@@ -128,6 +131,7 @@ impl AppCapabilities {
             variables: Arc::new(AppVariables::new(manifest, environment, config.vaults)),
             postgres: postgres::PostgresPools::default(),
             mysql: mysql::MysqlPools::default(),
+            redis: redis::RedisConnections::default(),
         };
         for (name, component) in &manifest.components {
             capabilities.check_grants(&manifest.path, name, component)?;
@@ -248,5 +252,6 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     spin2_0_0::rdbms_types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::postgres::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::mysql::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    spin2_0_0::redis::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     Ok(())
 }
