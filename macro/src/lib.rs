@@ -41,7 +41,13 @@ fn expand_http_component(
     let function: ItemFn = syn::parse(item).map_err(|e| {
         syn::Error::new(e.span(), "#[http_component] goes on a function: `fn handle(request: Request<IncomingBody>) -> impl IntoResponse`")
     })?;
-    check_signature(&function)?;
+    check_signature(&function, "http_component")?;
+    if let Some(extra) = function.sig.inputs.iter().nth(1) {
+        return Err(syn::Error::new(
+            extra.span(),
+            "#[http_component] handlers take at most one argument, a type that implements `FromRequest` (for example `Request<IncomingBody>`, `Json<T>` or `String`)",
+        ));
+    }
 
     let name = &function.sig.ident;
     let inputs: Vec<&FnArg> = function.sig.inputs.iter().collect();
@@ -102,7 +108,111 @@ fn expand_http_component(
     })
 }
 
-fn check_signature(function: &ItemFn) -> syn::Result<()> {
+/// Exports a function as the component's `fermyon:spin/inbound-redis` handler, which Spin's
+/// Redis trigger calls once per message on the subscribed channel.
+///
+/// The function may be `fn` or `async fn` and takes exactly one argument, the message, of
+/// any type that implements `rotor_sdk::inbound_redis::FromPayload` (`Vec<u8>`, `Bytes`,
+/// `String`). It returns `()` or a `Result<(), E>` whose error is displayed: an `Err` is
+/// logged to stderr and reported to the host as a failed message.
+///
+/// ```ignore
+/// #[rotor_sdk::redis_component]
+/// fn on_message(payload: Vec<u8>) -> anyhow::Result<()> {
+///     println!("received {} bytes", payload.len());
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn redis_component(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match expand_redis_component(attr.into(), item) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+fn expand_redis_component(
+    attr: proc_macro2::TokenStream,
+    item: TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    if !attr.is_empty() {
+        return Err(syn::Error::new(
+            attr.span(),
+            "#[redis_component] takes no arguments",
+        ));
+    }
+    let function: ItemFn = syn::parse(item).map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "#[redis_component] goes on a function: `fn on_message(payload: Vec<u8>) -> anyhow::Result<()>`",
+        )
+    })?;
+    check_signature(&function, "redis_component")?;
+    let inputs: Vec<&FnArg> = function.sig.inputs.iter().collect();
+    let argument = match inputs.as_slice() {
+        [FnArg::Typed(arg)] => arg,
+        [FnArg::Receiver(receiver)] => {
+            return Err(syn::Error::new(
+                receiver.span(),
+                "#[redis_component] handlers are free functions, not methods",
+            ))
+        }
+        [] => {
+            return Err(syn::Error::new(
+                function.sig.paren_token.span.join(),
+                "#[redis_component] handlers take the message: `payload: Vec<u8>` (or `Bytes`, `String`)",
+            ))
+        }
+        [_, extra, ..] => {
+            return Err(syn::Error::new(
+                extra.span(),
+                "#[redis_component] handlers take exactly one argument, the message",
+            ))
+        }
+    };
+    let name = &function.sig.ident;
+    let ty = &argument.ty;
+    let call_await = function.sig.asyncness.map(|_| quote!(.await));
+    let convert = quote_spanned! {ty.span()=>
+        <#ty as ::rotor_sdk::inbound_redis::FromPayload>::from_payload(message)
+    };
+    let output_span = match &function.sig.output {
+        ReturnType::Default => function.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let outcome = quote_spanned! {output_span=>
+        ::rotor_sdk::inbound_redis::HandlerOutcome::into_outcome(output)
+    };
+
+    Ok(quote! {
+        #function
+
+        const _: () = {
+            struct RotorRedisComponent;
+
+            impl ::rotor_sdk::__private::InboundRedis for RotorRedisComponent {
+                fn handle_message(
+                    message: ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<(), ::rotor_sdk::__private::RedisTriggerError> {
+                    ::rotor_sdk::inbound_redis::run(async move {
+                        let argument = match #convert {
+                            ::core::result::Result::Ok(argument) => argument,
+                            ::core::result::Result::Err(skip) => return ::core::result::Result::Err(skip),
+                        };
+                        let output = #name(argument)#call_await;
+                        #outcome
+                    })
+                }
+            }
+
+            ::rotor_sdk::__private::export_redis_trigger!(
+                RotorRedisComponent with_types_in ::rotor_sdk::__private::redis_trigger
+            );
+        };
+    })
+}
+
+fn check_signature(function: &ItemFn, attribute: &str) -> syn::Result<()> {
     let sig = &function.sig;
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         let span = match sig.generics.params.first() {
@@ -111,25 +221,19 @@ fn check_signature(function: &ItemFn) -> syn::Result<()> {
         };
         return Err(syn::Error::new(
             span,
-            "#[http_component] handlers cannot be generic",
+            format!("#[{attribute}] handlers cannot be generic"),
         ));
     }
     if let Some(unsafety) = &sig.unsafety {
         return Err(syn::Error::new(
             unsafety.span(),
-            "#[http_component] handlers cannot be `unsafe`",
+            format!("#[{attribute}] handlers cannot be `unsafe`"),
         ));
     }
     if let Some(variadic) = &sig.variadic {
         return Err(syn::Error::new(
             variadic.span(),
-            "#[http_component] handlers cannot be variadic",
-        ));
-    }
-    if let Some(extra) = sig.inputs.iter().nth(1) {
-        return Err(syn::Error::new(
-            extra.span(),
-            "#[http_component] handlers take at most one argument, a type that implements `FromRequest` (for example `Request<IncomingBody>`, `Json<T>` or `String`)",
+            format!("#[{attribute}] handlers cannot be variadic"),
         ));
     }
     Ok(())

@@ -37,3 +37,21 @@ pub mod http_trigger {
         default_bindings_module: "::rotor_sdk::__private::http_trigger",
     });
 }
+
+/// The `fermyon:spin/inbound-redis` export used by `#[redis_component]`.
+pub mod redis_trigger {
+    wit_bindgen::generate!({
+        inline: "
+            package rotor:redis-export;
+            world redis-export {
+                export fermyon:spin/inbound-redis;
+            }
+        ",
+        world: "rotor:redis-export/redis-export",
+        path: "../wit",
+        with: { "fermyon:spin/redis-types": generate },
+        pub_export_macro: true,
+        export_macro_name: "export_redis_trigger",
+        default_bindings_module: "::rotor_sdk::__private::redis_trigger",
+    });
+}

@@ -19,6 +19,7 @@
 //! - [`pg`] and [`mysql`]: PostgreSQL and MySQL/MariaDB, sharing [`rdbms`]'s typed rows.
 //! - [`redis`]: Redis commands and publishing.
 //! - [`variables`]: application variables and secrets.
+//! - [`inbound_redis`]: what `#[redis_component]` handlers take and return.
 //! - [`executor`]: runs `async` code over `wasi:io` pollables; `async fn` handlers use it.
 //! - [`wasi`] and [`spin`]: the raw generated bindings, for anything the friendly modules do
 //!   not cover yet.
@@ -28,6 +29,7 @@
 mod bindings;
 pub mod executor;
 pub mod http;
+pub mod inbound_redis;
 pub mod key_value;
 pub mod mysql;
 pub mod pg;
@@ -37,7 +39,7 @@ mod rows;
 pub mod sqlite;
 pub mod variables;
 
-pub use rotor_macro::http_component;
+pub use rotor_macro::{http_component, redis_component};
 
 /// Raw bindings for the WASI 0.2.0 interfaces a guest may import.
 pub mod wasi {
@@ -55,4 +57,8 @@ pub mod __private {
     pub use crate::bindings::http_trigger::export_http_trigger;
     pub use crate::bindings::http_trigger::exports::wasi::http::incoming_handler::Guest as IncomingHandler;
     pub use crate::bindings::platform::wasi::http::types::{IncomingRequest, ResponseOutparam};
+    pub use crate::bindings::redis_trigger;
+    pub use crate::bindings::redis_trigger::export_redis_trigger;
+    pub use crate::bindings::redis_trigger::exports::fermyon::spin::inbound_redis::Guest as InboundRedis;
+    pub use crate::bindings::redis_trigger::fermyon::spin::redis_types::Error as RedisTriggerError;
 }

@@ -1,4 +1,4 @@
-//! `#[http_component]` accepts every handler shape it documents and refuses the rest with an
+//! `#[http_component]` and `#[redis_component]` accept every handler shape they document and refuse the rest with an
 //! error at the offending code.
 
 #[test]

@@ -9,6 +9,7 @@
 //! - [`runtime_config`]: `runtime-config.toml`, where stores and databases live and which
 //!   Vault provides variables.
 //! - [`http_trigger`]: the HTTP server that runs a fresh instance per request.
+//! - [`redis_trigger`]: the Redis subscriber that runs a fresh instance per message.
 //! - [`wagi`]: the WAGI executor, for CGI-style WASI preview 1 modules.
 //! - [`build_command`]: `rotor build`.
 //! - [`conformance`]: the spec format and its runner, `rotor test`.
@@ -24,6 +25,7 @@ pub mod fixtures;
 pub mod guest_output;
 pub mod http_trigger;
 pub mod manifest;
+pub mod redis_trigger;
 pub mod routes;
 pub mod runtime;
 pub mod runtime_config;

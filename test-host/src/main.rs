@@ -11,6 +11,7 @@ use rotor_host::capabilities::{AppCapabilities, StateOptions};
 use rotor_host::conformance;
 use rotor_host::http_trigger::{self, HttpApp};
 use rotor_host::manifest::{self, Manifest};
+use rotor_host::redis_trigger::{self, RedisApp};
 use rotor_host::runtime::{self, Runtime, RuntimeConfig};
 
 /// Run Spin-compatible WebAssembly apps locally.
@@ -165,26 +166,68 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     .map_err(|e| e.context("--sqlite"))?;
             }
             let runtime = Runtime::new(runtime.config()?)?;
-            let http = HttpApp::load(&manifest, runtime, &capabilities)?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-            let address = listener.local_addr()?;
-            say(&format!(
-                "Serving {} on http://{address}",
-                manifest.application.name
-            ));
-            for trigger in &manifest.http_triggers {
-                say(&format!(
-                    "  http://{address}{} -> {}",
-                    trigger.route, trigger.component
-                ));
+            if manifest.http_triggers.is_empty() && manifest.redis_triggers.is_empty() {
+                anyhow::bail!(
+                    "{}: no [[trigger.http]] or [[trigger.redis]]: nothing to serve",
+                    manifest.path.display()
+                );
             }
-            let shutdown = async {
+            let redis = if manifest.redis_triggers.is_empty() {
+                None
+            } else {
+                Some(RedisApp::load(&manifest, runtime.clone(), &capabilities).await?)
+            };
+            let http = if manifest.http_triggers.is_empty() {
+                None
+            } else {
+                let app = HttpApp::load(&manifest, runtime, &capabilities)?;
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+                let address = listener.local_addr()?;
+                say(&format!(
+                    "Serving {} on http://{address}",
+                    manifest.application.name
+                ));
+                for trigger in &manifest.http_triggers {
+                    say(&format!(
+                        "  http://{address}{} -> {}",
+                        trigger.route, trigger.component
+                    ));
+                }
+                Some((app, listener))
+            };
+            if let Some(redis) = &redis {
+                say(&format!(
+                    "Subscribing {} to Redis",
+                    manifest.application.name
+                ));
+                for subscription in redis.subscriptions() {
+                    say(&format!(
+                        "  {} channel {:?} -> {}",
+                        redis_trigger::redacted(&subscription.address),
+                        subscription.channel,
+                        subscription.component
+                    ));
+                }
+            }
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
                 let _ = tokio::signal::ctrl_c().await;
                 say("Shutting down.");
+                let _ = stop.send(true);
+            });
+            let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
             };
-            http_trigger::serve(http, listener, shutdown).await?;
+            let redis_task =
+                redis.map(|redis| tokio::spawn(redis.run(until_stopped(stopped.clone()))));
+            if let Some((app, listener)) = http {
+                http_trigger::serve(app, listener, until_stopped(stopped.clone())).await?;
+            }
+            if let Some(task) = redis_task {
+                let _ = task.await;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Build { app } => {

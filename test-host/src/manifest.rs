@@ -21,6 +21,8 @@ pub struct Manifest {
     pub application: Application,
     /// Every `[[trigger.http]]`, in file order.
     pub http_triggers: Vec<HttpTrigger>,
+    /// Every `[[trigger.redis]]`, in file order.
+    pub redis_triggers: Vec<RedisTrigger>,
     /// Every `[component.NAME]`, by name.
     pub components: BTreeMap<String, Component>,
     /// The application variables of `[variables]`, by name.
@@ -77,6 +79,20 @@ pub struct HttpTrigger {
     pub line: usize,
     /// How the component runs: as a component, or as a WAGI module.
     pub executor: Executor,
+}
+
+/// One `[[trigger.redis]]` entry: a channel and the component that handles its messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisTrigger {
+    /// The server, a `redis://` URL: the entry's own `address`, else
+    /// `[application.trigger.redis] address`. May hold `{{ variable }}` templates.
+    pub address: String,
+    /// The channel to subscribe to. May hold `{{ variable }}` templates (a Rotor extension).
+    pub channel: String,
+    /// The component that handles each message.
+    pub component: String,
+    /// The line of the `channel` key, for messages.
+    pub line: usize,
 }
 
 /// How an HTTP route runs its component.
@@ -162,7 +178,18 @@ struct RawTriggers {
     #[serde(default)]
     http: Vec<RawHttpTrigger>,
     #[serde(default)]
-    redis: Option<toml::Value>,
+    redis: Vec<RawRedisTrigger>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRedisTrigger {
+    #[serde(default)]
+    id: Option<String>,
+    channel: Spanned<String>,
+    component: Spanned<toml::Value>,
+    #[serde(default)]
+    address: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -205,11 +232,53 @@ impl Manifest {
             ));
         }
 
-        if raw.trigger.redis.is_some() {
-            tracing::warn!(
-                "{}: `[[trigger.redis]]` is not supported by this version of Rotor and is ignored",
-                path.display()
-            );
+        let app_redis_address = raw
+            .application
+            .trigger
+            .as_ref()
+            .and_then(|t| t.get("redis"))
+            .and_then(|r| r.get("address"))
+            .and_then(|a| a.as_str())
+            .map(str::to_owned);
+        let mut redis_triggers = Vec::new();
+        for (index, trigger) in raw.trigger.redis.into_iter().enumerate() {
+            let key = |field: &str| Some(format!("trigger.redis[{index}].{field}"));
+            let Some(component) = trigger.component.get_ref().as_str() else {
+                return Err(error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    "expected the name of a `[component.NAME]` table".into(),
+                ));
+            };
+            if !raw.component.contains_key(component) {
+                return Err(error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    format!("no `[component.{component}]` table in this manifest"),
+                ));
+            }
+            let Some(address) = trigger.address.or_else(|| app_redis_address.clone()) else {
+                return Err(error(
+                    Some(trigger.channel.span()),
+                    key("address"),
+                    "no Redis address: set `address` here or in `[application.trigger.redis]`"
+                        .into(),
+                ));
+            };
+            if trigger.channel.get_ref().is_empty() {
+                return Err(error(
+                    Some(trigger.channel.span()),
+                    key("channel"),
+                    "the channel is empty".into(),
+                ));
+            }
+            let _ = trigger.id;
+            redis_triggers.push(RedisTrigger {
+                address,
+                line: line_of(text, trigger.channel.span().start),
+                channel: trigger.channel.into_inner(),
+                component: component.to_owned(),
+            });
         }
 
         let mut http_triggers = Vec::new();
@@ -376,6 +445,7 @@ impl Manifest {
             path: path.to_owned(),
             application: raw.application,
             http_triggers,
+            redis_triggers,
             components: raw.component,
             variables,
         })
@@ -537,6 +607,32 @@ command = "cargo build"
         );
         assert_eq!(error.line, Some(12), "{error}");
         assert!(error.message.contains("no scheme"), "{error}");
+    }
+
+    #[test]
+    fn redis_triggers_are_read() {
+        let text = format!(
+            "{}\n[[trigger.redis]]\nchannel = \"orders\"\ncomponent = \"hello\"\n\n[[trigger.redis]]\nchannel = \"other\"\ncomponent = \"hello\"\naddress = \"redis://elsewhere:6379\"\n",
+            GOOD.replace(
+                "name = \"demo\"",
+                "name = \"demo\"\n[application.trigger.redis]\naddress = \"redis://127.0.0.1:6379\"",
+            )
+        );
+        let manifest = parse(&text).unwrap();
+        assert_eq!(manifest.redis_triggers.len(), 2);
+        assert_eq!(manifest.redis_triggers[0].address, "redis://127.0.0.1:6379");
+        assert_eq!(manifest.redis_triggers[0].channel, "orders");
+        assert_eq!(manifest.redis_triggers[1].address, "redis://elsewhere:6379");
+
+        let without_address =
+            format!("{GOOD}\n[[trigger.redis]]\nchannel = \"orders\"\ncomponent = \"hello\"\n");
+        let error = parse(&without_address).unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("trigger.redis[0].address"),
+            "{error}"
+        );
+        assert!(error.line.is_some(), "{error}");
     }
 
     #[test]

@@ -73,6 +73,11 @@ fn interfaces(path: &std::path::Path) -> (Vec<String>, Vec<String>) {
 }
 
 fn is_spin_import(name: &str) -> bool {
+    // The types of Spin's Redis trigger live in an unversioned, type-only interface that
+    // every Redis component imports; Spin's own Rust SDK components do too.
+    if name == "fermyon:spin/redis-types" {
+        return true;
+    }
     let Some((interface, version)) = name.split_once('@') else {
         return false;
     };
@@ -157,6 +162,21 @@ fn outbound_and_config_examples_import_spins_interfaces() {
     let (imports, _) = interfaces(&common::guest("config"));
     assert!(
         imports.contains(&"fermyon:spin/variables@2.0.0".to_owned()),
+        "{imports:?}"
+    );
+}
+
+#[test]
+fn a_redis_component_exports_exactly_spins_redis_handler() {
+    let (imports, exports) = interfaces(&common::guest("redis-probe"));
+    assert_eq!(exports, vec!["fermyon:spin/inbound-redis".to_owned()]);
+    let foreign: Vec<&String> = imports.iter().filter(|i| !is_spin_import(i)).collect();
+    assert!(
+        foreign.is_empty(),
+        "imports Spin does not offer: {foreign:?}"
+    );
+    assert!(
+        imports.contains(&"fermyon:spin/redis@2.0.0".to_owned()),
         "{imports:?}"
     );
 }

@@ -24,6 +24,7 @@ pub const GUEST_CRATES: &[&str] = &[
     "pg-orders",
     "mysql-inventory",
     "probe",
+    "redis-probe",
     "wasi-hello",
 ];
 

@@ -33,8 +33,9 @@ use variables::{AppVariables, ComponentVariables};
 pub mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
-        world: "rotor:sdk/host",
+        world: "rotor:sdk/host-world",
         imports: { default: async },
+        exports: { default: async },
         with: {
             "fermyon:spin/key-value@2.0.0.store": crate::capabilities::key_value::OpenStore,
             "fermyon:spin/sqlite@2.0.0.connection": crate::capabilities::sqlite::OpenDatabase,
@@ -182,6 +183,15 @@ impl AppCapabilities {
                 })?;
         }
         Ok(())
+    }
+
+    /// Fills `{{ variable }}` templates in `text` from the app's variables.
+    pub async fn fill_template(&self, text: &str) -> anyhow::Result<String> {
+        let template = Template::parse(text)?;
+        template
+            .render_async(|name| async move { self.variables.resolve(&name).await })
+            .await
+            .map_err(anyhow::Error::from)
     }
 
     /// What `component` may open.

@@ -23,6 +23,7 @@ const GUESTS: &[&str] = &[
     "pg-orders",
     "mysql-inventory",
     "probe",
+    "redis-probe",
 ];
 
 /// Every plain WASI module (wasm32-wasip1) the tests run under the WAGI executor.
