@@ -113,8 +113,15 @@ fn expand_http_component(
 ///
 /// The function may be `fn` or `async fn` and takes exactly one argument, the message, of
 /// any type that implements `rotor_sdk::inbound_redis::FromPayload` (`Vec<u8>`, `Bytes`,
-/// `String`). It returns `()` or a `Result<(), E>` whose error is displayed: an `Err` is
-/// logged to stderr and reported to the host as a failed message.
+/// `String`, and a CloudEvent with the `cloudevents` feature). It returns `()` or a
+/// `Result<(), E>` whose error is displayed: an `Err` is logged to stderr and reported to the
+/// host as a failed message.
+///
+/// With the `cloudevents` feature and a `cloudevents::Event` argument, a filter in the
+/// CloudEvents Subscriptions API's JSON form runs before the handler, and a message it
+/// rejects is acknowledged and skipped: `#[redis_component(filter = r#"{"exact": {"type":
+/// "order.created"}}"#)]`, or `#[redis_component(filter_variable = "event_filter")]` to read
+/// it from a component variable on each message.
 ///
 /// ```ignore
 /// #[rotor_sdk::redis_component]
@@ -135,12 +142,7 @@ fn expand_redis_component(
     attr: proc_macro2::TokenStream,
     item: TokenStream,
 ) -> syn::Result<proc_macro2::TokenStream> {
-    if !attr.is_empty() {
-        return Err(syn::Error::new(
-            attr.span(),
-            "#[redis_component] takes no arguments",
-        ));
-    }
+    let filter = parse_filter_arguments(attr)?;
     let function: ItemFn = syn::parse(item).map_err(|e| {
         syn::Error::new(
             e.span(),
@@ -199,6 +201,7 @@ fn expand_redis_component(
                             ::core::result::Result::Ok(argument) => argument,
                             ::core::result::Result::Err(skip) => return ::core::result::Result::Err(skip),
                         };
+                        #filter
                         let output = #name(argument)#call_await;
                         #outcome
                     })
@@ -209,6 +212,57 @@ fn expand_redis_component(
                 RotorRedisComponent with_types_in ::rotor_sdk::__private::redis_trigger
             );
         };
+    })
+}
+
+/// Reads `filter = "JSON"` or `filter_variable = "name"` into the code that skips a message
+/// the filter rejects.
+fn parse_filter_arguments(attr: proc_macro2::TokenStream) -> syn::Result<proc_macro2::TokenStream> {
+    if attr.is_empty() {
+        return Ok(quote!());
+    }
+    let arguments = syn::parse::Parser::parse2(
+        syn::punctuated::Punctuated::<syn::MetaNameValue, syn::Token![,]>::parse_terminated,
+        attr.clone(),
+    )
+    .map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "#[redis_component] takes `filter = \"JSON\"` or `filter_variable = \"NAME\"`",
+        )
+    })?;
+    let mut source = None;
+    for argument in &arguments {
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &argument.value
+        else {
+            return Err(syn::Error::new(argument.value.span(), "expected a string"));
+        };
+        let kind = if argument.path.is_ident("filter") {
+            quote!(Json)
+        } else if argument.path.is_ident("filter_variable") {
+            quote!(Variable)
+        } else {
+            return Err(syn::Error::new(
+                argument.path.span(),
+                "unknown argument; #[redis_component] takes `filter` or `filter_variable`",
+            ));
+        };
+        if source.is_some() {
+            return Err(syn::Error::new(argument.span(), "give one filter"));
+        }
+        source = Some(quote_spanned! {argument.span()=>
+            ::rotor_sdk::inbound_redis::FilterSource::#kind(#text)
+        });
+    }
+    Ok(quote! {
+        match ::rotor_sdk::inbound_redis::passes_filter(&argument, #source) {
+            ::core::result::Result::Ok(true) => {}
+            ::core::result::Result::Ok(false) => return ::core::result::Result::Ok(()),
+            ::core::result::Result::Err(reason) => return ::core::result::Result::Err(reason),
+        }
     })
 }
 

@@ -19,6 +19,8 @@
 //! - [`pg`] and [`mysql`]: PostgreSQL and MySQL/MariaDB, sharing [`rdbms`]'s typed rows.
 //! - [`redis`]: Redis commands and publishing.
 //! - [`variables`]: application variables and secrets.
+//! - `cloudevents` (feature `cloudevents`): CloudEvents in Redis messages and HTTP, and
+//!   subscriber-side filters.
 //! - [`inbound_redis`]: what `#[redis_component]` handlers take and return.
 //! - [`executor`]: runs `async` code over `wasi:io` pollables; `async fn` handlers use it.
 //! - [`wasi`] and [`spin`]: the raw generated bindings, for anything the friendly modules do
@@ -27,6 +29,8 @@
 #![warn(missing_docs)]
 
 mod bindings;
+#[cfg(feature = "cloudevents")]
+pub mod cloudevents;
 pub mod executor;
 pub mod http;
 pub mod inbound_redis;

@@ -64,6 +64,7 @@ use crate::client::{self, ReceivedResponse};
 use crate::fixtures::{self, CannedRoute, DatabaseServer, FixtureServer, ScratchDatabase};
 use crate::http_trigger::{self, HttpApp};
 use crate::manifest::Manifest;
+use crate::redis_trigger::RedisApp;
 use crate::runtime::Runtime;
 
 /// The name of a spec file inside an app's directory.
@@ -128,6 +129,18 @@ pub enum Precondition {
         #[serde(default)]
         statements: Option<String>,
     },
+    /// The local Redis server (127.0.0.1:6379) for publish steps and Redis triggers
+    /// (Rotor). Each channel in `channels` gets a name of its own for the run, so that runs
+    /// do not hear each other: the manifest's `[[trigger.redis]]` channels, the publish and
+    /// expect steps, and each variable of `variables` (name → channel) use it.
+    Redis {
+        /// The channels to isolate, as the manifest and the steps name them.
+        #[serde(default)]
+        channels: Vec<String>,
+        /// Application variables that receive a channel's run-specific name.
+        #[serde(default)]
+        variables: BTreeMap<String, String>,
+    },
     /// A local HashiCorp Vault (KV version 2) holding `secrets`, configured as the app's
     /// variables provider (Rotor).
     Vault {
@@ -161,9 +174,53 @@ pub struct Invocation {
     #[serde(default)]
     pub name: Option<String>,
     /// What to send.
-    pub request: SpecRequest,
+    #[serde(default)]
+    pub request: Option<SpecRequest>,
     /// What must come back.
-    pub response: SpecResponse,
+    #[serde(default)]
+    pub response: Option<SpecResponse>,
+    /// Repeat the request for up to this many milliseconds until the response matches,
+    /// for effects that happen in the background, such as a message being handled (Rotor).
+    #[serde(default)]
+    pub retry_ms: Option<u64>,
+    /// Instead of a request: publish a message on a Redis channel (Rotor).
+    #[serde(default)]
+    pub publish: Option<PublishStep>,
+    /// Instead of a request: a message the app must have published on a Redis channel
+    /// (Rotor).
+    #[serde(default)]
+    pub expect_published: Option<ExpectPublished>,
+}
+
+/// A message to publish on a channel of the `redis` precondition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishStep {
+    /// The channel, as the manifest names it.
+    pub channel: String,
+    /// The payload as text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The payload as JSON.
+    #[serde(default)]
+    pub json: Option<serde_json::Value>,
+}
+
+/// A message that must have been published on a channel of the `redis` precondition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectPublished {
+    /// The channel, as the manifest names it.
+    pub channel: String,
+    /// The payload must be JSON equal to this.
+    #[serde(default)]
+    pub json: Option<serde_json::Value>,
+    /// The payload must be exactly this text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// How long to wait for it; 3000 ms by default.
+    #[serde(default)]
+    pub within_ms: Option<u64>,
 }
 
 /// A request to send.
@@ -237,31 +294,255 @@ impl Spec {
 impl Invocation {
     /// The name shown in reports.
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| {
-            format!(
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        match (&self.request, &self.publish, &self.expect_published) {
+            (Some(request), _, _) => format!(
                 "{} {}",
-                self.request.method.as_deref().unwrap_or("GET"),
-                self.request.path
-            )
+                request.method.as_deref().unwrap_or("GET"),
+                request.path
+            ),
+            (None, Some(step), _) => format!("publish on {}", step.channel),
+            (None, None, Some(step)) => format!("expect a message on {}", step.channel),
+            (None, None, None) => "an empty step".to_owned(),
+        }
+    }
+
+    /// Runs the step against the app; `Err` says what differed.
+    pub async fn run(&self, app: &RunningApp) -> Result<(), String> {
+        match (
+            &self.request,
+            &self.response,
+            &self.publish,
+            &self.expect_published,
+        ) {
+            (Some(request), Some(response), None, None) => {
+                let address = app
+                    .address
+                    .ok_or("the app has no HTTP trigger to send the request to")?;
+                let deadline = std::time::Instant::now()
+                    + std::time::Duration::from_millis(self.retry_ms.unwrap_or(0));
+                loop {
+                    let outcome = send_and_check(address, request, response).await;
+                    if outcome.is_ok() || std::time::Instant::now() >= deadline {
+                        return outcome;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+            (None, None, Some(step), None) => {
+                let redis = app
+                    .redis
+                    .as_ref()
+                    .ok_or("publishing needs the redis precondition")?;
+                let payload = match (&step.json, &step.body) {
+                    (Some(json), _) => json.to_string().into_bytes(),
+                    (None, Some(body)) => body.clone().into_bytes(),
+                    (None, None) => Vec::new(),
+                };
+                redis.publish(&step.channel, payload).await
+            }
+            (None, None, None, Some(step)) => {
+                let redis = app
+                    .redis
+                    .as_ref()
+                    .ok_or("expecting a message needs the redis precondition")?;
+                redis.expect(step).await
+            }
+            _ => {
+                Err("a step is a request with a response, a publish, or an expect_published".into())
+            }
+        }
+    }
+}
+
+async fn send_and_check(
+    address: SocketAddr,
+    request: &SpecRequest,
+    expected: &SpecResponse,
+) -> Result<(), String> {
+    let method = request.method.as_deref().unwrap_or("GET");
+    let method = Method::from_bytes(method.as_bytes())
+        .map_err(|_| format!("bad method {method:?} in the spec"))?;
+    let headers: Vec<(String, String)> = request
+        .headers
+        .iter()
+        .map(|h| (h.name.clone(), h.value.clone().unwrap_or_default()))
+        .collect();
+    let body = request.body.clone().unwrap_or_default();
+    let response = client::send(address, method, &request.path, &headers, body)
+        .await
+        .map_err(|e| format!("request failed: {e:#}"))?;
+    check(expected, &response)
+}
+
+/// What the steps of a spec run against: the app's HTTP address and its Redis channels.
+pub struct RunningApp {
+    /// Where the app serves HTTP, when it has HTTP triggers.
+    pub address: Option<SocketAddr>,
+    /// The `redis` precondition's channels, when there is one.
+    pub redis: Option<RedisChannels>,
+}
+
+/// Every message heard on the isolated channels: (channel, payload), in order of arrival.
+type Heard = Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// The run-specific channels of the `redis` precondition, and what was published on them.
+pub struct RedisChannels {
+    client: redis::Client,
+    names: BTreeMap<String, String>,
+    heard: Heard,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl RedisChannels {
+    const ADDRESS: &'static str = "redis://127.0.0.1:6379";
+
+    /// Gives each of `channels` a run-specific name and starts listening on them.
+    pub async fn start(channels: &[String]) -> anyhow::Result<RedisChannels> {
+        if std::net::TcpStream::connect("127.0.0.1:6379").is_err() {
+            anyhow::bail!("this spec needs Redis at 127.0.0.1:6379, and nothing answers there");
+        }
+        static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let run = format!(
+            "{}-{}-{}",
+            std::process::id(),
+            RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
+        let names: BTreeMap<String, String> = channels
+            .iter()
+            .map(|c| (c.clone(), format!("{c}-run-{run}")))
+            .collect();
+        let client = redis::Client::open(Self::ADDRESS)?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        for name in names.values() {
+            pubsub.subscribe(name).await?;
+        }
+        let heard: Heard = Arc::default();
+        let sink = heard.clone();
+        let listener = tokio::spawn(async move {
+            use futures_util::StreamExt as _;
+            let mut messages = pubsub.on_message();
+            while let Some(message) = messages.next().await {
+                sink.lock().unwrap_or_else(|e| e.into_inner()).push((
+                    message.get_channel_name().to_owned(),
+                    message.get_payload_bytes().to_vec(),
+                ));
+            }
+        });
+        Ok(RedisChannels {
+            client,
+            names,
+            heard,
+            listener,
         })
     }
 
-    /// Sends the request to `address` and checks the response; `Err` says what differed.
-    pub async fn run(&self, address: SocketAddr) -> Result<(), String> {
-        let method = self.request.method.as_deref().unwrap_or("GET");
-        let method = Method::from_bytes(method.as_bytes())
-            .map_err(|_| format!("bad method {method:?} in the spec"))?;
-        let headers: Vec<(String, String)> = self
-            .request
-            .headers
-            .iter()
-            .map(|h| (h.name.clone(), h.value.clone().unwrap_or_default()))
-            .collect();
-        let body = self.request.body.clone().unwrap_or_default();
-        let response = client::send(address, method, &self.request.path, &headers, body)
+    /// The run-specific name of `channel`, or `channel` itself when it is not isolated.
+    pub fn name(&self, channel: &str) -> String {
+        self.names
+            .get(channel)
+            .cloned()
+            .unwrap_or_else(|| channel.to_owned())
+    }
+
+    /// Waits until the app's Redis trigger has subscribed to each of its channels, so that
+    /// no published message falls into the gap before it listens.
+    pub async fn wait_for_subscribers(&self, manifest: &Manifest) -> anyhow::Result<()> {
+        let mut connection = self.client.get_multiplexed_async_connection().await?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        for trigger in &manifest.redis_triggers {
+            // Our own listener is subscribed to the isolated channels too.
+            let others = if self.names.values().any(|n| *n == trigger.channel) {
+                2
+            } else {
+                1
+            };
+            loop {
+                let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+                    .arg("NUMSUB")
+                    .arg(&trigger.channel)
+                    .query_async(&mut connection)
+                    .await?;
+                if counts.first().is_some_and(|(_, n)| *n >= others) {
+                    break;
+                }
+                if std::time::Instant::now() >= deadline {
+                    anyhow::bail!(
+                        "the Redis trigger did not subscribe to {:?} within 10 s",
+                        trigger.channel
+                    );
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn publish(&self, channel: &str, payload: Vec<u8>) -> Result<(), String> {
+        let mut connection = self
+            .client
+            .get_multiplexed_async_connection()
             .await
-            .map_err(|e| format!("request failed: {e:#}"))?;
-        check(&self.response, &response)
+            .map_err(|e| format!("connecting to Redis: {e}"))?;
+        redis::cmd("PUBLISH")
+            .arg(self.name(channel))
+            .arg(payload)
+            .query_async::<i64>(&mut connection)
+            .await
+            .map(drop)
+            .map_err(|e| format!("publishing: {e}"))
+    }
+
+    async fn expect(&self, step: &ExpectPublished) -> Result<(), String> {
+        let channel = self.name(&step.channel);
+        let wait = std::time::Duration::from_millis(step.within_ms.unwrap_or(3000));
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let heard: Vec<Vec<u8>> = self
+                .heard
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .filter(|(c, _)| *c == channel)
+                .map(|(_, payload)| payload.clone())
+                .collect();
+            let found = heard.iter().any(|payload| {
+                let json_ok = step.json.as_ref().is_none_or(|json| {
+                    serde_json::from_slice::<serde_json::Value>(payload).is_ok_and(|p| p == *json)
+                });
+                let body_ok = step
+                    .body
+                    .as_ref()
+                    .is_none_or(|body| payload.as_slice() == body.as_bytes());
+                json_ok && body_ok
+            });
+            if found {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                let heard: Vec<String> = heard
+                    .iter()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect();
+                return Err(format!(
+                    "\n  no matching message on {} within {wait:?}; heard {heard:?}",
+                    step.channel
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Drop for RedisChannels {
+    fn drop(&mut self) {
+        self.listener.abort();
     }
 }
 
@@ -346,12 +627,13 @@ pub struct CaseResult {
 /// Runs the spec of the app in `app_dir` against a fresh host, printing one line per case.
 pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Vec<CaseResult>> {
     let spec = Spec::load(&app_dir.join(SPEC_FILE))?;
-    let manifest = Manifest::load(&app_dir.join("spin.toml"))?;
+    let mut manifest = Manifest::load(&app_dir.join("spin.toml"))?;
     let state = tempfile::tempdir()?;
     let mut environment: BTreeMap<String, String> = std::env::vars().collect();
     let mut runtime_config = String::new();
     let mut fixtures: Vec<FixtureServer> = Vec::new();
     let mut databases: Vec<ScratchDatabase> = Vec::new();
+    let mut redis_channels: Option<RedisChannels> = None;
     for precondition in &spec.preconditions {
         match precondition {
             Precondition::Variables { values } => {
@@ -410,7 +692,24 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                 environment.insert(variable_env(variable), database.url());
                 databases.push(database);
             }
+            Precondition::Redis {
+                channels,
+                variables,
+            } => {
+                let isolated = RedisChannels::start(channels)
+                    .await
+                    .with_context(|| format!("{}: precondition redis", app_dir.display()))?;
+                for (variable, channel) in variables {
+                    environment.insert(variable_env(variable), isolated.name(channel));
+                }
+                redis_channels = Some(isolated);
+            }
             Precondition::KeyValueStore { .. } | Precondition::Sqlite { .. } => {}
+        }
+    }
+    if let Some(isolated) = &redis_channels {
+        for trigger in &mut manifest.redis_triggers {
+            trigger.channel = isolated.name(&trigger.channel);
         }
     }
     let runtime_config = if runtime_config.is_empty() {
@@ -438,12 +737,32 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                 .with_context(|| format!("{}: precondition sqlite", app_dir.display()))?;
         }
     }
-    let app = HttpApp::load(&manifest, runtime, &capabilities)?;
-    let (address, server) = http_trigger::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let redis_trigger = if manifest.redis_triggers.is_empty() {
+        None
+    } else {
+        let redis = RedisApp::load(&manifest, runtime.clone(), &capabilities).await?;
+        let trigger = tokio::spawn(redis.run(std::future::pending()));
+        if let Some(isolated) = &redis_channels {
+            isolated.wait_for_subscribers(&manifest).await?;
+        }
+        Some(trigger)
+    };
+    let (address, server) = if manifest.http_triggers.is_empty() {
+        (None, None)
+    } else {
+        let app = HttpApp::load(&manifest, runtime, &capabilities)?;
+        let (address, server) =
+            http_trigger::spawn(app, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        (Some(address), Some(server))
+    };
+    let running = RunningApp {
+        address,
+        redis: redis_channels,
+    };
     let mut results = Vec::new();
     for invocation in &spec.invocations {
         let name = invocation.display_name();
-        let outcome = invocation.run(address).await;
+        let outcome = invocation.run(&running).await;
         match &outcome {
             Ok(()) => println!("PASS {}: {name}", app_dir.display()),
             Err(problems) => println!("FAIL {}: {name}{problems}", app_dir.display()),
@@ -454,7 +773,13 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
             outcome,
         });
     }
-    server.abort();
+    if let Some(server) = server {
+        server.abort();
+    }
+    if let Some(trigger) = redis_trigger {
+        trigger.abort();
+    }
+    drop(running);
     drop(fixtures);
     for database in databases {
         if let Err(error) = database.remove().await {
@@ -474,6 +799,13 @@ fn read_sql_argument(argument: &str, app_dir: &Path) -> anyhow::Result<String> {
 }
 
 impl Spec {
+    /// Whether the spec needs the local Redis server.
+    pub fn needs_redis(&self) -> bool {
+        self.preconditions
+            .iter()
+            .any(|p| matches!(p, Precondition::Redis { .. }))
+    }
+
     /// The database servers the spec's preconditions need.
     pub fn database_servers(&self) -> Vec<DatabaseServer> {
         self.preconditions

@@ -103,15 +103,10 @@ impl HttpApp {
                     trigger.component, component.source
                 )
             };
-            if !source.exists() {
-                let hint = if component.build.is_some() {
-                    "; run `rotor build` or `rotor up --build` first"
-                } else {
-                    ""
-                };
-                anyhow::bail!("{}: the file does not exist{hint}", context());
-            }
             if let Executor::Wagi(settings) = &trigger.executor {
+                if !source.exists() {
+                    anyhow::bail!("{}: the file does not exist", context());
+                }
                 let pre = runtime.load_wagi_module(&source).with_context(context)?;
                 components.insert(
                     key,
@@ -124,14 +119,7 @@ impl HttpApp {
                 );
                 continue;
             }
-            let compiled = runtime.load_component(&source).with_context(context)?;
-            let instance_pre = runtime
-                .linker()
-                .instantiate_pre(&compiled)
-                .map_err(anyhow::Error::from)
-                .with_context(|| {
-                    format!("{}: it needs imports the host does not provide", context())
-                })?;
+            let instance_pre = runtime.link_component(manifest, &trigger.component)?;
             let pre = ProxyPre::new(instance_pre)
                 .map_err(anyhow::Error::from)
                 .with_context(|| {

@@ -88,30 +88,13 @@ impl RedisApp {
                 continue;
             }
             let component = &manifest.components[&trigger.component];
-            let source = manifest.source_path(component);
-            let context = || {
-                format!(
-                    "{file}: component `{}` (source {})",
-                    trigger.component, component.source
-                )
-            };
-            if !source.exists() {
-                anyhow::bail!("{}: the file does not exist", context());
-            }
-            let compiled = runtime.load_component(&source).with_context(context)?;
-            let instance_pre = runtime
-                .linker()
-                .instantiate_pre(&compiled)
-                .map_err(anyhow::Error::from)
-                .with_context(|| {
-                    format!("{}: it needs imports the host does not provide", context())
-                })?;
+            let instance_pre = runtime.link_component(manifest, &trigger.component)?;
             let pre = RedisGuestPre::new(instance_pre)
                 .map_err(anyhow::Error::from)
                 .with_context(|| {
                     format!(
-                        "{}: it does not export fermyon:spin/inbound-redis",
-                        context()
+                        "{file}: component `{}` does not export fermyon:spin/inbound-redis",
+                        trigger.component
                     )
                 })?;
             components.insert(

@@ -17,6 +17,7 @@ use wasmtime_wasi_http::WasiHttpCtx;
 use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::ComponentGrants;
 use crate::guest_output::{PrefixedOutput, Target};
+use crate::manifest::Manifest;
 use crate::state::HostState;
 use crate::wagi::WagiState;
 
@@ -156,6 +157,40 @@ impl Runtime {
         Component::new(&self.engine, &bytes)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{} is not a valid component", path.display()))
+    }
+
+    /// Finds, compiles (or takes from the cache) and links the component `name` of
+    /// `manifest`, for any trigger. Errors name the manifest, the component and its source.
+    pub fn link_component(
+        &self,
+        manifest: &Manifest,
+        name: &str,
+    ) -> anyhow::Result<wasmtime::component::InstancePre<HostState>> {
+        let component = manifest
+            .components
+            .get(name)
+            .with_context(|| format!("{}: no component `{name}`", manifest.path.display()))?;
+        let source = manifest.source_path(component);
+        let context = || {
+            format!(
+                "{}: component `{name}` (source {})",
+                manifest.path.display(),
+                component.source
+            )
+        };
+        if !source.exists() {
+            let hint = if component.build.is_some() {
+                "; run `rotor build` or `rotor up --build` first"
+            } else {
+                ""
+            };
+            bail!("{}: the file does not exist{hint}", context());
+        }
+        let compiled = self.load_component(&source).with_context(context)?;
+        self.linker
+            .instantiate_pre(&compiled)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{}: it needs imports the host does not provide", context()))
     }
 
     /// Loads and compiles the core WebAssembly module at `path`, for the WAGI executor, and

@@ -23,6 +23,8 @@ pub const GUEST_CRATES: &[&str] = &[
     "config",
     "pg-orders",
     "mysql-inventory",
+    "pubsub-publisher",
+    "pubsub-subscriber",
     "probe",
     "redis-probe",
     "wasi-hello",

@@ -22,6 +22,8 @@ const GUESTS: &[&str] = &[
     "config",
     "pg-orders",
     "mysql-inventory",
+    "pubsub-publisher",
+    "pubsub-subscriber",
     "probe",
     "redis-probe",
 ];
