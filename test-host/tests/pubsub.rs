@@ -1,7 +1,8 @@
 //! The pub/sub examples end to end through the real Redis: events of mixed types and sources
 //! posted to `pubsub-publisher` in both HTTP modes; exactly the ones the subscriber's filter
 //! accepts become readable from `pubsub-subscriber`; a message that is not a CloudEvent is
-//! skipped and the next good one still arrives.
+//! skipped and the next good one still arrives. `rotor up` serves a Redis-only app and stops
+//! on Ctrl-C.
 
 mod common;
 
@@ -183,4 +184,98 @@ async fn exactly_the_matching_events_arrive_once() {
     expected.insert("event-100".to_owned());
     let ids = wait_for_ids(apps.subscriber, &expected).await;
     assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), expected);
+}
+
+#[test]
+fn rotor_up_serves_a_redis_only_app_and_stops_on_ctrl_c() {
+    if !common::service_available("Redis", "127.0.0.1:6379") {
+        return;
+    }
+    common::guests();
+    let channel = common::unique("rotor_up_channel");
+    let key = common::unique("rotor_up_records");
+    let dir = common::app_dir(&format!(
+        r#"spin_manifest_version = 2
+
+[application]
+name = "redis-only"
+
+[application.trigger.redis]
+address = "redis://127.0.0.1:6379"
+
+[[trigger.redis]]
+channel = "{channel}"
+component = "recorder"
+
+[component.recorder]
+source = "{}"
+allowed_outbound_hosts = ["redis://127.0.0.1:6379"]
+variables = {{ redis_address = "redis://127.0.0.1:6379", record_key = "{key}" }}
+"#,
+        common::guest("redis-probe").display()
+    ));
+    let mut rotor = std::process::Command::new(env!("CARGO_BIN_EXE_rotor"))
+        .args(["up", "--no-cache"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(rotor.stdout.take().unwrap());
+    let banner: Vec<String> = std::io::BufRead::lines(stdout)
+        .take(2)
+        .map(|l| l.unwrap())
+        .collect();
+    assert_eq!(banner[0], "Subscribing redis-only to Redis", "{banner:?}");
+    assert!(banner[1].contains(&channel), "{banner:?}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        wait_for_subscriber(&channel).await;
+        let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(&channel)
+            .arg("through rotor up")
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let records: Vec<String> = redis::cmd("LRANGE")
+                .arg(&key)
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            if !records.is_empty() {
+                assert_eq!(records, ["through rotor up"]);
+                break;
+            }
+            assert!(Instant::now() < deadline, "the message was not handled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _: i64 = redis::cmd("DEL")
+            .arg(&key)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+    });
+
+    // Ctrl-C stops it, cleanly.
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &rotor.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = rotor.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "rotor up did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
 }
