@@ -408,3 +408,50 @@ async fn an_ungranted_component_reaches_no_database() {
         assert_eq!(body["error"], "connection-failed", "{body}");
     }
 }
+
+/// A guest that leaves a transaction open must not leave it to the next request: the pooled
+/// connection is rolled back before reuse, so later writes are committed as usual.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_open_transaction_does_not_outlive_its_request() {
+    if !Db::Pg.available() {
+        return;
+    }
+    let (address, _dir) = granted_probe().await;
+    let table = common::unique("leftover");
+    exec(
+        address,
+        Db::Pg,
+        &format!("CREATE TABLE {table} (n INTEGER)"),
+        json!([]),
+    )
+    .await;
+    // A request that begins a transaction and ends without committing.
+    exec(address, Db::Pg, "BEGIN", json!([])).await;
+    // Its connection goes back to the pool in the background; the next request takes it.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    exec(
+        address,
+        Db::Pg,
+        &format!("INSERT INTO {table} VALUES (1)"),
+        json!([]),
+    )
+    .await;
+    let (client, connection) = tokio_postgres::connect(PG, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let count: i64 = client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    // Without the rollback the abandoned transaction would hold the table's lock forever.
+    let dropped = client
+        .batch_execute(&format!("SET lock_timeout = '5s'; DROP TABLE {table}"))
+        .await;
+    assert_eq!(
+        count, 1,
+        "the insert after the abandoned BEGIN was not committed"
+    );
+    dropped.unwrap();
+}

@@ -74,7 +74,7 @@ impl Pool {
                     return Ok(PooledClient {
                         client: Some(client),
                         pool: self.clone(),
-                        _permit: permit,
+                        permit: Some(permit),
                     })
                 }
                 Some(_closed) => continue,
@@ -96,7 +96,7 @@ impl Pool {
         Ok(PooledClient {
             client: Some(client),
             pool: self.clone(),
-            _permit: permit,
+            permit: Some(permit),
         })
     }
 }
@@ -106,20 +106,34 @@ impl Pool {
 pub struct PooledClient {
     client: Option<Client>,
     pool: Arc<Pool>,
-    _permit: OwnedSemaphorePermit,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Drop for PooledClient {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take() {
-            if !client.is_closed() {
-                self.pool
-                    .idle
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if client.is_closed() {
+            return;
+        }
+        // A guest may have left a transaction open (a `BEGIN` and then a trap): roll it back
+        // before anyone else gets the connection, or the next request would run inside it.
+        // The pool slot stays taken until that is done.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pool = self.pool.clone();
+        let permit = self.permit.take();
+        runtime.spawn(async move {
+            if client.batch_execute("ROLLBACK").await.is_ok() {
+                pool.idle
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(client);
             }
-        }
+            drop(permit);
+        });
     }
 }
 
