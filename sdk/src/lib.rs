@@ -18,6 +18,7 @@
 //! - [`sqlite`]: SQLite databases, with typed row access and serde mapping.
 //! - [`pg`] and [`mysql`]: PostgreSQL and MySQL/MariaDB, sharing [`rdbms`]'s typed rows.
 //! - [`redis`]: Redis commands and publishing.
+//! - [`mqtt`]: publishing to MQTT brokers.
 //! - [`variables`]: application variables and secrets.
 //! - `cloudevents` (feature `cloudevents`): CloudEvents in Redis messages and HTTP, and
 //!   subscriber-side filters.
@@ -35,6 +36,7 @@ pub mod executor;
 pub mod http;
 pub mod inbound_redis;
 pub mod key_value;
+pub mod mqtt;
 pub mod mysql;
 pub mod pg;
 pub mod rdbms;

@@ -5,6 +5,7 @@
 //! - `/kv/LABEL[/KEY[/exists]]` and `POST /sqlite/NAME` drive key-value and SQLite (see below);
 //! - `POST /rdbms/pg` and `POST /rdbms/mysql` run a statement (see [`RdbmsCall`]);
 //! - `POST /redis` runs one Redis command (see [`RedisCall`]);
+//! - `POST /mqtt` publishes one message (see [`MqttCall`]);
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
 //!   describes (see [`OutboundCall`]);
 //! - anything else answers "fine".
@@ -20,7 +21,7 @@ use rotor_sdk::http::{
 use rotor_sdk::key_value::{self, Store};
 use rotor_sdk::sqlite::{self, Connection, Value};
 use rotor_sdk::variables;
-use rotor_sdk::{mysql, pg, rdbms, redis};
+use rotor_sdk::{mqtt, mysql, pg, rdbms, redis};
 use serde::{Deserialize, Serialize};
 
 #[rotor_sdk::http_component]
@@ -37,6 +38,9 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if path == "/redis" {
         return redis_call(&request);
+    }
+    if path == "/mqtt" {
+        return mqtt_call(&request);
     }
     if let Some(database) = path.strip_prefix("/rdbms/") {
         return rdbms_call(database, &request);
@@ -573,5 +577,41 @@ fn redis_call(request: &Request<Bytes>) -> Response {
         Err(redis::Error::TooManyConnections) => failure("too-many-connections", String::new()),
         Err(redis::Error::TypeError) => failure("type-error", String::new()),
         Err(redis::Error::Other(message)) => failure("other", message),
+    }
+}
+
+/// What `POST /mqtt` publishes: `{"address", "username", "password", "topic", "payload",
+/// "qos": 0 | 1 | 2}`.
+#[derive(Deserialize)]
+struct MqttCall {
+    address: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    topic: String,
+    payload: String,
+    #[serde(default)]
+    qos: u8,
+}
+
+fn mqtt_call(request: &Request<Bytes>) -> Response {
+    let call: MqttCall = match Json::from_bytes(request.body()) {
+        Ok(Json(call)) => call,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let qos = match call.qos {
+        0 => mqtt::Qos::AtMostOnce,
+        1 => mqtt::Qos::AtLeastOnce,
+        _ => mqtt::Qos::ExactlyOnce,
+    };
+    let outcome = mqtt::Connection::open(&call.address, &call.username, &call.password, 30)
+        .and_then(|broker| broker.publish(&call.topic, call.payload.as_bytes(), qos));
+    match outcome {
+        Ok(()) => Json(serde_json::json!({ "published": true })).into_response(),
+        Err(mqtt::Error::InvalidAddress) => failure("invalid-address", String::new()),
+        Err(mqtt::Error::TooManyConnections) => failure("too-many-connections", String::new()),
+        Err(mqtt::Error::ConnectionFailed(message)) => failure("connection-failed", message),
+        Err(mqtt::Error::Other(message)) => failure("other", message),
     }
 }

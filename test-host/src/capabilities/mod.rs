@@ -5,6 +5,7 @@
 //! its own `variables` table; anything else is an error in the guest, and nothing is opened.
 
 pub mod key_value;
+pub mod mqtt;
 pub mod mysql;
 pub mod outbound_http;
 pub mod postgres;
@@ -42,6 +43,7 @@ pub mod bindings {
             "fermyon:spin/postgres@2.0.0.connection": crate::capabilities::postgres::PooledClient,
             "fermyon:spin/mysql@2.0.0.connection": crate::capabilities::mysql::PooledConn,
             "fermyon:spin/redis@2.0.0.connection": crate::capabilities::redis::OpenRedis,
+            "fermyon:spin/mqtt@2.0.0.connection": crate::capabilities::mqtt::OpenMqtt,
         },
     });
 }
@@ -263,5 +265,6 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     spin2_0_0::postgres::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::mysql::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::redis::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    spin2_0_0::mqtt::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     Ok(())
 }
