@@ -27,7 +27,7 @@ use crate::routes::RouteMatch;
 /// The most a module may write to stdout for one request.
 pub const MAX_OUTPUT: usize = 16 << 20;
 
-/// The largest request body handed to a module.
+/// The largest request body handed to a module; a larger one is answered 413.
 pub const MAX_BODY: usize = 16 << 20;
 
 /// `argv` when the manifest gives none: the script, then the query's `&`-separated parts.
@@ -88,11 +88,20 @@ impl WagiModule {
     {
         let (parts, body) = request.into_parts();
         let body = body.map_err(Into::<wasmtime_wasi_http::Error>::into);
-        let body = http_body_util::Limited::new(body, MAX_BODY)
-            .collect()
-            .await
-            .map_err(|e| anyhow::anyhow!("reading the request body: {e}"))?
-            .to_bytes();
+        let body = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            // The client sent too much, which is its mistake, not the module's: a 413.
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return Ok(Response::builder()
+                    .status(StatusCode::PAYLOAD_TOO_LARGE)
+                    .body(
+                        Full::new(Bytes::from_static(b"Payload Too Large"))
+                            .map_err(|never| match never {})
+                            .boxed_unsync(),
+                    )?);
+            }
+            Err(error) => bail!("reading the request body: {error}"),
+        };
         let variables = cgi_variables(&parts, &body, &info);
         let args = argv(&self.settings.argv, &variables);
 

@@ -167,6 +167,20 @@ async fn broken_modules_cost_only_their_own_request() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_body_over_the_limit_is_refused_with_413() {
+    let (address, _dir) = serve("/cgi/...", None).await;
+    let body = "x".repeat(rotor_host::wagi::MAX_BODY + 1);
+    let response = client::send(address, Method::POST, "/cgi/x?env", &[], body)
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        get(address, "/cgi/x").await,
+        (StatusCode::OK, "fine".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_component_is_refused_as_a_wagi_module() {
     let manifest = wagi_manifest("/cgi/...", None).replace(
         &common::wagi_guest("wagi-probe").display().to_string(),

@@ -358,9 +358,11 @@ impl WasiHttpHooks for OutboundHttp {
                 return Err(Error::HttpRequestDenied);
             }
             if host == "self" {
+                // Components of other triggers (Redis) have no HTTP app behind them, and an
+                // app that is shutting down has none left.
                 let Some(app) = app.upgrade() else {
                     return Err(Error::InternalError(Some(
-                        "the app is shutting down".into(),
+                        "no HTTP routes to answer a request to self".into(),
                     )));
                 };
                 let response = app.handle(request, ([127, 0, 0, 1], 0).into()).await;
