@@ -404,16 +404,7 @@ impl RedisChannels {
         if std::net::TcpStream::connect("127.0.0.1:6379").is_err() {
             anyhow::bail!("this spec needs Redis at 127.0.0.1:6379, and nothing answers there");
         }
-        static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let run = format!(
-            "{}-{}-{}",
-            std::process::id(),
-            RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0)
-        );
+        let run = fixtures::run_id();
         let names: BTreeMap<String, String> = channels
             .iter()
             .map(|c| (c.clone(), format!("{c}-run-{run}")))

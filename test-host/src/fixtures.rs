@@ -16,6 +16,22 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 
+/// A name part no other run, in this process or another, is using now: the process id, a
+/// counter and the clock's nanoseconds, joined by `_`. Tables, databases, keys and channels
+/// that tests share on real servers end with one, so that runs can go in parallel.
+pub fn run_id() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
 /// What a fixture does with one request.
 pub enum Reply {
     /// Answer with this response.
@@ -273,16 +289,7 @@ impl ScratchDatabase {
                 server.socket_address()
             );
         }
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!(
-            "rotor_spec_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
+        let name = format!("rotor_spec_{}", run_id());
         let scratch = ScratchDatabase { server, name };
         match server {
             DatabaseServer::Postgres => {

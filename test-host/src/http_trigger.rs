@@ -19,7 +19,6 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::WasiHttpView;
 
-use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::{AppCapabilities, ComponentGrants};
 use crate::manifest::{Executor, Manifest};
 use crate::routes::{RouteMatch, RouteTable};
@@ -198,11 +197,7 @@ impl HttpApp {
             &component.name,
             &component.environment,
             component.grants.clone(),
-            OutboundHttp::new(
-                component.name.clone(),
-                component.grants.clone(),
-                self.me.clone(),
-            ),
+            self.me.clone(),
         );
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store

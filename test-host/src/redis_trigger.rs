@@ -17,7 +17,6 @@ use futures_util::StreamExt as _;
 use tokio::sync::Semaphore;
 
 use crate::capabilities::bindings::{HostWorld as RedisGuest, HostWorldPre as RedisGuestPre};
-use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::{AppCapabilities, ComponentGrants};
 use crate::manifest::Manifest;
 use crate::runtime::Runtime;
@@ -215,11 +214,7 @@ impl RedisApp {
             &component.name,
             &component.environment,
             component.grants.clone(),
-            OutboundHttp::new(
-                component.name.clone(),
-                component.grants.clone(),
-                Weak::new(),
-            ),
+            Weak::new(),
         );
         let outcome = async {
             let guest: RedisGuest = component.pre.instantiate_async(&mut store).await?;

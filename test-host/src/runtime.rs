@@ -2,7 +2,7 @@
 //! cache), the pooling allocator, request deadlines and memory caps.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -17,6 +17,7 @@ use wasmtime_wasi_http::WasiHttpCtx;
 use crate::capabilities::outbound_http::OutboundHttp;
 use crate::capabilities::ComponentGrants;
 use crate::guest_output::{PrefixedOutput, Target};
+use crate::http_trigger::HttpApp;
 use crate::manifest::Manifest;
 use crate::state::HostState;
 use crate::wagi::WagiState;
@@ -245,15 +246,17 @@ impl Runtime {
         store.epoch_deadline_trap();
     }
 
-    /// A fresh store for one request to `component`, with its environment, grants, outbound
-    /// HTTP policy, output forwarding, memory cap and deadline.
+    /// A fresh store for one request to `component`, with its environment, grants, output
+    /// forwarding, memory cap and deadline; its outbound HTTP follows the grants, and its
+    /// requests to `self` go to `app` (none for components without HTTP routes).
     pub fn new_store(
         &self,
-        component: &str,
+        component: &Arc<str>,
         environment: &[(String, String)],
         grants: Arc<ComponentGrants>,
-        outbound: OutboundHttp,
+        app: Weak<HttpApp>,
     ) -> Store<HostState> {
+        let outbound = OutboundHttp::new(component.clone(), grants.clone(), app);
         let mut wasi = WasiCtx::builder();
         wasi.stdout(PrefixedOutput::new(component, Target::Stdout))
             .stderr(PrefixedOutput::new(component, Target::Stderr))

@@ -14,7 +14,7 @@ use rumqttc::{
 use wasmtime::component::Resource;
 
 use super::bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
-use super::rdbms::{check_grant, DatabaseAddress};
+use super::outbound_http::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How long connecting, and then each publish, may take.
@@ -64,26 +64,20 @@ async fn poll_until(
 }
 
 async fn open(
-    allowed: &super::outbound_http::AllowedHosts,
+    allowed: &AllowedHosts,
     address: &str,
     username: &str,
     password: &str,
     keep_alive_secs: u64,
 ) -> Result<OpenMqtt, Error> {
     let (host, port, client_id) = parse_address(address)?;
-    check_grant(
-        allowed,
-        &DatabaseAddress {
+    allowed
+        .check(&Destination {
             scheme: "mqtt",
             host: host.clone(),
             port,
-        },
-    )
-    .map_err(|_| {
-        Error::ConnectionFailed(format!(
-            "mqtt://{host}:{port} is not in the component's allowed_outbound_hosts"
-        ))
-    })?;
+        })
+        .map_err(Error::ConnectionFailed)?;
     static CLIENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let client_id = client_id.unwrap_or_else(|| {
         format!(

@@ -19,8 +19,7 @@ use super::bindings::fermyon::spin2_0_0::mysql;
 use super::bindings::fermyon::spin2_0_0::rdbms_types::{
     Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
 };
-use super::outbound_http::AllowedHosts;
-use super::rdbms::{check_grant, DatabaseAddress};
+use super::outbound_http::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How many connections one address may have open at once; more requests wait their turn.
@@ -78,14 +77,13 @@ pub async fn open(
             "Unix socket addresses are not supported; use mysql://host:port".into(),
         ));
     }
-    check_grant(
-        allowed,
-        &DatabaseAddress {
+    allowed
+        .check(&Destination {
             scheme: "mysql",
             host: opts.ip_or_hostname().to_owned(),
             port: opts.tcp_port(),
-        },
-    )?;
+        })
+        .map_err(Error::ConnectionFailed)?;
     let pool = pools.pool(address, opts);
     let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
         .await

@@ -189,6 +189,35 @@ impl AllowedHosts {
     }
 }
 
+/// Where a non-HTTP connection would go (a database, Redis, an MQTT broker); never carries
+/// a user or password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The scheme as `allowed_outbound_hosts` spells it: `postgres`, `mysql`, `redis`, ...
+    pub scheme: &'static str,
+    /// The host name or IP address.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+impl AllowedHosts {
+    /// Refuses, before any connection is made, a destination the list does not grant; the
+    /// error is the message for the guest, and the refusal is logged.
+    pub fn check(&self, destination: &Destination) -> Result<(), String> {
+        let Destination { scheme, host, port } = destination;
+        if self.allows(scheme, host, *port) {
+            return Ok(());
+        }
+        tracing::warn!(
+            "connection to {scheme}://{host}:{port} denied: not in allowed_outbound_hosts"
+        );
+        Err(format!(
+            "{scheme}://{host}:{port} is not in the component's allowed_outbound_hosts"
+        ))
+    }
+}
+
 fn split_host_port(text: &str) -> Option<(&str, Option<&str>)> {
     if let Some(rest) = text.strip_prefix('[') {
         // `[v6]` or `[v6]:port`; the brackets stay on the host for `parse_host`.

@@ -21,7 +21,8 @@ use super::bindings::fermyon::spin2_0_0::postgres;
 use super::bindings::fermyon::spin2_0_0::rdbms_types::{
     Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
 };
-use super::rdbms::{check_grant, kind_of, DatabaseAddress};
+use super::outbound_http::{AllowedHosts, Destination};
+use super::rdbms::kind_of;
 use crate::state::HostState;
 
 /// How many connections one address may have open at once; more requests wait their turn.
@@ -148,7 +149,7 @@ impl PooledClient {
 /// Checks the address and the grant, then takes a connection from the app's pool.
 pub async fn open(
     pools: &PostgresPools,
-    allowed: &super::outbound_http::AllowedHosts,
+    allowed: &AllowedHosts,
     address: &str,
 ) -> Result<PooledClient, Error> {
     let config = tokio_postgres::Config::from_str(address)
@@ -166,7 +167,7 @@ pub async fn open(
             .or(config.get_ports().first())
             .copied()
             .unwrap_or(5432);
-        destinations.push(DatabaseAddress {
+        destinations.push(Destination {
             scheme: "postgres",
             host: name.clone(),
             port,
@@ -176,7 +177,9 @@ pub async fn open(
         return Err(Error::ConnectionFailed("the address names no host".into()));
     }
     for destination in &destinations {
-        check_grant(allowed, destination)?;
+        allowed
+            .check(destination)
+            .map_err(Error::ConnectionFailed)?;
     }
     pools.pool(address, config).checkout().await
 }

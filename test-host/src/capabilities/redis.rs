@@ -16,8 +16,7 @@ use wasmtime::component::Resource;
 use super::bindings::fermyon::spin2_0_0::redis::{
     self as spin_redis, Error, RedisParameter, RedisResult,
 };
-use super::outbound_http::AllowedHosts;
-use super::rdbms::DatabaseAddress;
+use super::outbound_http::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How long connecting, and then each command, may take.
@@ -35,14 +34,14 @@ pub struct OpenRedis {
 }
 
 /// Where `address` points, for the grant check; `Err` when it is not a Redis URL.
-pub fn destination(address: &str) -> Result<(redis::Client, DatabaseAddress), Error> {
+pub fn destination(address: &str) -> Result<(redis::Client, Destination), Error> {
     let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
     let (scheme, host, port) = match client.get_connection_info().addr() {
         ConnectionAddr::Tcp(host, port) => ("redis", host.clone(), *port),
         ConnectionAddr::TcpTls { host, port, .. } => ("rediss", host.clone(), *port),
         _ => return Err(Error::InvalidAddress),
     };
-    Ok((client, DatabaseAddress { scheme, host, port }))
+    Ok((client, Destination { scheme, host, port }))
 }
 
 impl RedisConnections {
@@ -50,12 +49,7 @@ impl RedisConnections {
     /// use.
     pub async fn open(&self, allowed: &AllowedHosts, address: &str) -> Result<OpenRedis, Error> {
         let (client, destination) = destination(address)?;
-        super::rdbms::check_grant(allowed, &destination).map_err(|_| {
-            Error::Other(format!(
-                "{}://{}:{} is not in the component's allowed_outbound_hosts",
-                destination.scheme, destination.host, destination.port
-            ))
-        })?;
+        allowed.check(&destination).map_err(Error::Other)?;
         let cell = self
             .by_address
             .lock()

@@ -177,17 +177,7 @@ pub fn service_available(name: &str, address: &str) -> bool {
     false
 }
 
-/// A prefix unique to this process and call, for keys and table names shared services see.
+/// A name unique to this process and call, for keys and table names shared services see.
 pub fn unique(name: &str) -> String {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{name}_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
+    format!("{name}_{}", rotor_host::fixtures::run_id())
 }
