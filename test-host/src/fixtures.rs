@@ -176,6 +176,54 @@ pub fn canned(routes: Vec<CannedRoute>) -> Handler {
     })
 }
 
+/// An HTTP echo server: answers every request with status 200, `content-type: text/plain`
+/// and the request's own body (the `http-echo` precondition of Spin's suite).
+pub fn echo() -> Handler {
+    Arc::new(|request| {
+        let mut response = Response::new(request.body().clone());
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain"),
+        );
+        Reply::Respond(response)
+    })
+}
+
+/// A TCP echo server on an ephemeral port of 127.0.0.1 (the `tcp-echo` precondition of
+/// Spin's suite): every connection gets back what it sends. It stops when dropped.
+pub struct TcpEchoServer {
+    address: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TcpEchoServer {
+    /// Starts listening.
+    pub async fn start() -> std::io::Result<TcpEchoServer> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let (mut reader, mut writer) = stream.split();
+                    let _ = tokio::io::copy(&mut reader, &mut writer).await;
+                });
+            }
+        });
+        Ok(TcpEchoServer { address, task })
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+}
+
+impl Drop for TcpEchoServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// A Vault that serves `GET /v1/{mount}/data/{path}` (KV version 2) from `secrets` (path →
 /// value, served as the secret's `value` field) to requests carrying `token` in
 /// `X-Vault-Token`; 403 for any other token, 404 for unknown paths.
@@ -243,6 +291,14 @@ impl DatabaseServer {
         }
     }
 
+    /// The port it listens on.
+    pub fn port(self) -> u16 {
+        match self {
+            DatabaseServer::Postgres => 5432,
+            DatabaseServer::Mysql => 3306,
+        }
+    }
+
     /// `host:port` of the server.
     pub fn socket_address(self) -> &'static str {
         match self {
@@ -281,6 +337,16 @@ pub struct ScratchDatabase {
 impl ScratchDatabase {
     /// Creates a fresh database on `server` and runs `sql` (any number of statements) in it.
     pub async fn create(server: DatabaseServer, sql: &str) -> anyhow::Result<ScratchDatabase> {
+        ScratchDatabase::create_named(server, &format!("rotor_spec_{}", run_id()), sql).await
+    }
+
+    /// Creates database `name` on `server` afresh, dropping any database of that name first,
+    /// and runs `sql` in it. For suites that expect a fixed name, such as Spin's `spin_dev`.
+    pub async fn create_named(
+        server: DatabaseServer,
+        name: &str,
+        sql: &str,
+    ) -> anyhow::Result<ScratchDatabase> {
         use anyhow::Context as _;
         if !server.is_running() {
             anyhow::bail!(
@@ -289,11 +355,17 @@ impl ScratchDatabase {
                 server.socket_address()
             );
         }
-        let name = format!("rotor_spec_{}", run_id());
-        let scratch = ScratchDatabase { server, name };
+        let scratch = ScratchDatabase {
+            server,
+            name: name.to_owned(),
+        };
         match server {
             DatabaseServer::Postgres => {
                 let admin = postgres_client(&server.admin_url("postgres")).await?;
+                admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .with_context(|| format!("dropping an earlier PostgreSQL database {name}"))?;
                 admin
                     .batch_execute(&format!("CREATE DATABASE {}", scratch.name))
                     .await
@@ -307,6 +379,10 @@ impl ScratchDatabase {
             DatabaseServer::Mysql => {
                 use mysql_async::prelude::Queryable as _;
                 let mut admin = mysql_async::Conn::from_url(server.admin_url("")).await?;
+                admin
+                    .query_drop(format!("DROP DATABASE IF EXISTS {name}"))
+                    .await
+                    .with_context(|| format!("dropping an earlier MySQL database {name}"))?;
                 admin
                     .query_drop(format!("CREATE DATABASE {}", scratch.name))
                     .await

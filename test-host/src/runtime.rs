@@ -260,7 +260,11 @@ impl Runtime {
         let mut wasi = WasiCtx::builder();
         wasi.stdout(PrefixedOutput::new(component, Target::Stdout))
             .stderr(PrefixedOutput::new(component, Target::Stderr))
-            .envs(environment);
+            .envs(environment)
+            .allow_tcp(true)
+            .allow_udp(true)
+            .allow_ip_name_lookup(grants.may_connect_out())
+            .socket_addr_check(crate::capabilities::sockets::address_check(grants.clone()));
         let state = HostState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),

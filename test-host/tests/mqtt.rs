@@ -84,11 +84,13 @@ async fn bad_addresses_are_typed_errors() {
         "allowed_outbound_hosts = [\"mqtt://127.0.0.1:{closed}\"]"
     )));
     let address = common::serve(dir.path(), common::test_runtime()).await;
+    let denied = format!("address {BROKER} is not permitted");
     let cases = [
+        // Spin's wording, which its conformance suite checks.
         (
             BROKER.to_owned(),
             "connection-failed",
-            "allowed_outbound_hosts",
+            denied.as_str(),
         ),
         (
             format!("mqtt://127.0.0.1:{closed}"),

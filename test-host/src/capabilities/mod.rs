@@ -11,6 +11,7 @@ pub mod outbound_http;
 pub mod postgres;
 pub mod rdbms;
 pub mod redis;
+pub mod sockets;
 pub mod sqlite;
 pub mod variables;
 pub mod vault;
@@ -41,6 +42,7 @@ pub mod bindings {
             "fermyon:spin/key-value@2.0.0.store": crate::capabilities::key_value::OpenStore,
             "fermyon:spin/sqlite@2.0.0.connection": crate::capabilities::sqlite::OpenDatabase,
             "fermyon:spin/postgres@2.0.0.connection": crate::capabilities::postgres::PooledClient,
+            "spin:postgres/postgres@4.0.0.connection": crate::capabilities::postgres::PooledClient,
             "fermyon:spin/mysql@2.0.0.connection": crate::capabilities::mysql::PooledConn,
             "fermyon:spin/redis@2.0.0.connection": crate::capabilities::redis::OpenRedis,
             "fermyon:spin/mqtt@2.0.0.connection": crate::capabilities::mqtt::OpenMqtt,
@@ -233,6 +235,11 @@ pub struct ComponentGrants {
 }
 
 impl ComponentGrants {
+    /// Whether `allowed_outbound_hosts` has any entry at all.
+    pub fn may_connect_out(&self) -> bool {
+        !self.outbound_templates.is_empty()
+    }
+
     /// The component's `allowed_outbound_hosts`, its templates filled from the variables on
     /// first use and kept from then on.
     pub async fn allowed_outbound_hosts(&self) -> Result<Arc<AllowedHosts>, String> {
@@ -263,6 +270,10 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     spin2_0_0::variables::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::rdbms_types::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::postgres::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    bindings::spin::postgres::postgres::add_to_linker::<HostState, HasSelf<HostState>>(
+        linker,
+        |state| state,
+    )?;
     spin2_0_0::mysql::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::redis::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
     spin2_0_0::mqtt::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;

@@ -213,7 +213,8 @@ impl AllowedHosts {
             "connection to {scheme}://{host}:{port} denied: not in allowed_outbound_hosts"
         );
         Err(format!(
-            "{scheme}://{host}:{port} is not in the component's allowed_outbound_hosts"
+            "address {scheme}://{host}:{port} is not permitted by the component's \
+             allowed_outbound_hosts"
         ))
     }
 }

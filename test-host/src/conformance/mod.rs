@@ -2,8 +2,19 @@
 //! response", run against an app by `rotor test`.
 //!
 //! The format is Spin's `test.json5` from its conformance suite, so that suites written for
-//! Spin run unchanged, plus a few optional keys of Rotor's own (marked below). A spec lives next
-//! to the app's `spin.toml` as `test.json5`:
+//! Spin run unchanged, Spin's own suite included (see [`suite`]), plus a few optional keys of
+//! Rotor's own (marked below). A spec lives next to the app's `spin.toml` as `test.json5`.
+//!
+//! As in Spin, a response must match exactly: the status (200 when not given), the body (empty
+//! when none of `body`, `json` and `body_contains` is given) and the headers, where every
+//! header the response carries must be listed, unless the response says `extra_headers: true`.
+//! Header names and values compare without regard to case.
+//!
+//! Spin's preconditions `http-echo`, `tcp-echo`, `redis`, `mqtt` and `postgres` (without
+//! `variable`: database `spin_dev`, loaded from the suite's `postgres-init/*.sql`) expose
+//! ports for `%{port=N}` (80, 7, 6379, 1883 and 5432), which the requests and the manifest may
+//! use; `%{source=NAME}` in the manifest is a component of the suite, built from source.
+//!
 //!
 //! ```json5
 //! {
@@ -43,6 +54,7 @@
 //!         json: { greeting: "Hello" },                // Rotor: body is JSON equal to this
 //!         body_contains: ["Ada"],                     // Rotor: each string is in the body
 //!         absent_headers: ["x-internal"],             // Rotor: these must not be sent
+//!         extra_headers: true,                        // Rotor: unlisted headers are fine
 //!       },
 //!     },
 //!   ],
@@ -61,11 +73,15 @@ use serde::Deserialize;
 
 use crate::capabilities::{AppCapabilities, StateOptions};
 use crate::client::{self, ReceivedResponse};
-use crate::fixtures::{self, CannedRoute, DatabaseServer, FixtureServer, ScratchDatabase};
+use crate::fixtures::{
+    self, CannedRoute, DatabaseServer, FixtureServer, ScratchDatabase, TcpEchoServer,
+};
 use crate::http_trigger::{self, HttpApp};
 use crate::manifest::Manifest;
 use crate::redis_trigger::RedisApp;
 use crate::runtime::Runtime;
+
+pub mod suite;
 
 /// The name of a spec file inside an app's directory.
 pub const SPEC_FILE: &str = "test.json5";
@@ -91,12 +107,21 @@ pub enum Precondition {
         #[serde(default)]
         label: Option<String>,
     },
-    /// A SQLite database set up before the first request (Rotor): `statements` is SQL, or
-    /// `@FILE` relative to the app directory, like `rotor up --sqlite`.
+    /// A SQLite database (Spin's kind): the app's default database starts empty, then
+    /// `statements` run in it (Rotor): SQL, or `@FILE` relative to the app directory, like
+    /// `rotor up --sqlite`.
     Sqlite {
         /// The SQL to run against the default database.
-        statements: String,
+        #[serde(default)]
+        statements: Option<String>,
     },
+    /// Spin's HTTP echo server: answers any request with 200 and the request's body, as
+    /// `text/plain`. Its port is `%{port=80}`.
+    HttpEcho,
+    /// Spin's TCP echo server: sends back what it receives. Its port is `%{port=7}`.
+    TcpEcho,
+    /// The local MQTT broker (127.0.0.1:1883), as `%{port=1883}`.
+    Mqtt,
     /// Values for application variables, as if set in the environment (Rotor).
     Variables {
         /// Variable name to value.
@@ -111,12 +136,15 @@ pub enum Precondition {
         /// The answers, first match wins; anything else is a 404.
         routes: Vec<CannedRoute>,
     },
-    /// A fresh PostgreSQL database on the local server (127.0.0.1:5432), set up with
-    /// `statements` (SQL, or `@FILE` relative to the app directory); its address becomes the
-    /// value of application variable `variable`, and it is dropped after the run (Rotor).
+    /// A fresh PostgreSQL database on the local server (127.0.0.1:5432, `%{port=5432}`), set
+    /// up with `statements` (SQL, or `@FILE` relative to the app directory); its address
+    /// becomes the value of application variable `variable`, and it is dropped after the run
+    /// (Rotor). Without `variable`, as in Spin's suite: database `spin_dev`, created afresh
+    /// from the `postgres-init/*.sql` files of the suite's checkout.
     Postgres {
         /// The application variable that receives the database's address.
-        variable: String,
+        #[serde(default)]
+        variable: Option<String>,
         /// The schema and data to start from.
         #[serde(default)]
         statements: Option<String>,
@@ -276,10 +304,29 @@ pub struct SpecResponse {
     /// Headers that must not be in the response (Rotor).
     #[serde(default)]
     pub absent_headers: Vec<String>,
+    /// The response may carry headers that `headers` does not list (Rotor).
+    #[serde(default)]
+    pub extra_headers: bool,
 }
 
 fn ok() -> u16 {
     200
+}
+
+impl SpecRequest {
+    /// Fills in `%{port=N}` in the path, the header values and the body.
+    pub fn substitute(&mut self, ports: &suite::Ports) -> anyhow::Result<()> {
+        self.path = ports.substitute(&self.path)?;
+        for header in &mut self.headers {
+            if let Some(value) = &mut header.value {
+                *value = ports.substitute(value)?;
+            }
+        }
+        if let Some(body) = &mut self.body {
+            *body = ports.substitute(body)?;
+        }
+        Ok(())
+    }
 }
 
 impl Spec {
@@ -362,7 +409,12 @@ async fn send_and_check(
     request: &SpecRequest,
     expected: &SpecResponse,
 ) -> Result<(), String> {
-    let method = request.method.as_deref().unwrap_or("GET");
+    // Spin's suite writes methods in lower case.
+    let method = request
+        .method
+        .as_deref()
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| format!("bad method {method:?} in the spec"))?;
     let headers: Vec<(String, String)> = request
@@ -554,7 +606,7 @@ pub fn check(expected: &SpecResponse, actual: &ReceivedResponse) -> Result<(), S
             (None, _) => {
                 let _ = write!(problems, "\n  header {}: missing", header.name);
             }
-            (Some(got), Some(want)) if got.as_bytes() != want.as_bytes() => {
+            (Some(got), Some(want)) if !got.as_bytes().eq_ignore_ascii_case(want.as_bytes()) => {
                 let _ = write!(
                     problems,
                     "\n  header {}: expected {want:?}, got {got:?}",
@@ -564,14 +616,32 @@ pub fn check(expected: &SpecResponse, actual: &ReceivedResponse) -> Result<(), S
             (Some(_), _) => {}
         }
     }
+    if !expected.extra_headers {
+        for (name, value) in &actual.headers {
+            let listed = expected
+                .headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case(name.as_str()));
+            if !listed {
+                let _ = write!(problems, "\n  header {name}: not expected, got {value:?}");
+            }
+        }
+    }
     for name in &expected.absent_headers {
         if let Some(value) = actual.headers.get(name.as_str()) {
             let _ = write!(problems, "\n  header {name}: must be absent, got {value:?}");
         }
     }
     let text = actual.text();
-    if let Some(body) = &expected.body {
-        if &text != body {
+    let body_unchecked =
+        expected.body.is_none() && expected.json.is_none() && expected.body_contains.is_empty();
+    let exact_body = match &expected.body {
+        Some(body) => Some(body.as_str()),
+        None if body_unchecked => Some(""),
+        None => None,
+    };
+    if let Some(body) = exact_body {
+        if text != body {
             let _ = write!(problems, "\n  body: expected {body:?}, got {text:?}");
         }
     }
@@ -617,16 +687,52 @@ pub struct CaseResult {
 
 /// Runs the spec of the app in `app_dir` against a fresh host, printing one line per case.
 pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Vec<CaseResult>> {
-    let spec = Spec::load(&app_dir.join(SPEC_FILE))?;
-    let mut manifest = Manifest::load(&app_dir.join("spin.toml"))?;
+    let mut spec = Spec::load(&app_dir.join(SPEC_FILE))?;
     let state = tempfile::tempdir()?;
     let mut environment: BTreeMap<String, String> = std::env::vars().collect();
     let mut runtime_config = String::new();
     let mut fixtures: Vec<FixtureServer> = Vec::new();
+    let mut tcp_echo: Option<TcpEchoServer> = None;
     let mut databases: Vec<ScratchDatabase> = Vec::new();
     let mut redis_channels: Option<RedisChannels> = None;
+    let mut ports = suite::Ports::default();
     for precondition in &spec.preconditions {
         match precondition {
+            Precondition::HttpEcho => {
+                let echo = FixtureServer::start(fixtures::echo()).await?;
+                ports.expose(80, echo.address().port());
+                fixtures.push(echo);
+            }
+            Precondition::TcpEcho => {
+                let echo = TcpEchoServer::start().await?;
+                ports.expose(7, echo.address().port());
+                tcp_echo = Some(echo);
+            }
+            Precondition::Mqtt => {
+                if std::net::TcpStream::connect("127.0.0.1:1883").is_err() {
+                    anyhow::bail!(
+                        "{}: this spec needs an MQTT broker at 127.0.0.1:1883, and nothing \
+                         answers there",
+                        app_dir.display()
+                    );
+                }
+                ports.expose(1883, 1883);
+            }
+            Precondition::Postgres {
+                variable: None,
+                statements,
+            } => {
+                let sql = match statements {
+                    Some(argument) => read_sql_argument(argument, app_dir)?,
+                    None => suite::postgres_init_sql(app_dir)?,
+                };
+                let database =
+                    ScratchDatabase::create_named(DatabaseServer::Postgres, "spin_dev", &sql)
+                        .await
+                        .with_context(|| format!("{}: precondition postgres", app_dir.display()))?;
+                ports.expose(5432, 5432);
+                databases.push(database);
+            }
             Precondition::Variables { values } => {
                 for (name, value) in values {
                     environment.insert(variable_env(name), value.clone());
@@ -660,7 +766,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                 fixtures.push(vault);
             }
             Precondition::Postgres {
-                variable,
+                variable: Some(variable),
                 statements,
             }
             | Precondition::Mysql {
@@ -681,6 +787,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                         format!("{}: precondition {}", app_dir.display(), server.name())
                     })?;
                 environment.insert(variable_env(variable), database.url());
+                ports.expose(server.port(), server.port());
                 databases.push(database);
             }
             Precondition::Redis {
@@ -693,9 +800,22 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                 for (variable, channel) in variables {
                     environment.insert(variable_env(variable), isolated.name(channel));
                 }
+                ports.expose(6379, 6379);
                 redis_channels = Some(isolated);
             }
             Precondition::KeyValueStore { .. } | Precondition::Sqlite { .. } => {}
+        }
+    }
+    let manifest_path = app_dir.join("spin.toml");
+    let manifest_text = suite::manifest_text(
+        app_dir,
+        &crate::toml_file::read(&manifest_path)?,
+        &ports,
+    )?;
+    let mut manifest = Manifest::parse(&manifest_path, &manifest_text)?;
+    for invocation in &mut spec.invocations {
+        if let Some(request) = &mut invocation.request {
+            request.substitute(&ports)?;
         }
     }
     if let Some(isolated) = &redis_channels {
@@ -720,7 +840,10 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     )?;
     capabilities.check(&manifest).await?;
     for precondition in &spec.preconditions {
-        if let Precondition::Sqlite { statements } = precondition {
+        if let Precondition::Sqlite {
+            statements: Some(statements),
+        } = precondition
+        {
             capabilities
                 .sqlite_database("default")
                 .expect("every app has a default database")
@@ -772,6 +895,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     }
     drop(running);
     drop(fixtures);
+    drop(tcp_echo);
     for database in databases {
         if let Err(error) = database.remove().await {
             tracing::warn!("dropping a scratch database failed: {error:#}");
@@ -795,6 +919,13 @@ impl Spec {
         self.preconditions
             .iter()
             .any(|p| matches!(p, Precondition::Redis { .. }))
+    }
+
+    /// Whether the spec needs the local MQTT broker.
+    pub fn needs_mqtt(&self) -> bool {
+        self.preconditions
+            .iter()
+            .any(|p| matches!(p, Precondition::Mqtt))
     }
 
     /// The database servers the spec's preconditions need.
