@@ -16,7 +16,9 @@
 //!   ([`http::outbound`]).
 //! - [`key_value`]: key-value stores, with JSON values.
 //! - [`sqlite`]: SQLite databases, with typed row access and serde mapping.
-//! - [`pg`] and [`mysql`]: PostgreSQL and MySQL/MariaDB, sharing [`rdbms`]'s typed rows.
+//! - [`pg`]: PostgreSQL with its richer types (Spin 3's `spin:postgres/postgres@4.0.0`).
+//! - [`mysql`]: MySQL/MariaDB, on [`rdbms`]'s types.
+//! - [`rows`]: typed row access and serde mapping, shared by the three databases.
 //! - [`redis`]: Redis commands and publishing.
 //! - [`mqtt`]: publishing to MQTT brokers.
 //! - [`variables`]: application variables and secrets.
@@ -41,7 +43,7 @@ pub mod mysql;
 pub mod pg;
 pub mod rdbms;
 pub mod redis;
-mod rows;
+pub mod rows;
 pub mod sqlite;
 pub mod variables;
 

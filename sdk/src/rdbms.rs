@@ -1,13 +1,13 @@
-//! What PostgreSQL ([`crate::pg`]) and MySQL ([`crate::mysql`]) share, from
-//! `fermyon:spin/rdbms-types@2.0.0`: parameters converted from Rust values, result sets read
-//! by column name into Rust types, and rows mapped into structs through serde.
+//! The types of `fermyon:spin/rdbms-types@2.0.0`, which MySQL ([`crate::mysql`]) uses:
+//! parameters converted from Rust values, result sets read by column name into Rust types,
+//! and rows mapped into structs through serde.
 //!
 //! ```no_run
-//! use rotor_sdk::pg::{self, params, Connection};
+//! use rotor_sdk::mysql::{params, Connection};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let db = Connection::open("postgres://app@127.0.0.1:5432/shop")?;
-//! let result = db.query("SELECT id, name, price FROM items WHERE price < $1", params![100.0])?;
+//! let db = Connection::open("mysql://app@127.0.0.1:3306/shop")?;
+//! let result = db.query("SELECT id, name, price FROM items WHERE price < ?", params![100.0])?;
 //! for row in result.rows() {
 //!     let id: i32 = row.get("id")?;
 //!     let name: String = row.get("name")?;
@@ -16,11 +16,11 @@
 //! # Ok(()) }
 //! ```
 
-use serde::de::value::{Error as DeError, MapDeserializer, SeqDeserializer};
-use serde::de::{DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
+use serde::de::DeserializeOwned;
 
 use crate::bindings::platform::fermyon::spin2_0_0::rdbms_types;
-pub use crate::rows::RowError;
+use crate::rows::{SqlColumn, SqlValue};
+pub use crate::rows::{Decode, RowError};
 
 /// A column's type as the host reports it: `Boolean`, `Int8` … `Int64`, `Uint8` … `Uint64`,
 /// `Floating32`, `Floating64`, `Str`, `Binary` or `Other`.
@@ -107,10 +107,9 @@ impl<T: Into<ParameterValue>> From<Option<T>> for ParameterValue {
 impl RowSet {
     /// The rows, each able to look values up by column name.
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows.iter().map(move |values| Row {
-            columns: &self.columns,
-            values,
-        })
+        self.rows
+            .iter()
+            .map(move |values| Row::new(&self.columns, values))
     }
 
     /// Maps every row into a `T` through serde, with column names as field names.
@@ -123,285 +122,129 @@ impl RowSet {
     /// #[derive(serde::Deserialize)]
     /// struct Item { id: i32, name: String, price: f64, note: Option<String> }
     ///
-    /// let db = rotor_sdk::pg::Connection::open("postgres://app@127.0.0.1/shop")?;
+    /// let db = rotor_sdk::mysql::Connection::open("mysql://app@127.0.0.1/shop")?;
     /// let items: Vec<Item> = db.query("SELECT id, name, price, note FROM items", &[])?.deserialize()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>, RowError> {
-        self.rows()
-            .enumerate()
-            .map(|(index, row)| {
-                let fields = row
-                    .columns
-                    .iter()
-                    .zip(row.values)
-                    .map(|(column, value)| (column.name.as_str(), ValueDeserializer(value)));
-                T::deserialize(MapDeserializer::new(fields)).map_err(|e: DeError| RowError {
-                    column: None,
-                    message: format!(
-                        "row {index} does not fit {}: {e}",
-                        std::any::type_name::<T>()
-                    ),
-                })
-            })
-            .collect()
+        crate::rows::deserialize_rows(self.rows())
     }
 }
 
-/// One row of a [`RowSet`].
-#[derive(Debug, Clone, Copy)]
-pub struct Row<'a> {
-    columns: &'a [Column],
-    values: &'a [DbValue],
+/// One row of a [`RowSet`]: `row.get::<T>("column")`, `row.value("column")`,
+/// `row.to_json()`.
+pub type Row<'a> = crate::rows::Row<'a, Column, DbValue>;
+
+impl SqlColumn for Column {
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
-impl<'a> Row<'a> {
-    /// The value of `column`, converted to `T`.
-    ///
-    /// Fails, naming the column and both types, when there is no such column or its value
-    /// does not convert: NULL into `i64` (use `Option<i64>`), text into `f64`, or a number
-    /// into a type too small for it.
-    pub fn get<T: Decode>(&self, column: &str) -> Result<T, RowError> {
-        let value = self.value(column).ok_or_else(|| RowError {
-            column: Some(column.to_owned()),
-            message: format!(
-                "no such column; the columns are {:?}",
-                self.columns.iter().map(|c| &c.name).collect::<Vec<_>>()
-            ),
-        })?;
-        T::decode(value).map_err(|message| RowError {
-            column: Some(column.to_owned()),
-            message,
+impl SqlValue for DbValue {
+    fn kind(&self) -> &'static str {
+        match self {
+            DbValue::Boolean(_) => "boolean",
+            DbValue::Int8(_) => "int8",
+            DbValue::Int16(_) => "int16",
+            DbValue::Int32(_) => "int32",
+            DbValue::Int64(_) => "int64",
+            DbValue::Uint8(_) => "uint8",
+            DbValue::Uint16(_) => "uint16",
+            DbValue::Uint32(_) => "uint32",
+            DbValue::Uint64(_) => "uint64",
+            DbValue::Floating32(_) => "floating32",
+            DbValue::Floating64(_) => "floating64",
+            DbValue::Str(_) => "str",
+            DbValue::Binary(_) => "binary",
+            DbValue::DbNull => "NULL",
+            DbValue::Unsupported => "unsupported value",
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(self, DbValue::DbNull)
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            DbValue::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn as_integer(&self) -> Option<i128> {
+        Some(match self {
+            DbValue::Int8(i) => (*i).into(),
+            DbValue::Int16(i) => (*i).into(),
+            DbValue::Int32(i) => (*i).into(),
+            DbValue::Int64(i) => (*i).into(),
+            DbValue::Uint8(u) => (*u).into(),
+            DbValue::Uint16(u) => (*u).into(),
+            DbValue::Uint32(u) => (*u).into(),
+            DbValue::Uint64(u) => (*u).into(),
+            _ => return None,
         })
     }
 
-    /// The raw value of `column`.
-    pub fn value(&self, column: &str) -> Option<&'a DbValue> {
-        let index = self.columns.iter().position(|c| c.name == column)?;
-        self.values.get(index)
-    }
-
-    /// The row as a JSON object keyed by column name; binary values become arrays of bytes
-    /// and unsupported ones `null`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let object = self
-            .columns
-            .iter()
-            .zip(self.values)
-            .map(|(column, value)| (column.name.clone(), to_json(value)))
-            .collect();
-        serde_json::Value::Object(object)
-    }
-}
-
-fn to_json(value: &DbValue) -> serde_json::Value {
-    use serde_json::Value as Json;
-    match value {
-        DbValue::Boolean(b) => Json::from(*b),
-        DbValue::Int8(i) => Json::from(*i),
-        DbValue::Int16(i) => Json::from(*i),
-        DbValue::Int32(i) => Json::from(*i),
-        DbValue::Int64(i) => Json::from(*i),
-        DbValue::Uint8(u) => Json::from(*u),
-        DbValue::Uint16(u) => Json::from(*u),
-        DbValue::Uint32(u) => Json::from(*u),
-        DbValue::Uint64(u) => Json::from(*u),
-        DbValue::Floating32(f) => Json::from(*f),
-        DbValue::Floating64(f) => Json::from(*f),
-        DbValue::Str(s) => Json::from(s.as_str()),
-        DbValue::Binary(b) => Json::from(b.as_slice()),
-        DbValue::DbNull | DbValue::Unsupported => Json::Null,
-    }
-}
-
-/// The name of a value's type, for messages.
-fn kind(value: &DbValue) -> &'static str {
-    match value {
-        DbValue::Boolean(_) => "boolean",
-        DbValue::Int8(_) => "int8",
-        DbValue::Int16(_) => "int16",
-        DbValue::Int32(_) => "int32",
-        DbValue::Int64(_) => "int64",
-        DbValue::Uint8(_) => "uint8",
-        DbValue::Uint16(_) => "uint16",
-        DbValue::Uint32(_) => "uint32",
-        DbValue::Uint64(_) => "uint64",
-        DbValue::Floating32(_) => "floating32",
-        DbValue::Floating64(_) => "floating64",
-        DbValue::Str(_) => "str",
-        DbValue::Binary(_) => "binary",
-        DbValue::DbNull => "NULL",
-        DbValue::Unsupported => "unsupported value",
-    }
-}
-
-fn mismatch<T>(value: &DbValue) -> String {
-    format!(
-        "cannot read a {} as {}",
-        kind(value),
-        std::any::type_name::<T>()
-    )
-}
-
-/// An integer value widened to `i128`, which holds every width the interface carries.
-fn as_integer(value: &DbValue) -> Option<i128> {
-    Some(match value {
-        DbValue::Int8(i) => (*i).into(),
-        DbValue::Int16(i) => (*i).into(),
-        DbValue::Int32(i) => (*i).into(),
-        DbValue::Int64(i) => (*i).into(),
-        DbValue::Uint8(u) => (*u).into(),
-        DbValue::Uint16(u) => (*u).into(),
-        DbValue::Uint32(u) => (*u).into(),
-        DbValue::Uint64(u) => (*u).into(),
-        _ => return None,
-    })
-}
-
-/// A Rust type a database value converts into, for [`Row::get`].
-pub trait Decode: Sized {
-    /// Converts `value`, or says why it cannot.
-    fn decode(value: &DbValue) -> Result<Self, String>;
-}
-
-macro_rules! integer_decoders {
-    ($($ty:ty),*) => {$(
-        impl Decode for $ty {
-            fn decode(value: &DbValue) -> Result<Self, String> {
-                let wide = as_integer(value).ok_or_else(|| mismatch::<$ty>(value))?;
-                <$ty>::try_from(wide).map_err(|_| {
-                    format!("{wide} does not fit in {}", std::any::type_name::<$ty>())
-                })
-            }
-        }
-    )*};
-}
-
-integer_decoders!(i8, i16, i32, i64, u8, u16, u32, u64);
-
-impl Decode for bool {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        match value {
-            DbValue::Boolean(b) => Ok(*b),
-            other => match as_integer(other) {
-                Some(0) => Ok(false),
-                Some(1) => Ok(true),
-                _ => Err(mismatch::<bool>(value)),
-            },
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            DbValue::Floating64(f) => Some(*f),
+            DbValue::Floating32(f) => Some((*f).into()),
+            _ => None,
         }
     }
-}
 
-impl Decode for f64 {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        match value {
-            DbValue::Floating64(f) => Ok(*f),
-            DbValue::Floating32(f) => Ok((*f).into()),
-            other => match as_integer(other) {
-                // Integers of up to 53 bits are exact in an f64.
-                Some(i) if i.unsigned_abs() <= 1 << 53 => Ok(i as f64),
-                _ => Err(mismatch::<f64>(value)),
-            },
+    fn as_f32(&self) -> Option<f32> {
+        match self {
+            DbValue::Floating32(f) => Some(*f),
+            _ => None,
         }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            DbValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            DbValue::Binary(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Binary values become arrays of bytes, and unsupported ones `null`.
+    fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as Json;
+        match self {
+            DbValue::Boolean(b) => Json::from(*b),
+            DbValue::Int8(i) => Json::from(*i),
+            DbValue::Int16(i) => Json::from(*i),
+            DbValue::Int32(i) => Json::from(*i),
+            DbValue::Int64(i) => Json::from(*i),
+            DbValue::Uint8(u) => Json::from(*u),
+            DbValue::Uint16(u) => Json::from(*u),
+            DbValue::Uint32(u) => Json::from(*u),
+            DbValue::Uint64(u) => Json::from(*u),
+            DbValue::Floating32(f) => Json::from(*f),
+            DbValue::Floating64(f) => Json::from(*f),
+            DbValue::Str(s) => Json::from(s.as_str()),
+            DbValue::Binary(b) => Json::from(b.as_slice()),
+            DbValue::DbNull | DbValue::Unsupported => Json::Null,
+        }
+    }
+
+    fn is_unsupported(&self) -> bool {
+        matches!(self, DbValue::Unsupported)
     }
 }
 
-impl Decode for f32 {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        match value {
-            DbValue::Floating32(f) => Ok(*f),
-            _ => Err(mismatch::<f32>(value)),
-        }
-    }
-}
-
-impl Decode for String {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        match value {
-            DbValue::Str(s) => Ok(s.clone()),
-            _ => Err(mismatch::<String>(value)),
-        }
-    }
-}
-
-impl Decode for Vec<u8> {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        match value {
-            DbValue::Binary(b) => Ok(b.clone()),
-            _ => Err(mismatch::<Vec<u8>>(value)),
-        }
-    }
-}
-
-impl<T: Decode> Decode for Option<T> {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        match value {
-            DbValue::DbNull => Ok(None),
-            other => T::decode(other).map(Some),
-        }
-    }
-}
-
-impl Decode for DbValue {
+impl Decode<DbValue> for DbValue {
     fn decode(value: &DbValue) -> Result<Self, String> {
         Ok(value.clone())
-    }
-}
-
-/// Reads one database value into whatever serde type asks for it.
-struct ValueDeserializer<'a>(&'a DbValue);
-
-impl<'de> IntoDeserializer<'de, DeError> for ValueDeserializer<'_> {
-    type Deserializer = Self;
-
-    fn into_deserializer(self) -> Self {
-        self
-    }
-}
-
-impl<'de> Deserializer<'de> for ValueDeserializer<'_> {
-    type Error = DeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            DbValue::Boolean(b) => visitor.visit_bool(*b),
-            DbValue::Int8(i) => visitor.visit_i8(*i),
-            DbValue::Int16(i) => visitor.visit_i16(*i),
-            DbValue::Int32(i) => visitor.visit_i32(*i),
-            DbValue::Int64(i) => visitor.visit_i64(*i),
-            DbValue::Uint8(u) => visitor.visit_u8(*u),
-            DbValue::Uint16(u) => visitor.visit_u16(*u),
-            DbValue::Uint32(u) => visitor.visit_u32(*u),
-            DbValue::Uint64(u) => visitor.visit_u64(*u),
-            DbValue::Floating32(f) => visitor.visit_f32(*f),
-            DbValue::Floating64(f) => visitor.visit_f64(*f),
-            DbValue::Str(s) => visitor.visit_str(s),
-            DbValue::Binary(b) => visitor.visit_seq(SeqDeserializer::new(b.iter().copied())),
-            DbValue::DbNull => visitor.visit_unit(),
-            DbValue::Unsupported => Err(serde::de::Error::custom(
-                "the column's type is not supported by the interface; cast it in the query",
-            )),
-        }
-    }
-
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match as_integer(self.0) {
-            Some(0) => visitor.visit_bool(false),
-            Some(1) => visitor.visit_bool(true),
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            DbValue::DbNull => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
     }
 }
 

@@ -3,7 +3,8 @@
 //! - a path ending in `/headers` lists the request's headers; `/echo` returns the body;
 //! - `/panic`, `/loop`, `/alloc`, `/error` misbehave on purpose; `/stream` streams a long body;
 //! - `/kv/LABEL[/KEY[/exists]]` and `POST /sqlite/NAME` drive key-value and SQLite (see below);
-//! - `POST /rdbms/pg` and `POST /rdbms/mysql` run a statement (see [`RdbmsCall`]);
+//! - `POST /rdbms/pg` and `POST /rdbms/mysql` run a statement (see [`RdbmsCall`]) through
+//!   Spin 2's interfaces; `POST /pg4` through Spin 3's PostgreSQL interface (see [`Pg4Call`]);
 //! - `POST /redis` runs one Redis command (see [`RedisCall`]);
 //! - `POST /mqtt` publishes one message (see [`MqttCall`]);
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
@@ -44,6 +45,9 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if let Some(database) = path.strip_prefix("/rdbms/") {
         return rdbms_call(database, &request);
+    }
+    if path == "/pg4" {
+        return pg4_call(&request);
     }
     match path.as_str() {
         "/panic" => panic!("this guest panics on purpose"),
@@ -458,7 +462,7 @@ fn rdbms_call(database: &str, request: &Request<Bytes>) -> Response {
     };
     let params: Vec<rdbms::ParameterValue> = call.params.into_iter().map(Into::into).collect();
     let outcome = match database {
-        "pg" => pg::Connection::open(&call.address).and_then(|db| {
+        "pg" => rotor_sdk::spin::postgres::Connection::open(&call.address).and_then(|db| {
             if call.execute {
                 db.execute(&call.statement, &params)
                     .map(|n| serde_json::json!({ "rows_affected": n }))
@@ -500,6 +504,132 @@ fn row_set_json(set: &rdbms::RowSet) -> serde_json::Value {
         .map(|row| row.iter().map(tagged_value).collect())
         .collect();
     serde_json::json!({ "columns": columns, "rows": rows })
+}
+
+/// What `POST /pg4` runs through `rotor_sdk::pg`: `{"address", "statement", "params":
+/// [...], "execute": bool}`, where each parameter is the interface's variant name and, for
+/// all but `db-null`, its value in JSON: `["date", [2024, 2, 29]]`, `["decimal", "1.50"]`,
+/// `["range-int32", [[1, "inclusive"], null]]`, `["interval", [micros, days, months]]`.
+/// Rows come back as `to_json()` objects, columns as `{name, type}`, errors as `{error,
+/// message, code?}`.
+#[derive(Deserialize)]
+struct Pg4Call {
+    address: String,
+    statement: String,
+    #[serde(default)]
+    params: Vec<(String, serde_json::Value)>,
+    #[serde(default)]
+    execute: bool,
+}
+
+fn pg4_parameter(kind: &str, value: serde_json::Value) -> Result<pg::ParameterValue, String> {
+    use pg::{ParameterValue as P, RangeBoundKind};
+    fn from<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+    fn bound<T>(value: Option<(T, String)>) -> Option<(T, RangeBoundKind)> {
+        value.map(|(v, kind)| {
+            let kind = if kind == "inclusive" {
+                RangeBoundKind::Inclusive
+            } else {
+                RangeBoundKind::Exclusive
+            };
+            (v, kind)
+        })
+    }
+    type Range<T> = (Option<(T, String)>, Option<(T, String)>);
+    Ok(match kind {
+        "boolean" => P::Boolean(from(value)?),
+        "int16" => P::Int16(from(value)?),
+        "int32" => P::Int32(from(value)?),
+        "int64" => P::Int64(from(value)?),
+        "floating64" => P::Floating64(from(value)?),
+        "str" => P::Str(from(value)?),
+        "binary" => P::Binary(from(value)?),
+        "date" => P::Date(from(value)?),
+        "time" => P::Time(from(value)?),
+        "datetime" => P::Datetime(from(value)?),
+        "timestamp" => P::Timestamp(from(value)?),
+        "uuid" => P::Uuid(from(value)?),
+        "jsonb" => P::from(value),
+        "decimal" => P::Decimal(from(value)?),
+        "range-int32" => {
+            let (lower, upper): Range<i32> = from(value)?;
+            P::RangeInt32((bound(lower), bound(upper)))
+        }
+        "range-int64" => {
+            let (lower, upper): Range<i64> = from(value)?;
+            P::RangeInt64((bound(lower), bound(upper)))
+        }
+        "range-decimal" => {
+            let (lower, upper): Range<String> = from(value)?;
+            P::RangeDecimal((bound(lower), bound(upper)))
+        }
+        "array-int32" => P::ArrayInt32(from(value)?),
+        "array-int64" => P::ArrayInt64(from(value)?),
+        "array-decimal" => P::ArrayDecimal(from(value)?),
+        "array-str" => P::ArrayStr(from(value)?),
+        "interval" => {
+            let (micros, days, months) = from(value)?;
+            P::Interval(pg::Interval {
+                micros,
+                days,
+                months,
+            })
+        }
+        "db-null" => P::DbNull,
+        other => return Err(format!("unknown parameter kind {other:?}")),
+    })
+}
+
+fn pg4_call(request: &Request<Bytes>) -> Response {
+    let call: Pg4Call = match Json::from_bytes(request.body()) {
+        Ok(Json(call)) => call,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let params = match call
+        .params
+        .into_iter()
+        .map(|(kind, value)| pg4_parameter(&kind, value))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(params) => params,
+        Err(message) => return (StatusCode::BAD_REQUEST, message).into_response(),
+    };
+    let outcome = pg::Connection::open(&call.address).and_then(|db| {
+        if call.execute {
+            db.execute(&call.statement, &params)
+                .map(|n| serde_json::json!({ "rows_affected": n }))
+        } else {
+            db.query(&call.statement, &params).map(|set| {
+                let columns: Vec<serde_json::Value> = set
+                    .columns
+                    .iter()
+                    .map(|c| serde_json::json!({ "name": c.name, "type": format!("{:?}", c.data_type) }))
+                    .collect();
+                let rows: Vec<serde_json::Value> = set.rows().map(|row| row.to_json()).collect();
+                serde_json::json!({ "columns": columns, "rows": rows })
+            })
+        }
+    });
+    let failure = |kind: &str, message: String, code: Option<String>| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(serde_json::json!({ "error": kind, "message": message, "code": code })),
+        )
+            .into_response()
+    };
+    match outcome {
+        Ok(json) => Json(json).into_response(),
+        Err(pg::Error::ConnectionFailed(m)) => failure("connection-failed", m, None),
+        Err(pg::Error::BadParameter(m)) => failure("bad-parameter", m, None),
+        Err(pg::Error::QueryFailed(pg::QueryError::DbError(db))) => {
+            failure("query-failed", db.as_text, Some(db.code))
+        }
+        Err(pg::Error::QueryFailed(pg::QueryError::Text(m))) => failure("query-failed", m, None),
+        Err(pg::Error::ValueConversionFailed(m)) => failure("value-conversion-failed", m, None),
+        Err(pg::Error::Other(m)) => failure("other", m, None),
+    }
 }
 
 /// What `POST /redis` runs: `{"address", "command", "key", "value", "values", "channel",

@@ -278,7 +278,7 @@ pub fn to_parameter(
             integer.unwrap_or_default()
         ))
     };
-    Ok(match (value, ty) {
+    let parameter: Parameter = match (value, ty) {
         (ParameterValue::DbNull, _) => Box::new(Null),
         (ParameterValue::Boolean(b), &Type::BOOL) => Box::new(*b),
         (ParameterValue::Int8(i), &Type::CHAR) => Box::new(*i),
@@ -363,7 +363,13 @@ pub fn to_parameter(
             months: i.months,
         }),
         _ => return Err(mismatch()),
-    })
+    };
+    // Encoding now, rather than when the statement runs, makes malformed text (a UUID, a
+    // decimal, JSON) a bad parameter instead of a failed query.
+    parameter
+        .to_sql_checked(ty, &mut bytes::BytesMut::new())
+        .map_err(|e| invalid(&e.to_string()))?;
+    Ok(parameter)
 }
 
 /// Prepares `statement` and converts `params` to the types it takes.
