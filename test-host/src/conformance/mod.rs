@@ -35,6 +35,7 @@
 //!       secrets: { api_key: "k-1" },
 //!     },
 //!   ],
+//!   optional_headers: ["date", "transfer-encoding"],  // Rotor: any response may carry these
 //!   invocations: [
 //!     {
 //!       name: "greets by name",                       // Rotor: shown in the report
@@ -95,6 +96,10 @@ pub struct Spec {
     /// What the app needs around it.
     #[serde(default)]
     pub preconditions: Vec<Precondition>,
+    /// Headers any response may carry, with any value, without listing them (Rotor): for
+    /// the transport's own, such as `date` and `transfer-encoding`.
+    #[serde(default)]
+    pub optional_headers: Vec<String>,
 }
 
 /// Something the app needs before its requests run. Every run starts from empty storage.
@@ -356,8 +361,9 @@ impl Invocation {
         }
     }
 
-    /// Runs the step against the app; `Err` says what differed.
-    pub async fn run(&self, app: &RunningApp) -> Result<(), String> {
+    /// Runs the step against the app; `Err` says what differed. `optional_headers` may be
+    /// in any response.
+    pub async fn run(&self, app: &RunningApp, optional_headers: &[String]) -> Result<(), String> {
         match (
             &self.request,
             &self.response,
@@ -371,7 +377,8 @@ impl Invocation {
                 let deadline = std::time::Instant::now()
                     + std::time::Duration::from_millis(self.retry_ms.unwrap_or(0));
                 loop {
-                    let outcome = send_and_check(address, request, response).await;
+                    let outcome =
+                        send_and_check(address, request, response, optional_headers).await;
                     if outcome.is_ok() || std::time::Instant::now() >= deadline {
                         return outcome;
                     }
@@ -408,6 +415,7 @@ async fn send_and_check(
     address: SocketAddr,
     request: &SpecRequest,
     expected: &SpecResponse,
+    optional_headers: &[String],
 ) -> Result<(), String> {
     // Spin's suite writes methods in lower case.
     let method = request
@@ -426,7 +434,7 @@ async fn send_and_check(
     let response = client::send(address, method, &request.path, &headers, body)
         .await
         .map_err(|e| format!("request failed: {e:#}"))?;
-    check(expected, &response)
+    check(expected, &response, optional_headers)
 }
 
 /// What the steps of a spec run against: the app's HTTP address and its Redis channels.
@@ -589,8 +597,14 @@ impl Drop for RedisChannels {
     }
 }
 
-/// Compares a received response with what the spec expects; lists every difference.
-pub fn check(expected: &SpecResponse, actual: &ReceivedResponse) -> Result<(), String> {
+/// Compares a received response with what the spec expects; lists every difference. A
+/// header that is neither listed nor among `optional_headers` is a difference, unless the
+/// response allows `extra_headers`.
+pub fn check(
+    expected: &SpecResponse,
+    actual: &ReceivedResponse,
+    optional_headers: &[String],
+) -> Result<(), String> {
     let mut problems = String::new();
     if actual.status.as_u16() != expected.status {
         let _ = write!(
@@ -621,7 +635,9 @@ pub fn check(expected: &SpecResponse, actual: &ReceivedResponse) -> Result<(), S
             let listed = expected
                 .headers
                 .iter()
-                .any(|h| h.name.eq_ignore_ascii_case(name.as_str()));
+                .map(|h| &h.name)
+                .chain(optional_headers)
+                .any(|listed| listed.eq_ignore_ascii_case(name.as_str()));
             if !listed {
                 let _ = write!(problems, "\n  header {name}: not expected, got {value:?}");
             }
@@ -876,7 +892,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     let mut results = Vec::new();
     for invocation in &spec.invocations {
         let name = invocation.display_name();
-        let outcome = invocation.run(&running).await;
+        let outcome = invocation.run(&running, &spec.optional_headers).await;
         match &outcome {
             Ok(()) => println!("PASS {}: {name}", app_dir.display()),
             Err(problems) => println!("FAIL {}: {name}{problems}", app_dir.display()),
