@@ -7,6 +7,9 @@
 //!   Spin 2's interfaces; `POST /pg4` through Spin 3's PostgreSQL interface (see [`Pg4Call`]);
 //! - `POST /redis` runs one Redis command (see [`RedisCall`]);
 //! - `POST /mqtt` publishes one message (see [`MqttCall`]);
+//! - `POST /tcp` connects to the `host:port` in the body, sends `ping` and answers with what
+//!   comes back, through `wasi:sockets` (Rust's `std::net`); a failure is a 502 naming the
+//!   error's kind;
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
 //!   describes (see [`OutboundCall`]);
 //! - anything else answers "fine".
@@ -42,6 +45,9 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if path == "/mqtt" {
         return mqtt_call(&request);
+    }
+    if path == "/tcp" {
+        return tcp_call(&request);
     }
     if let Some(database) = path.strip_prefix("/rdbms/") {
         return rdbms_call(database, &request);
@@ -629,6 +635,26 @@ fn pg4_call(request: &Request<Bytes>) -> Response {
         Err(pg::Error::QueryFailed(pg::QueryError::Text(m))) => failure("query-failed", m, None),
         Err(pg::Error::ValueConversionFailed(m)) => failure("value-conversion-failed", m, None),
         Err(pg::Error::Other(m)) => failure("other", m, None),
+    }
+}
+
+fn tcp_call(request: &Request<Bytes>) -> Response {
+    use std::io::{Read as _, Write as _};
+    let address = String::from_utf8_lossy(request.body()).trim().to_owned();
+    let exchange = || -> std::io::Result<Vec<u8>> {
+        let mut stream = std::net::TcpStream::connect(address.as_str())?;
+        stream.write_all(b"ping")?;
+        let mut reply = [0u8; 4];
+        stream.read_exact(&mut reply)?;
+        Ok(reply.to_vec())
+    };
+    match exchange() {
+        Ok(reply) => reply.into_response(),
+        Err(error) => (
+            StatusCode::BAD_GATEWAY,
+            format!("{:?}: {error}", error.kind()),
+        )
+            .into_response(),
     }
 }
 
