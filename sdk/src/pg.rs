@@ -32,8 +32,8 @@
 use serde::de::DeserializeOwned;
 
 use crate::bindings::platform::spin::postgres::postgres;
-use crate::rows::{SqlColumn, SqlValue};
 pub use crate::rows::{Decode, RowError};
+use crate::rows::{SqlColumn, SqlValue};
 
 /// A connection to one PostgreSQL database: `open(address)`, `query(statement, params)`
 /// (rows) and `execute(statement, params)` (the number of rows changed), straight from the
@@ -222,9 +222,7 @@ fn time_text((hour, minute, second, nanos): (u8, u8, u8, u32)) -> String {
     text
 }
 
-fn bound_json<T: Into<serde_json::Value>>(
-    bound: Option<(T, RangeBoundKind)>,
-) -> serde_json::Value {
+fn bound_json<T: Into<serde_json::Value>>(bound: Option<(T, RangeBoundKind)>) -> serde_json::Value {
     match bound {
         None => serde_json::Value::Null,
         Some((value, kind)) => serde_json::json!({
@@ -429,7 +427,10 @@ mod tests {
             serde_json::json!(2)
         );
         let error = row.get::<i32>("day").unwrap_err();
-        assert!(error.to_string().contains("cannot read a date as i32"), "{error}");
+        assert!(
+            error.to_string().contains("cannot read a date as i32"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -476,8 +477,6 @@ mod tests {
         assert!(matches!(params[3], ParameterValue::Str(ref s) if s == "a"));
         assert!(matches!(params[4], ParameterValue::DbNull));
         assert!(matches!(params[5], ParameterValue::Jsonb(ref j) if j == br#"{"k":1}"#));
-        assert!(
-            matches!(params[6], ParameterValue::ArrayInt64(ref a) if a == &[Some(1), Some(2)])
-        );
+        assert!(matches!(params[6], ParameterValue::ArrayInt64(ref a) if a == &[Some(1), Some(2)]));
     }
 }

@@ -19,8 +19,8 @@
 use serde::de::DeserializeOwned;
 
 use crate::bindings::platform::fermyon::spin2_0_0::rdbms_types;
-use crate::rows::{SqlColumn, SqlValue};
 pub use crate::rows::{Decode, RowError};
+use crate::rows::{SqlColumn, SqlValue};
 
 /// A column's type as the host reports it: `Boolean`, `Int8` … `Int64`, `Uint8` … `Uint64`,
 /// `Floating32`, `Floating64`, `Str`, `Binary` or `Other`.

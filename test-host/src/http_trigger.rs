@@ -287,7 +287,10 @@ fn with_spin_headers<B>(
     set("spin-client-addr", &client.to_string());
     for (name, value) in &matched.params {
         // As in Spin: `:user_id` arrives as `spin-path-match-user-id`.
-        set(&format!("spin-path-match-{}", name.replace('_', "-")), value);
+        set(
+            &format!("spin-path-match-{}", name.replace('_', "-")),
+            value,
+        );
     }
     if !request.headers().contains_key(http::header::HOST) {
         if let Ok(value) = HeaderValue::from_str(&host) {

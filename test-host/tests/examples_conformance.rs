@@ -65,10 +65,13 @@ fn rotor_test_fails_on_a_wrong_expectation() {
     let dir = common::app_dir(&common::one_route_manifest("/...", &common::guest("probe")));
     std::fs::write(
         dir.path().join("test.json5"),
-        r#"{ invocations: [
+        r#"{
+          optional_headers: ["date", "content-length", "transfer-encoding", "content-type"],
+          invocations: [
             { request: { path: "/ok" }, response: { status: 200, body: "fine" } },
             { request: { path: "/ok" }, response: { status: 201, body: "not fine" } },
-        ] }"#,
+          ],
+        }"#,
     )
     .unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_rotor"))

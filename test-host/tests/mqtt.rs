@@ -87,11 +87,7 @@ async fn bad_addresses_are_typed_errors() {
     let denied = format!("address {BROKER} is not permitted");
     let cases = [
         // Spin's wording, which its conformance suite checks.
-        (
-            BROKER.to_owned(),
-            "connection-failed",
-            denied.as_str(),
-        ),
+        (BROKER.to_owned(), "connection-failed", denied.as_str()),
         (
             format!("mqtt://127.0.0.1:{closed}"),
             "connection-failed",

@@ -26,7 +26,8 @@ async fn call_raw(
     params: Value,
     execute: bool,
 ) -> (StatusCode, Value) {
-    let request = json!({ "address": PG, "statement": statement, "params": params, "execute": execute });
+    let request =
+        json!({ "address": PG, "statement": statement, "params": params, "execute": execute });
     let response = client::send(address, Method::POST, "/pg4", &[], request.to_string())
         .await
         .unwrap();
@@ -125,7 +126,12 @@ async fn every_type_goes_in_and_comes_back() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["type"].as_str().unwrap().trim_start_matches("DbDataType::"))
+        .map(|c| {
+            c["type"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("DbDataType::")
+        })
         .collect();
     assert_eq!(
         types,
@@ -208,11 +214,17 @@ async fn refusals_are_typed_with_the_servers_code() {
     )
     .await;
     assert_eq!(body["error"], "bad-parameter", "{body}");
-    assert!(body["message"].as_str().unwrap().contains("not a date"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("not a date"),
+        "{body}"
+    );
     let (_, body) = call_raw(address, "SELECT $1::int4", json!([["uuid", "x"]]), false).await;
     assert_eq!(body["error"], "bad-parameter", "{body}");
     assert!(
-        body["message"].as_str().unwrap().contains("cannot send uuid"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot send uuid"),
         "{body}"
     );
     // Without a grant nothing is opened.

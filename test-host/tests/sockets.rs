@@ -47,7 +47,11 @@ async fn granted_addresses_connect() {
     let grants = [
         format!("allowed_outbound_hosts = [\"tcp://127.0.0.1:{port}\"]"),
         format!("allowed_outbound_hosts = [\"*://127.0.0.0/24:{port}\"]"),
-        format!("allowed_outbound_hosts = [\"tcp://127.0.0.1:{}-{}\"]", port - 1, port + 1),
+        format!(
+            "allowed_outbound_hosts = [\"tcp://127.0.0.1:{}-{}\"]",
+            port - 1,
+            port + 1
+        ),
         // A CIDR range put together from component variables.
         format!(
             "allowed_outbound_hosts = [\"*://{{{{ net }}}}/{{{{ bits }}}}:{port}\"]\n\
@@ -69,7 +73,10 @@ async fn ungranted_addresses_fail_in_the_guest_and_nothing_connects() {
     let grants = [
         String::new(),
         format!("allowed_outbound_hosts = [\"tcp://127.0.0.2:{port}\"]"),
-        format!("allowed_outbound_hosts = [\"tcp://127.0.0.1:{}\"]", port + 1),
+        format!(
+            "allowed_outbound_hosts = [\"tcp://127.0.0.1:{}\"]",
+            port + 1
+        ),
         format!("allowed_outbound_hosts = [\"*://10.0.0.0/8:{port}\"]"),
         // The scheme is part of the grant: UDP and HTTP grants do not open TCP.
         format!("allowed_outbound_hosts = [\"udp://127.0.0.1:{port}\"]"),

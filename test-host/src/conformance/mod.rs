@@ -823,11 +823,8 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
         }
     }
     let manifest_path = app_dir.join("spin.toml");
-    let manifest_text = suite::manifest_text(
-        app_dir,
-        &crate::toml_file::read(&manifest_path)?,
-        &ports,
-    )?;
+    let manifest_text =
+        suite::manifest_text(app_dir, &crate::toml_file::read(&manifest_path)?, &ports)?;
     let mut manifest = Manifest::parse(&manifest_path, &manifest_text)?;
     for invocation in &mut spec.invocations {
         if let Some(request) = &mut invocation.request {
@@ -996,4 +993,74 @@ pub fn summary(results: &[CaseResult]) -> (usize, usize, String) {
     let failed = results.iter().filter(|r| r.outcome.is_err()).count();
     let passed = results.len() - failed;
     (passed, failed, format!("{passed} passed, {failed} failed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(headers: &[(&str, &str)], body: &str) -> ReceivedResponse {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        ReceivedResponse {
+            status: http::StatusCode::OK,
+            headers: map,
+            body: bytes::Bytes::from(body.to_owned()),
+        }
+    }
+
+    fn expected(json5: &str) -> SpecResponse {
+        json5::from_str(json5).unwrap()
+    }
+
+    #[test]
+    fn every_header_must_be_listed_unless_allowed() {
+        let actual = received(&[("content-type", "text/plain"), ("date", "today")], "");
+        let listed = expected(r#"{ headers: [{ name: "Content-Type", value: "TEXT/PLAIN" }] }"#);
+        let problems = check(&listed, &actual, &[]).unwrap_err();
+        assert!(problems.contains("header date: not expected"), "{problems}");
+        assert!(!problems.contains("content-type"), "{problems}");
+        assert_eq!(check(&listed, &actual, &["Date".to_owned()]), Ok(()));
+        let relaxed = expected(r#"{ extra_headers: true }"#);
+        assert_eq!(check(&relaxed, &actual, &[]), Ok(()));
+    }
+
+    #[test]
+    fn listed_headers_must_be_present_unless_optional() {
+        let actual = received(&[], "");
+        let spec = expected(
+            r#"{ headers: [{ name: "x-a" }, { name: "x-b", optional: true }, { name: "x-c", value: "1" }] }"#,
+        );
+        let problems = check(&spec, &actual, &[]).unwrap_err();
+        assert!(problems.contains("header x-a: missing"), "{problems}");
+        assert!(problems.contains("header x-c: missing"), "{problems}");
+        assert!(!problems.contains("x-b"), "{problems}");
+        let wrong = received(&[("x-a", "anything"), ("x-c", "2")], "");
+        let problems = check(&spec, &wrong, &[]).unwrap_err();
+        assert!(
+            problems.contains("header x-c: expected \"1\", got \"2\""),
+            "{problems}"
+        );
+    }
+
+    #[test]
+    fn a_body_is_empty_unless_the_spec_says_otherwise() {
+        let actual = received(&[], r#"{"ok":true}"#);
+        let problems = check(&expected("{}"), &actual, &[]).unwrap_err();
+        assert!(problems.contains("body: expected \"\""), "{problems}");
+        assert_eq!(
+            check(&expected("{ json: { ok: true } }"), &actual, &[]),
+            Ok(())
+        );
+        assert_eq!(
+            check(&expected(r#"{ body_contains: ["ok"] }"#), &actual, &[]),
+            Ok(())
+        );
+        assert!(check(&expected(r#"{ body: "{}" }"#), &actual, &[]).is_err());
+    }
 }

@@ -213,11 +213,17 @@ mod tests {
     fn bad_substitutions_name_the_problem() {
         let ports = Ports::default();
         let error = ports.substitute("x %{port=6379}").unwrap_err().to_string();
-        assert!(error.contains("no precondition of this spec provides port 6379"), "{error}");
+        assert!(
+            error.contains("no precondition of this spec provides port 6379"),
+            "{error}"
+        );
         let error = ports.substitute("%{port=http}").unwrap_err().to_string();
         assert!(error.contains("not a port number"), "{error}");
         let error = ports.substitute("%{colour=red}").unwrap_err().to_string();
-        assert!(error.contains("unknown substitution `%{colour=...}`"), "{error}");
+        assert!(
+            error.contains("unknown substitution `%{colour=...}`"),
+            "{error}"
+        );
         let error = ports.substitute("%{port=80").unwrap_err().to_string();
         assert!(error.contains("unclosed"), "{error}");
         let error = ports.substitute("%{port}").unwrap_err().to_string();

@@ -181,4 +181,3 @@ pub async fn open(
     }
     pools.pool(address, config).checkout().await
 }
-

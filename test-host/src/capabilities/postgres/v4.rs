@@ -68,7 +68,8 @@ fn range_to_wit<T, U: Clone>(
         let end = Some((empty_at, RangeBoundKind::Exclusive));
         return (end.clone(), end);
     }
-    let end = |bound: wire::Bound<T>| bound.map(|(v, inclusive)| (convert(v), bound_kind(inclusive)));
+    let end =
+        |bound: wire::Bound<T>| bound.map(|(v, inclusive)| (convert(v), bound_kind(inclusive)));
     (end(range.lower), end(range.upper))
 }
 
@@ -98,66 +99,66 @@ pub fn read_value(row: &Row, index: usize, ty: &DbDataType) -> Result<DbValue, E
         })
     }
     let column_type = row.columns()[index].type_().clone();
-    let value = match ty {
-        DbDataType::Boolean => get::<bool>(row, index)?.map(DbValue::Boolean),
-        DbDataType::Int8 => get::<i8>(row, index)?.map(DbValue::Int8),
-        DbDataType::Int16 => get::<i16>(row, index)?.map(DbValue::Int16),
-        DbDataType::Int32 => get::<i32>(row, index)?.map(DbValue::Int32),
-        DbDataType::Int64 if column_type == Type::OID => {
-            get::<u32>(row, index)?.map(|oid| DbValue::Int64(oid.into()))
-        }
-        DbDataType::Int64 => get::<i64>(row, index)?.map(DbValue::Int64),
-        DbDataType::Floating32 => get::<f32>(row, index)?.map(DbValue::Floating32),
-        DbDataType::Floating64 => get::<f64>(row, index)?.map(DbValue::Floating64),
-        DbDataType::Str => get::<String>(row, index)?.map(DbValue::Str),
-        DbDataType::Binary => get::<Vec<u8>>(row, index)?.map(DbValue::Binary),
-        DbDataType::Date => get::<chrono::NaiveDate>(row, index)?
-            .map(|d| DbValue::Date((d.year(), d.month() as u8, d.day() as u8))),
-        DbDataType::Time => get::<chrono::NaiveTime>(row, index)?.map(|t| {
-            DbValue::Time((
-                t.hour() as u8,
-                t.minute() as u8,
-                t.second() as u8,
-                t.nanosecond(),
-            ))
-        }),
-        DbDataType::Datetime if column_type == Type::TIMESTAMPTZ => {
-            get::<chrono::DateTime<chrono::Utc>>(row, index)?
-                .map(|t| DbValue::Datetime(datetime_tuple(&t.naive_utc())))
-        }
-        DbDataType::Datetime => get::<chrono::NaiveDateTime>(row, index)?
-            .map(|t| DbValue::Datetime(datetime_tuple(&t))),
-        DbDataType::Uuid => get::<Uuid>(row, index)?.map(|u| DbValue::Uuid(u.0)),
-        DbDataType::Jsonb => get::<Json>(row, index)?.map(|j| DbValue::Jsonb(j.0)),
-        DbDataType::Decimal => get::<Numeric>(row, index)?.map(|n| DbValue::Decimal(n.0)),
-        DbDataType::RangeInt32 => get::<Range<i32>>(row, index)?
-            .map(|r| DbValue::RangeInt32(range_to_wit(r, |v| v, 0))),
-        DbDataType::RangeInt64 => get::<Range<i64>>(row, index)?
-            .map(|r| DbValue::RangeInt64(range_to_wit(r, |v| v, 0))),
-        DbDataType::RangeDecimal => get::<Range<Numeric>>(row, index)?
-            .map(|r| DbValue::RangeDecimal(range_to_wit(r, numeric_text, "0".to_owned()))),
-        DbDataType::ArrayInt32 if column_type == Type::INT2_ARRAY => {
-            get::<Vec<Option<i16>>>(row, index)?.map(|a| {
-                DbValue::ArrayInt32(a.into_iter().map(|v| v.map(i32::from)).collect())
-            })
-        }
-        DbDataType::ArrayInt32 => get::<Vec<Option<i32>>>(row, index)?.map(DbValue::ArrayInt32),
-        DbDataType::ArrayInt64 => get::<Vec<Option<i64>>>(row, index)?.map(DbValue::ArrayInt64),
-        DbDataType::ArrayDecimal => get::<Vec<Option<Numeric>>>(row, index)?.map(|a| {
-            DbValue::ArrayDecimal(a.into_iter().map(|v| v.map(numeric_text)).collect())
-        }),
-        DbDataType::ArrayStr => get::<Vec<Option<String>>>(row, index)?.map(DbValue::ArrayStr),
-        DbDataType::Interval => get::<WireInterval>(row, index)?.map(|i| {
-            DbValue::Interval(Interval {
-                micros: i.micros,
-                days: i.days,
-                months: i.months,
-            })
-        }),
-        DbDataType::Timestamp | DbDataType::Other(_) => {
-            get::<RawValue>(row, index)?.map(|raw| DbValue::Unsupported(raw.0))
-        }
-    };
+    let value =
+        match ty {
+            DbDataType::Boolean => get::<bool>(row, index)?.map(DbValue::Boolean),
+            DbDataType::Int8 => get::<i8>(row, index)?.map(DbValue::Int8),
+            DbDataType::Int16 => get::<i16>(row, index)?.map(DbValue::Int16),
+            DbDataType::Int32 => get::<i32>(row, index)?.map(DbValue::Int32),
+            DbDataType::Int64 if column_type == Type::OID => {
+                get::<u32>(row, index)?.map(|oid| DbValue::Int64(oid.into()))
+            }
+            DbDataType::Int64 => get::<i64>(row, index)?.map(DbValue::Int64),
+            DbDataType::Floating32 => get::<f32>(row, index)?.map(DbValue::Floating32),
+            DbDataType::Floating64 => get::<f64>(row, index)?.map(DbValue::Floating64),
+            DbDataType::Str => get::<String>(row, index)?.map(DbValue::Str),
+            DbDataType::Binary => get::<Vec<u8>>(row, index)?.map(DbValue::Binary),
+            DbDataType::Date => get::<chrono::NaiveDate>(row, index)?
+                .map(|d| DbValue::Date((d.year(), d.month() as u8, d.day() as u8))),
+            DbDataType::Time => get::<chrono::NaiveTime>(row, index)?.map(|t| {
+                DbValue::Time((
+                    t.hour() as u8,
+                    t.minute() as u8,
+                    t.second() as u8,
+                    t.nanosecond(),
+                ))
+            }),
+            DbDataType::Datetime if column_type == Type::TIMESTAMPTZ => {
+                get::<chrono::DateTime<chrono::Utc>>(row, index)?
+                    .map(|t| DbValue::Datetime(datetime_tuple(&t.naive_utc())))
+            }
+            DbDataType::Datetime => get::<chrono::NaiveDateTime>(row, index)?
+                .map(|t| DbValue::Datetime(datetime_tuple(&t))),
+            DbDataType::Uuid => get::<Uuid>(row, index)?.map(|u| DbValue::Uuid(u.0)),
+            DbDataType::Jsonb => get::<Json>(row, index)?.map(|j| DbValue::Jsonb(j.0)),
+            DbDataType::Decimal => get::<Numeric>(row, index)?.map(|n| DbValue::Decimal(n.0)),
+            DbDataType::RangeInt32 => get::<Range<i32>>(row, index)?
+                .map(|r| DbValue::RangeInt32(range_to_wit(r, |v| v, 0))),
+            DbDataType::RangeInt64 => get::<Range<i64>>(row, index)?
+                .map(|r| DbValue::RangeInt64(range_to_wit(r, |v| v, 0))),
+            DbDataType::RangeDecimal => get::<Range<Numeric>>(row, index)?
+                .map(|r| DbValue::RangeDecimal(range_to_wit(r, numeric_text, "0".to_owned()))),
+            DbDataType::ArrayInt32 if column_type == Type::INT2_ARRAY => {
+                get::<Vec<Option<i16>>>(row, index)?
+                    .map(|a| DbValue::ArrayInt32(a.into_iter().map(|v| v.map(i32::from)).collect()))
+            }
+            DbDataType::ArrayInt32 => get::<Vec<Option<i32>>>(row, index)?.map(DbValue::ArrayInt32),
+            DbDataType::ArrayInt64 => get::<Vec<Option<i64>>>(row, index)?.map(DbValue::ArrayInt64),
+            DbDataType::ArrayDecimal => get::<Vec<Option<Numeric>>>(row, index)?.map(|a| {
+                DbValue::ArrayDecimal(a.into_iter().map(|v| v.map(numeric_text)).collect())
+            }),
+            DbDataType::ArrayStr => get::<Vec<Option<String>>>(row, index)?.map(DbValue::ArrayStr),
+            DbDataType::Interval => get::<WireInterval>(row, index)?.map(|i| {
+                DbValue::Interval(Interval {
+                    micros: i.micros,
+                    days: i.days,
+                    months: i.months,
+                })
+            }),
+            DbDataType::Timestamp | DbDataType::Other(_) => {
+                get::<RawValue>(row, index)?.map(|raw| DbValue::Unsupported(raw.0))
+            }
+        };
     Ok(value.unwrap_or(DbValue::DbNull))
 }
 
@@ -177,10 +178,7 @@ fn datetime_tuple(t: &chrono::NaiveDateTime) -> (i32, u8, u8, u8, u8, u8, u32) {
 struct RawValue(Vec<u8>);
 
 impl<'a> FromSql<'a> for RawValue {
-    fn from_sql(
-        _: &Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(RawValue(raw.to_vec()))
     }
 
@@ -304,7 +302,9 @@ pub fn to_parameter(
             Box::new(s.clone())
         }
         (ParameterValue::Str(s), &Type::UNKNOWN) => Box::new(s.clone()),
-        (ParameterValue::Str(s) | ParameterValue::Uuid(s), &Type::UUID) => Box::new(Uuid(s.clone())),
+        (ParameterValue::Str(s) | ParameterValue::Uuid(s), &Type::UUID) => {
+            Box::new(Uuid(s.clone()))
+        }
         (ParameterValue::Str(s) | ParameterValue::Decimal(s), &Type::NUMERIC) => {
             Box::new(Numeric(s.clone()))
         }
@@ -349,11 +349,9 @@ pub fn to_parameter(
             Box::new(a.iter().map(|v| v.map(i64::from)).collect::<Vec<_>>())
         }
         (ParameterValue::ArrayInt64(a), &Type::INT8_ARRAY) => Box::new(a.clone()),
-        (ParameterValue::ArrayDecimal(a), &Type::NUMERIC_ARRAY) => Box::new(
-            a.iter()
-                .map(|v| v.clone().map(Numeric))
-                .collect::<Vec<_>>(),
-        ),
+        (ParameterValue::ArrayDecimal(a), &Type::NUMERIC_ARRAY) => {
+            Box::new(a.iter().map(|v| v.clone().map(Numeric)).collect::<Vec<_>>())
+        }
         (ParameterValue::ArrayStr(a), &Type::TEXT_ARRAY | &Type::VARCHAR_ARRAY) => {
             Box::new(a.clone())
         }

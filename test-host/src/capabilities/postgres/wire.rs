@@ -115,8 +115,7 @@ impl Numeric {
         };
         let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction)
-        {
+        if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
             return Err(format!("{:?} is not a decimal number", self.0).into());
         }
         let scale = i16::try_from(fraction.len()).map_err(|_| "too many decimal places")?;
@@ -435,7 +434,10 @@ mod tests {
             ("0.123456789", "0.123456789"),
             ("-0.0001", "-0.0001"),
             ("00042.50", "42.50"),
-            ("99999999999999999999999999999999.5", "99999999999999999999999999999999.5"),
+            (
+                "99999999999999999999999999999999.5",
+                "99999999999999999999999999999999.5",
+            ),
             ("1.", "1"),
             (".5", "0.5"),
             ("NaN", "NaN"),
