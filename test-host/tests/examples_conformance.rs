@@ -17,6 +17,9 @@ async fn every_example_passes_its_spec() {
         if spec.needs_redis() && !common::service_available("Redis", "127.0.0.1:6379") {
             continue 'apps;
         }
+        if spec.needs_mqtt() && !common::service_available("Mosquitto", "127.0.0.1:1883") {
+            continue 'apps;
+        }
         for server in spec.database_servers() {
             if !common::service_available(server.name(), server.socket_address()) {
                 continue 'apps;

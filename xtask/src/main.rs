@@ -25,6 +25,7 @@ pub const GUEST_CRATES: &[&str] = &[
     "mysql-inventory",
     "pubsub-publisher",
     "pubsub-subscriber",
+    "mqtt-alerts",
     "probe",
     "redis-probe",
     "wasi-hello",

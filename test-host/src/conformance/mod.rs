@@ -125,8 +125,18 @@ pub enum Precondition {
     HttpEcho,
     /// Spin's TCP echo server: sends back what it receives. Its port is `%{port=7}`.
     TcpEcho,
-    /// The local MQTT broker (127.0.0.1:1883), as `%{port=1883}`.
-    Mqtt,
+    /// The local MQTT broker (127.0.0.1:1883), as `%{port=1883}` (Spin's kind). As with
+    /// `redis`, each of `topics` gets a name of its own for the run (Rotor): the
+    /// `expect_published` steps listen on it, and each variable of `variables` (name →
+    /// topic) receives it.
+    Mqtt {
+        /// The topics to isolate and listen on.
+        #[serde(default)]
+        topics: Vec<String>,
+        /// Application variables that receive a topic's run-specific name.
+        #[serde(default)]
+        variables: BTreeMap<String, String>,
+    },
     /// Values for application variables, as if set in the environment (Rotor).
     Variables {
         /// Variable name to value.
@@ -239,12 +249,17 @@ pub struct PublishStep {
     pub json: Option<serde_json::Value>,
 }
 
-/// A message that must have been published on a channel of the `redis` precondition.
+/// A message that must have been published on a channel of the `redis` precondition, or
+/// on a topic of the `mqtt` precondition.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectPublished {
-    /// The channel, as the manifest names it.
-    pub channel: String,
+    /// The Redis channel, as the manifest names it.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The MQTT topic, as the `mqtt` precondition names it.
+    #[serde(default)]
+    pub topic: Option<String>,
     /// The payload must be JSON equal to this.
     #[serde(default)]
     pub json: Option<serde_json::Value>,
@@ -356,7 +371,13 @@ impl Invocation {
                 request.path
             ),
             (None, Some(step), _) => format!("publish on {}", step.channel),
-            (None, None, Some(step)) => format!("expect a message on {}", step.channel),
+            (None, None, Some(step)) => format!(
+                "expect a message on {}",
+                step.channel
+                    .as_ref()
+                    .or(step.topic.as_ref())
+                    .map_or("?", |s| s)
+            ),
             (None, None, None) => "an empty step".to_owned(),
         }
     }
@@ -397,13 +418,23 @@ impl Invocation {
                 };
                 redis.publish(&step.channel, payload).await
             }
-            (None, None, None, Some(step)) => {
-                let redis = app
-                    .redis
-                    .as_ref()
-                    .ok_or("expecting a message needs the redis precondition")?;
-                redis.expect(step).await
-            }
+            (None, None, None, Some(step)) => match (&step.channel, &step.topic) {
+                (Some(channel), None) => {
+                    let redis = app
+                        .redis
+                        .as_ref()
+                        .ok_or("expecting a message on a channel needs the redis precondition")?;
+                    expect_heard(&redis.heard, &redis.name(channel), channel, step).await
+                }
+                (None, Some(topic)) => {
+                    let mqtt = app
+                        .mqtt
+                        .as_ref()
+                        .ok_or("expecting a message on a topic needs the mqtt precondition")?;
+                    expect_heard(&mqtt.heard, &mqtt.name(topic), topic, step).await
+                }
+                _ => Err("expect_published names either a channel or a topic".into()),
+            },
             _ => {
                 Err("a step is a request with a response, a publish, or an expect_published".into())
             }
@@ -443,6 +474,8 @@ pub struct RunningApp {
     pub address: Option<SocketAddr>,
     /// The `redis` precondition's channels, when there is one.
     pub redis: Option<RedisChannels>,
+    /// The `mqtt` precondition's topics, when there is one.
+    pub mqtt: Option<MqttTopics>,
 }
 
 /// Every message heard on the isolated channels: (channel, payload), in order of arrival.
@@ -549,49 +582,126 @@ impl RedisChannels {
             .map(drop)
             .map_err(|e| format!("publishing: {e}"))
     }
-
-    async fn expect(&self, step: &ExpectPublished) -> Result<(), String> {
-        let channel = self.name(&step.channel);
-        let wait = std::time::Duration::from_millis(step.within_ms.unwrap_or(3000));
-        let deadline = std::time::Instant::now() + wait;
-        loop {
-            let heard: Vec<Vec<u8>> = self
-                .heard
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .filter(|(c, _)| *c == channel)
-                .map(|(_, payload)| payload.clone())
-                .collect();
-            let found = heard.iter().any(|payload| {
-                let json_ok = step.json.as_ref().is_none_or(|json| {
-                    serde_json::from_slice::<serde_json::Value>(payload).is_ok_and(|p| p == *json)
-                });
-                let body_ok = step
-                    .body
-                    .as_ref()
-                    .is_none_or(|body| payload.as_slice() == body.as_bytes());
-                json_ok && body_ok
-            });
-            if found {
-                return Ok(());
-            }
-            if std::time::Instant::now() >= deadline {
-                let heard: Vec<String> = heard
-                    .iter()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .collect();
-                return Err(format!(
-                    "\n  no matching message on {} within {wait:?}; heard {heard:?}",
-                    step.channel
-                ));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-    }
 }
 
 impl Drop for RedisChannels {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// Waits for a message matching `step` among those `heard` on `name` (shown as `shown`).
+async fn expect_heard(
+    heard: &Heard,
+    name: &str,
+    shown: &str,
+    step: &ExpectPublished,
+) -> Result<(), String> {
+    let wait = std::time::Duration::from_millis(step.within_ms.unwrap_or(3000));
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let messages: Vec<Vec<u8>> = heard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(on, _)| on == name)
+            .map(|(_, payload)| payload.clone())
+            .collect();
+        let found = messages.iter().any(|payload| {
+            let json_ok = step.json.as_ref().is_none_or(|json| {
+                serde_json::from_slice::<serde_json::Value>(payload).is_ok_and(|p| p == *json)
+            });
+            let body_ok = step
+                .body
+                .as_ref()
+                .is_none_or(|body| payload.as_slice() == body.as_bytes());
+            json_ok && body_ok
+        });
+        if found {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            let messages: Vec<String> = messages
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            return Err(format!(
+                "\n  no matching message on {shown} within {wait:?}; heard {messages:?}"
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// The run-specific topics of the `mqtt` precondition, and what was published on them.
+pub struct MqttTopics {
+    names: BTreeMap<String, String>,
+    heard: Heard,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl MqttTopics {
+    /// Gives each of `topics` a run-specific name and subscribes to them on the local broker,
+    /// returning once the broker has confirmed every subscription.
+    pub async fn start(topics: &[String]) -> anyhow::Result<MqttTopics> {
+        use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+        if std::net::TcpStream::connect("127.0.0.1:1883").is_err() {
+            anyhow::bail!(
+                "this spec needs an MQTT broker at 127.0.0.1:1883, and nothing answers there"
+            );
+        }
+        let run = fixtures::run_id();
+        let names: BTreeMap<String, String> = topics
+            .iter()
+            .map(|t| (t.clone(), format!("{t}-run-{run}")))
+            .collect();
+        let options = MqttOptions::new(format!("rotor-test-{run}"), "127.0.0.1", 1883);
+        let (client, mut events) = AsyncClient::new(options, 16);
+        for name in names.values() {
+            client.subscribe(name, QoS::ExactlyOnce).await?;
+        }
+        let mut confirmed = 0;
+        let subscribing = async {
+            while confirmed < names.len() {
+                if let Event::Incoming(Packet::SubAck(_)) = events.poll().await? {
+                    confirmed += 1;
+                }
+            }
+            anyhow::Ok(())
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(5), subscribing)
+            .await
+            .map_err(|_| anyhow::anyhow!("the MQTT broker did not confirm the subscriptions"))??;
+        let heard: Heard = Arc::default();
+        let sink = heard.clone();
+        let listener = tokio::spawn(async move {
+            // The client must live as long as the event loop it feeds.
+            let _client = client;
+            while let Ok(event) = events.poll().await {
+                if let Event::Incoming(Packet::Publish(message)) = event {
+                    sink.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((message.topic.clone(), message.payload.to_vec()));
+                }
+            }
+        });
+        Ok(MqttTopics {
+            names,
+            heard,
+            listener,
+        })
+    }
+
+    /// The run-specific name of `topic`, or `topic` itself when it is not isolated.
+    pub fn name(&self, topic: &str) -> String {
+        self.names
+            .get(topic)
+            .cloned()
+            .unwrap_or_else(|| topic.to_owned())
+    }
+}
+
+impl Drop for MqttTopics {
     fn drop(&mut self) {
         self.listener.abort();
     }
@@ -711,6 +821,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     let mut tcp_echo: Option<TcpEchoServer> = None;
     let mut databases: Vec<ScratchDatabase> = Vec::new();
     let mut redis_channels: Option<RedisChannels> = None;
+    let mut mqtt_topics: Option<MqttTopics> = None;
     let mut ports = suite::Ports::default();
     for precondition in &spec.preconditions {
         match precondition {
@@ -724,15 +835,15 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                 ports.expose(7, echo.address().port());
                 tcp_echo = Some(echo);
             }
-            Precondition::Mqtt => {
-                if std::net::TcpStream::connect("127.0.0.1:1883").is_err() {
-                    anyhow::bail!(
-                        "{}: this spec needs an MQTT broker at 127.0.0.1:1883, and nothing \
-                         answers there",
-                        app_dir.display()
-                    );
+            Precondition::Mqtt { topics, variables } => {
+                let isolated = MqttTopics::start(topics)
+                    .await
+                    .with_context(|| format!("{}: precondition mqtt", app_dir.display()))?;
+                for (variable, topic) in variables {
+                    environment.insert(variable_env(variable), isolated.name(topic));
                 }
                 ports.expose(1883, 1883);
+                mqtt_topics = Some(isolated);
             }
             Precondition::Postgres {
                 variable: None,
@@ -885,6 +996,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     let running = RunningApp {
         address,
         redis: redis_channels,
+        mqtt: mqtt_topics,
     };
     let mut results = Vec::new();
     for invocation in &spec.invocations {
@@ -938,7 +1050,7 @@ impl Spec {
     pub fn needs_mqtt(&self) -> bool {
         self.preconditions
             .iter()
-            .any(|p| matches!(p, Precondition::Mqtt))
+            .any(|p| matches!(p, Precondition::Mqtt { .. }))
     }
 
     /// The database servers the spec's preconditions need.

@@ -24,6 +24,7 @@ const GUESTS: &[&str] = &[
     "mysql-inventory",
     "pubsub-publisher",
     "pubsub-subscriber",
+    "mqtt-alerts",
     "probe",
     "redis-probe",
 ];
