@@ -26,8 +26,10 @@
 //! # let _ = changed; Ok(()) }
 //! ```
 //!
-//! Spin 2's `fermyon:spin/postgres@2.0.0` stays available, raw, as
-//! [`crate::spin::postgres`]; `rotor up` serves both.
+//! A component that uses this module imports `spin:postgres/postgres@4.0.0`, so it needs a
+//! Spin 3 release that has that interface (Spin 3.6 does), or `rotor up`. Spin 2's
+//! `fermyon:spin/postgres@2.0.0` stays available, raw, as [`crate::spin::postgres`], for
+//! hosts without it; `rotor up` serves both.
 
 use serde::de::DeserializeOwned;
 
@@ -222,7 +224,10 @@ fn time_text((hour, minute, second, nanos): (u8, u8, u8, u32)) -> String {
     text
 }
 
-fn bound_json<T: Into<serde_json::Value>>(bound: Option<(T, RangeBoundKind)>) -> serde_json::Value {
+/// One end of a range: its value and kind, or unbounded.
+type Bound<T> = Option<(T, RangeBoundKind)>;
+
+fn bound_json<T: Into<serde_json::Value>>(bound: Bound<T>) -> serde_json::Value {
     match bound {
         None => serde_json::Value::Null,
         Some((value, kind)) => serde_json::json!({
@@ -233,7 +238,7 @@ fn bound_json<T: Into<serde_json::Value>>(bound: Option<(T, RangeBoundKind)>) ->
 }
 
 fn range_json<T: Into<serde_json::Value>>(
-    (lower, upper): (Option<(T, RangeBoundKind)>, Option<(T, RangeBoundKind)>),
+    (lower, upper): (Bound<T>, Bound<T>),
 ) -> serde_json::Value {
     serde_json::json!({ "lower": bound_json(lower), "upper": bound_json(upper) })
 }

@@ -149,8 +149,7 @@ fn cargo_build(crate_dir: &Path) -> anyhow::Result<PathBuf> {
                 .filter_map(|f| f.as_str().map(PathBuf::from))
                 .collect::<Vec<_>>()
         })
-        .filter(|file| file.extension().is_some_and(|e| e == "wasm"))
-        .next_back()
+        .rfind(|file| file.extension().is_some_and(|e| e == "wasm"))
         .with_context(|| format!("building {} produced no .wasm file", crate_dir.display()))
 }
 
