@@ -40,6 +40,10 @@ const SPIN_WASI_INTERFACES: &[&str] = &[
     "wasi:http/outgoing-handler",
 ];
 
+/// Spin 3's PostgreSQL interface, which `rotor_sdk::pg` uses (Spin 3.6 has it; its
+/// conformance suite's `postgres` test imports it).
+const SPIN3_POSTGRES: &str = "spin:postgres/postgres@4.0.0";
+
 /// Spin's own capability interfaces, all at `@2.0.0`.
 const SPIN_CAPABILITIES: &[&str] = &[
     "fermyon:spin/key-value",
@@ -75,7 +79,7 @@ fn interfaces(path: &std::path::Path) -> (Vec<String>, Vec<String>) {
 fn is_spin_import(name: &str) -> bool {
     // The types of Spin's Redis trigger live in an unversioned, type-only interface that
     // every Redis component imports; Spin's own Rust SDK components do too.
-    if name == "fermyon:spin/redis-types" {
+    if name == "fermyon:spin/redis-types" || name == SPIN3_POSTGRES {
         return true;
     }
     let Some((interface, version)) = name.split_once('@') else {
@@ -146,6 +150,13 @@ fn storage_examples_import_spins_interfaces() {
     let (imports, _) = interfaces(&common::guest("sqlite-notes"));
     assert!(
         imports.contains(&"fermyon:spin/sqlite@2.0.0".to_owned()),
+        "{imports:?}"
+    );
+    let (imports, _) = interfaces(&common::guest("pg-orders"));
+    assert!(imports.contains(&SPIN3_POSTGRES.to_owned()), "{imports:?}");
+    let (imports, _) = interfaces(&common::guest("mysql-inventory"));
+    assert!(
+        imports.contains(&"fermyon:spin/mysql@2.0.0".to_owned()),
         "{imports:?}"
     );
 }

@@ -1,0 +1,501 @@
+// Rotor's JavaScript runtime: the web's Request, Response, Headers, URL, URLSearchParams,
+// TextEncoder, TextDecoder and fetch, the fetch event, and the `Rotor` capabilities. It runs
+// before the app, in the same realm. Everything reaches the host through one native
+// function, `__rotor_call(op, argumentsJson) -> replyJson`, which this script takes off the
+// global object before the app can see it.
+(() => {
+  "use strict";
+  const hostCall = globalThis.__rotor_call;
+  delete globalThis.__rotor_call;
+
+  /** A failure reported by the host: `kind` names it (`access-denied`, `denied`, ...). */
+  class RotorError extends Error {
+    constructor(kind, message) {
+      super(message);
+      this.name = "RotorError";
+      this.kind = kind;
+    }
+  }
+
+  function invoke(op, args) {
+    const reply = JSON.parse(hostCall(op, JSON.stringify(args === undefined ? {} : args)));
+    if (reply.error) throw new RotorError(reply.error.kind, reply.error.message);
+    return reply.ok;
+  }
+
+  // ---- bytes ---------------------------------------------------------------------------
+
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
+
+  function toBase64(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+      out += B64[(n >> 18) & 63] + B64[(n >> 12) & 63];
+      out += i + 1 < bytes.length ? B64[(n >> 6) & 63] : "=";
+      out += i + 2 < bytes.length ? B64[n & 63] : "=";
+    }
+    return out;
+  }
+
+  function fromBase64(text) {
+    const clean = text.replace(/=+$/, "");
+    const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+    let bits = 0, value = 0, at = 0;
+    for (const c of clean) {
+      value = (value << 6) | B64_INDEX.get(c);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes[at++] = (value >> bits) & 255;
+      }
+    }
+    return bytes;
+  }
+
+  class TextEncoder {
+    get encoding() { return "utf-8"; }
+    encode(text = "") {
+      const out = [];
+      for (const ch of String(text)) {
+        const c = ch.codePointAt(0);
+        if (c < 0x80) out.push(c);
+        else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+        else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+        else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      }
+      return new Uint8Array(out);
+    }
+  }
+
+  class TextDecoder {
+    get encoding() { return "utf-8"; }
+    decode(input) {
+      if (input === undefined) return "";
+      const bytes = input instanceof Uint8Array ? input : new Uint8Array(input.buffer ?? input);
+      let out = "";
+      for (let i = 0; i < bytes.length; ) {
+        const b = bytes[i];
+        let c, n;
+        if (b < 0x80) { c = b; n = 1; }
+        else if (b >= 0xf0) { c = b & 7; n = 4; }
+        else if (b >= 0xe0) { c = b & 15; n = 3; }
+        else if (b >= 0xc0) { c = b & 31; n = 2; }
+        else { c = 0xfffd; n = 1; }
+        for (let k = 1; k < n; k++) {
+          const next = bytes[i + k];
+          if (next === undefined || (next & 0xc0) !== 0x80) { c = 0xfffd; n = k; break; }
+          c = (c << 6) | (next & 63);
+        }
+        out += String.fromCodePoint(c > 0x10ffff ? 0xfffd : c);
+        i += n;
+      }
+      return out;
+    }
+  }
+
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+
+  /** Bytes from what JavaScript code may pass as a body or value. */
+  function toBytes(value) {
+    if (value === undefined || value === null) return null;
+    if (value instanceof Uint8Array) return value;
+    if (value instanceof ArrayBuffer) return new Uint8Array(value);
+    if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    if (value instanceof URLSearchParams) return encoder.encode(value.toString());
+    return encoder.encode(String(value));
+  }
+
+  // ---- URL -----------------------------------------------------------------------------
+
+  function decodeForm(text) {
+    return decodeURIComponent(text.replace(/\+/g, " "));
+  }
+
+  function encodeForm(text) {
+    return encodeURIComponent(text).replace(/%20/g, "+");
+  }
+
+  class URLSearchParams {
+    #pairs = [];
+    #owner = null;
+    constructor(init = "") {
+      if (typeof init === "string") {
+        const query = init.startsWith("?") ? init.slice(1) : init;
+        for (const part of query.split("&")) {
+          if (part === "") continue;
+          const at = part.indexOf("=");
+          this.#pairs.push(at < 0 ? [decodeForm(part), ""] : [decodeForm(part.slice(0, at)), decodeForm(part.slice(at + 1))]);
+        }
+      } else if (init instanceof URLSearchParams) {
+        this.#pairs = [...init];
+      } else if (Array.isArray(init)) {
+        this.#pairs = init.map(([k, v]) => [String(k), String(v)]);
+      } else if (init && typeof init === "object") {
+        this.#pairs = Object.entries(init).map(([k, v]) => [k, String(v)]);
+      }
+    }
+    static _attach(params, url) { params.#owner = url; return params; }
+    #changed() { if (this.#owner) this.#owner._setSearch(this.toString()); }
+    get size() { return this.#pairs.length; }
+    get(name) { const pair = this.#pairs.find(([k]) => k === name); return pair ? pair[1] : null; }
+    getAll(name) { return this.#pairs.filter(([k]) => k === name).map(([, v]) => v); }
+    has(name) { return this.#pairs.some(([k]) => k === name); }
+    append(name, value) { this.#pairs.push([String(name), String(value)]); this.#changed(); }
+    set(name, value) {
+      const at = this.#pairs.findIndex(([k]) => k === name);
+      this.#pairs = this.#pairs.filter(([k], i) => k !== name || i === at);
+      if (at < 0) this.#pairs.push([String(name), String(value)]);
+      else this.#pairs[this.#pairs.findIndex(([k]) => k === name)][1] = String(value);
+      this.#changed();
+    }
+    delete(name) { this.#pairs = this.#pairs.filter(([k]) => k !== name); this.#changed(); }
+    forEach(callback, thisArg) { for (const [k, v] of this.#pairs) callback.call(thisArg, v, k, this); }
+    entries() { return this.#pairs.map((p) => [...p])[Symbol.iterator](); }
+    keys() { return this.#pairs.map(([k]) => k)[Symbol.iterator](); }
+    values() { return this.#pairs.map(([, v]) => v)[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    toString() { return this.#pairs.map(([k, v]) => `${encodeForm(k)}=${encodeForm(v)}`).join("&"); }
+  }
+
+  const URL_PATTERN = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(?:([^@/?#]*)@)?(\[[^\]]*\]|[^:/?#]*)(?::(\d*))?([^?#]*)(\?[^#]*)?(#.*)?$/;
+  const DEFAULT_PORTS = { "http:": "80", "https:": "443", "ws:": "80", "wss:": "443" };
+
+  class URL {
+    #protocol; #username; #password; #hostname; #port; #pathname; #search; #hash; #params;
+    constructor(input, base) {
+      let text = String(input).trim();
+      if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(text)) {
+        if (base === undefined) throw new TypeError(`Invalid URL: ${text}`);
+        const root = new URL(base);
+        if (text.startsWith("//")) text = root.protocol + text;
+        else if (text.startsWith("/")) text = root.origin + text;
+        else if (text.startsWith("?")) text = root.origin + root.pathname + text;
+        else if (text.startsWith("#")) text = root.origin + root.pathname + root.search + text;
+        else text = root.origin + root.pathname.replace(/[^/]*$/, "") + text;
+      }
+      const m = URL_PATTERN.exec(text);
+      if (!m) throw new TypeError(`Invalid URL: ${text}`);
+      this.#protocol = m[1].toLowerCase() + ":";
+      const [user = "", pass = ""] = (m[2] ?? "").split(":");
+      this.#username = user;
+      this.#password = pass;
+      this.#hostname = m[3].toLowerCase();
+      this.#port = m[4] && m[4] !== DEFAULT_PORTS[this.#protocol] ? m[4] : "";
+      this.#pathname = URL.#normalizePath(m[5] || "/");
+      this.#search = m[6] && m[6] !== "?" ? m[6] : "";
+      this.#hash = m[7] && m[7] !== "#" ? m[7] : "";
+      this.#params = URLSearchParams._attach(new URLSearchParams(this.#search), this);
+    }
+    static #normalizePath(path) {
+      const out = [];
+      for (const segment of path.split("/").slice(1)) {
+        if (segment === "..") out.pop();
+        else if (segment !== ".") out.push(segment);
+      }
+      return "/" + out.join("/");
+    }
+    _setSearch(query) { this.#search = query ? "?" + query : ""; }
+    get protocol() { return this.#protocol; }
+    get username() { return this.#username; }
+    get password() { return this.#password; }
+    get hostname() { return this.#hostname; }
+    get port() { return this.#port; }
+    get host() { return this.#port ? `${this.#hostname}:${this.#port}` : this.#hostname; }
+    get origin() { return `${this.#protocol}//${this.host}`; }
+    get pathname() { return this.#pathname; }
+    set pathname(value) { this.#pathname = URL.#normalizePath(String(value).startsWith("/") ? String(value) : "/" + value); }
+    get search() { return this.#search; }
+    set search(value) {
+      const text = String(value);
+      this.#search = text === "" || text === "?" ? "" : text.startsWith("?") ? text : "?" + text;
+      this.#params = URLSearchParams._attach(new URLSearchParams(this.#search), this);
+    }
+    get searchParams() { return this.#params; }
+    get hash() { return this.#hash; }
+    get href() {
+      const credentials = this.#username ? `${this.#username}${this.#password ? ":" + this.#password : ""}@` : "";
+      return `${this.#protocol}//${credentials}${this.host}${this.#pathname}${this.#search}${this.#hash}`;
+    }
+    toString() { return this.href; }
+    toJSON() { return this.href; }
+  }
+
+  // ---- Headers, bodies, Request, Response ------------------------------------------------
+
+  class Headers {
+    #map = new Map();
+    constructor(init) {
+      if (init instanceof Headers) init.forEach((value, name) => this.append(name, value));
+      else if (Array.isArray(init)) for (const [name, value] of init) this.append(name, value);
+      else if (init && typeof init === "object") for (const name of Object.keys(init)) this.append(name, init[name]);
+    }
+    append(name, value) {
+      const key = String(name).toLowerCase();
+      const values = this.#map.get(key) ?? [];
+      values.push(String(value).trim());
+      this.#map.set(key, values);
+    }
+    set(name, value) { this.#map.set(String(name).toLowerCase(), [String(value).trim()]); }
+    get(name) {
+      const values = this.#map.get(String(name).toLowerCase());
+      return values ? values.join(", ") : null;
+    }
+    getSetCookie() { return [...(this.#map.get("set-cookie") ?? [])]; }
+    has(name) { return this.#map.has(String(name).toLowerCase()); }
+    delete(name) { this.#map.delete(String(name).toLowerCase()); }
+    forEach(callback, thisArg) { for (const [name, value] of this.entries()) callback.call(thisArg, value, name, this); }
+    entries() { return [...this.#map.keys()].sort().map((name) => [name, this.get(name)])[Symbol.iterator](); }
+    keys() { return [...this.#map.keys()].sort()[Symbol.iterator](); }
+    values() { return [...this.entries()].map(([, value]) => value)[Symbol.iterator](); }
+    [Symbol.iterator]() { return this.entries(); }
+    /** Every value of every header, each on its own, for the host. */
+    _pairs() { const out = []; for (const [name, values] of this.#map) for (const value of values) out.push([name, value]); return out; }
+  }
+
+  class Body {
+    #bytes;
+    #used = false;
+    constructor(body) { this.#bytes = toBytes(body); }
+    get body() { return this.#bytes; }
+    get bodyUsed() { return this.#used; }
+    #take() {
+      if (this.#used) throw new TypeError("the body has already been read");
+      this.#used = true;
+      return this.#bytes ?? new Uint8Array(0);
+    }
+    async bytes() { return this.#take(); }
+    async arrayBuffer() { const bytes = this.#take(); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength); }
+    async text() { return decoder.decode(this.#take()); }
+    async json() { return JSON.parse(decoder.decode(this.#take())); }
+    async formData() { return new URLSearchParams(decoder.decode(this.#take())); }
+    _peekBytes() { return this.#bytes; }
+  }
+
+  /** The content type a body implies, as the Rust SDK's responses say it. */
+  function impliedType(body) {
+    if (typeof body === "string") return "text/plain; charset=utf-8";
+    if (body instanceof URLSearchParams) return "application/x-www-form-urlencoded";
+    return null;
+  }
+
+  class Request extends Body {
+    #url; #method; #headers;
+    constructor(input, init = {}) {
+      const from = input instanceof Request ? input : null;
+      super(init.body !== undefined ? init.body : from ? from._peekBytes() : null);
+      this.#url = new URL(from ? from.url : String(input)).href;
+      this.#method = String(init.method ?? from?.method ?? "GET").toUpperCase();
+      this.#headers = new Headers(init.headers ?? from?.headers);
+      const type = impliedType(init.body);
+      if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
+    }
+    get url() { return this.#url; }
+    get method() { return this.#method; }
+    get headers() { return this.#headers; }
+    clone() { return new Request(this); }
+  }
+
+  const STATUS_TEXT = { 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
+
+  class Response extends Body {
+    #status; #statusText; #headers;
+    constructor(body = null, init = {}) {
+      super(body);
+      this.#status = init.status ?? 200;
+      if (!Number.isInteger(this.#status) || this.#status < 200 || this.#status > 599) {
+        throw new RangeError(`status ${init.status} is not an HTTP status from 200 to 599`);
+      }
+      this.#statusText = init.statusText ?? STATUS_TEXT[this.#status] ?? "";
+      this.#headers = new Headers(init.headers);
+      const type = impliedType(body);
+      if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
+    }
+    static json(data, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+      return new Response(encoder.encode(JSON.stringify(data)), { ...init, headers });
+    }
+    static redirect(url, status = 302) {
+      return new Response(null, { status, headers: { location: new URL(url).href } });
+    }
+    static error() { return new Response(null, { status: 500 }); }
+    get status() { return this.#status; }
+    get statusText() { return this.#statusText; }
+    get ok() { return this.#status >= 200 && this.#status < 300; }
+    get headers() { return this.#headers; }
+    get redirected() { return false; }
+    clone() { return new Response(this._peekBytes(), { status: this.#status, statusText: this.#statusText, headers: this.#headers }); }
+  }
+
+  // ---- outbound fetch --------------------------------------------------------------------
+
+  /** Sends a request through the host; only hosts in `allowed_outbound_hosts` are reached. */
+  async function fetch(input, init) {
+    const request = new Request(input, init);
+    const body = request._peekBytes();
+    const reply = invoke("http.send", {
+      method: request.method,
+      url: request.url,
+      headers: request.headers._pairs(),
+      body: body ? toBase64(body) : null,
+    });
+    return new Response(reply.status === 204 || reply.status === 304 ? null : fromBase64(reply.body), {
+      status: reply.status,
+      headers: reply.headers,
+    });
+  }
+
+  // ---- capabilities ----------------------------------------------------------------------
+
+  function valueBytes(value) {
+    if (value instanceof Uint8Array || value instanceof ArrayBuffer || ArrayBuffer.isView(value) || typeof value === "string") return toBytes(value);
+    return encoder.encode(JSON.stringify(value));
+  }
+
+  class Store {
+    #handle;
+    constructor(handle) { this.#handle = handle; }
+    get(key) { const value = invoke("kv.get", { store: this.#handle, key }); return value === null ? null : fromBase64(value); }
+    getText(key) { const value = this.get(key); return value === null ? null : decoder.decode(value); }
+    getJson(key) { const value = this.getText(key); return value === null ? null : JSON.parse(value); }
+    set(key, value) { invoke("kv.set", { store: this.#handle, key, value: toBase64(valueBytes(value)) }); }
+    setJson(key, value) { this.set(key, encoder.encode(JSON.stringify(value))); }
+    delete(key) { invoke("kv.delete", { store: this.#handle, key }); }
+    exists(key) { return invoke("kv.exists", { store: this.#handle, key }); }
+    keys() { return invoke("kv.keys", { store: this.#handle }); }
+  }
+
+  /** SQL parameters: numbers, strings, booleans, null, and bytes. */
+  function sqlParams(params = []) {
+    return params.map((value) => {
+      if (value instanceof Uint8Array || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return { bytes: toBase64(toBytes(value)) };
+      if (typeof value === "bigint") return { int: value.toString() };
+      if (value instanceof Date) return value.toISOString();
+      return value === undefined ? null : value;
+    });
+  }
+
+  class Database {
+    #kind; #handle;
+    constructor(kind, handle) { this.#kind = kind; this.#handle = handle; }
+    /** Runs a statement that returns rows: an array of objects keyed by column name. */
+    query(statement, params) { return invoke(`${this.#kind}.query`, { db: this.#handle, statement, params: sqlParams(params) }); }
+    /** Runs a statement and returns the number of rows it changed (where the database says). */
+    execute(statement, params) { return invoke(`${this.#kind}.execute`, { db: this.#handle, statement, params: sqlParams(params) }); }
+  }
+
+  class RedisConnection {
+    #handle;
+    constructor(handle) { this.#handle = handle; }
+    #call(command, args) { return invoke("redis.command", { conn: this.#handle, command, args }); }
+    publish(channel, payload) { this.#call("publish", [channel, toBase64(valueBytes(payload))]); }
+    get(key) { const value = this.#call("get", [key]); return value === null ? null : fromBase64(value); }
+    getText(key) { const value = this.get(key); return value === null ? null : decoder.decode(value); }
+    set(key, value) { this.#call("set", [key, toBase64(valueBytes(value))]); }
+    incr(key) { return this.#call("incr", [key]); }
+    del(...keys) { return this.#call("del", keys); }
+    sadd(key, ...members) { return this.#call("sadd", [key, ...members]); }
+    smembers(key) { return this.#call("smembers", [key]); }
+    srem(key, ...members) { return this.#call("srem", [key, ...members]); }
+    execute(name, ...args) { return this.#call("execute", [name, ...args.map((a) => (typeof a === "number" ? a : String(a)))]); }
+  }
+
+  class MqttConnection {
+    #handle;
+    constructor(handle) { this.#handle = handle; }
+    publish(topic, payload, qos = 1) { invoke("mqtt.publish", { conn: this.#handle, topic, payload: toBase64(valueBytes(payload)), qos }); }
+  }
+
+  const Rotor = Object.freeze({
+    RotorError,
+    kv: Object.freeze({
+      open: (label = "default") => new Store(invoke("kv.open", { label })),
+      openDefault: () => new Store(invoke("kv.open", { label: "default" })),
+    }),
+    sqlite: Object.freeze({
+      open: (name = "default") => new Database("sqlite", invoke("sqlite.open", { name })),
+      openDefault: () => new Database("sqlite", invoke("sqlite.open", { name: "default" })),
+    }),
+    pg: Object.freeze({ open: (address) => new Database("pg", invoke("pg.open", { address })) }),
+    mysql: Object.freeze({ open: (address) => new Database("mysql", invoke("mysql.open", { address })) }),
+    redis: Object.freeze({ open: (address) => new RedisConnection(invoke("redis.open", { address })) }),
+    mqtt: Object.freeze({
+      open: (address, username = "", password = "", keepAliveSecs = 30) =>
+        new MqttConnection(invoke("mqtt.open", { address, username, password, keepAliveSecs })),
+    }),
+    variables: Object.freeze({ get: (name) => invoke("variables.get", { name }) }),
+  });
+
+  // ---- events and dispatch ---------------------------------------------------------------
+
+  const listeners = { fetch: [], message: [] };
+
+  function addEventListener(type, listener) {
+    if (!(type in listeners)) throw new TypeError(`Rotor apps listen for "fetch" and "message" events, not "${type}"`);
+    listeners[type].push(listener);
+  }
+
+  function responseFrom(value) {
+    if (value instanceof Response) return value;
+    if (value === undefined || value === null) throw new TypeError("the handler returned no Response");
+    if (typeof value === "string" || value instanceof Uint8Array) return new Response(value);
+    return Response.json(value);
+  }
+
+  async function handleFetch(app, requestJson) {
+    const incoming = JSON.parse(requestJson);
+    const request = new Request(incoming.url, {
+      method: incoming.method,
+      headers: incoming.headers,
+      body: incoming.body === null ? undefined : fromBase64(incoming.body),
+    });
+    let result;
+    if (app && typeof app.fetch === "function") {
+      result = await app.fetch(request);
+    } else if (listeners.fetch.length > 0) {
+      let responded = null;
+      const event = {
+        type: "fetch",
+        request,
+        respondWith(response) { responded = Promise.resolve(response); },
+        waitUntil() {},
+      };
+      for (const listener of listeners.fetch) {
+        listener(event);
+        if (responded) break;
+      }
+      if (!responded) throw new TypeError("no fetch listener called respondWith");
+      result = await responded;
+    } else {
+      throw new TypeError("the app has no fetch handler: export default { fetch(request) } or addEventListener('fetch', ...)");
+    }
+    const response = responseFrom(result);
+    const body = response._peekBytes();
+    return JSON.stringify({
+      status: response.status,
+      headers: response.headers._pairs(),
+      body: body ? toBase64(body) : null,
+    });
+  }
+
+  async function handleMessage(app, payloadBase64) {
+    const payload = fromBase64(payloadBase64);
+    if (app && typeof app.message === "function") {
+      await app.message(payload);
+    } else if (listeners.message.length > 0) {
+      for (const listener of listeners.message) await listener({ type: "message", payload });
+    } else {
+      throw new TypeError("the app has no message handler: export default { message(payload) } or addEventListener('message', ...)");
+    }
+    return "";
+  }
+
+  Object.assign(globalThis, {
+    Rotor, fetch, Request, Response, Headers, URL, URLSearchParams, TextEncoder, TextDecoder,
+    addEventListener,
+    __rotor_dispatch: Object.freeze({ handleFetch, handleMessage }),
+  });
+})();
