@@ -105,7 +105,7 @@ fn index(args: &Value, name: &str) -> Result<usize, Failure> {
 fn with_handle<T, R>(
     args: &Value,
     name: &str,
-    pick: impl FnOnce(&mut Handles) -> &mut Vec<T>,
+    pick: fn(&mut Handles) -> &mut Vec<T>,
     use_it: impl FnOnce(&T) -> R,
 ) -> Result<R, Failure> {
     let at = index(args, name)?;
@@ -120,7 +120,7 @@ fn with_handle<T, R>(
 }
 
 /// Keeps `value` in the table `pick` chooses and returns its handle.
-fn keep<T>(value: T, pick: impl FnOnce(&mut Handles) -> &mut Vec<T>) -> Value {
+fn keep<T>(value: T, pick: fn(&mut Handles) -> &mut Vec<T>) -> Value {
     HANDLES.with(|handles| {
         let mut handles = handles.borrow_mut();
         let table = pick(&mut handles);
@@ -192,7 +192,7 @@ fn variables_kind(error: &variables::Error) -> &'static str {
 
 fn key_value_op(action: &str, args: &Value) -> OpResult {
     let failed = |e: key_value::Error| Failure::new(key_value_kind(&e), e.to_string());
-    let stores = |h: &mut Handles| &mut h.stores;
+    let stores: fn(&mut Handles) -> &mut Vec<_> = |h| &mut h.stores;
     match action {
         "open" => {
             let store = key_value::Store::open(text(args, "label")?).map_err(failed)?;
@@ -275,7 +275,7 @@ fn sqlite_op(action: &str, args: &Value) -> OpResult {
         };
         Failure::new(kind, e.to_string())
     };
-    let databases = |h: &mut Handles| &mut h.sqlite;
+    let databases: fn(&mut Handles) -> &mut Vec<_> = |h| &mut h.sqlite;
     if action == "open" {
         let connection = sqlite::Connection::open(text(args, "name")?).map_err(failed)?;
         return Ok(keep(connection, databases));
@@ -315,7 +315,7 @@ fn pg_op(action: &str, args: &Value) -> OpResult {
         };
         Failure::new(kind, e.to_string())
     };
-    let connections = |h: &mut Handles| &mut h.pg;
+    let connections: fn(&mut Handles) -> &mut Vec<_> = |h| &mut h.pg;
     if action == "open" {
         let connection = pg::Connection::open(text(args, "address")?).map_err(failed)?;
         return Ok(keep(connection, connections));
@@ -362,7 +362,7 @@ fn mysql_op(action: &str, args: &Value) -> OpResult {
         };
         Failure::new(kind, e.to_string())
     };
-    let connections = |h: &mut Handles| &mut h.mysql;
+    let connections: fn(&mut Handles) -> &mut Vec<_> = |h| &mut h.mysql;
     if action == "open" {
         let connection = mysql::Connection::open(text(args, "address")?).map_err(failed)?;
         return Ok(keep(connection, connections));
@@ -417,7 +417,7 @@ fn redis_result_json(result: &redis::RedisResult) -> Value {
 
 fn redis_op(action: &str, args: &Value) -> OpResult {
     let failed = |e: redis::Error| Failure::new(redis_kind(&e), e.to_string());
-    let connections = |h: &mut Handles| &mut h.redis;
+    let connections: fn(&mut Handles) -> &mut Vec<_> = |h| &mut h.redis;
     if action == "open" {
         let connection = redis::Connection::open(text(args, "address")?).map_err(failed)?;
         return Ok(keep(connection, connections));
@@ -498,7 +498,7 @@ fn mqtt_op(action: &str, args: &Value) -> OpResult {
         };
         Failure::new(kind, e.to_string())
     };
-    let connections = |h: &mut Handles| &mut h.mqtt;
+    let connections: fn(&mut Handles) -> &mut Vec<_> = |h| &mut h.mqtt;
     match action {
         "open" => {
             let connection = mqtt::Connection::open(

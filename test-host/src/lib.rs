@@ -11,7 +11,8 @@
 //! - [`http_trigger`]: the HTTP server that runs a fresh instance per request.
 //! - [`redis_trigger`]: the Redis subscriber that runs a fresh instance per message.
 //! - [`wagi`]: the WAGI executor, for CGI-style WASI preview 1 modules.
-//! - [`build_command`]: `rotor build`.
+//! - [`build_command`]: `rotor build`; [`js_build`]: `rotor js build`, JavaScript apps as
+//!   components.
 //! - [`conformance`]: the spec format and its runner, `rotor test`.
 //! - [`fixtures`]: stand-in neighbours for tests: an HTTP backend, a Vault.
 #![forbid(unsafe_code)]
@@ -19,11 +20,13 @@
 
 pub mod build_command;
 pub mod capabilities;
+pub mod cargo_wasm;
 pub mod client;
 pub mod conformance;
 pub mod fixtures;
 pub mod guest_output;
 pub mod http_trigger;
+pub mod js_build;
 pub mod manifest;
 pub mod redis_trigger;
 pub mod routes;

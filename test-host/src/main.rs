@@ -54,6 +54,11 @@ enum Command {
         #[arg(default_value = ".")]
         app: PathBuf,
     },
+    /// JavaScript apps.
+    Js {
+        #[command(subcommand)]
+        command: JsCommand,
+    },
     /// Run conformance specs (test.json5) against apps.
     Test {
         /// An app directory, or a directory whose subdirectories are apps.
@@ -62,8 +67,24 @@ enum Command {
         /// Run the components' build commands first.
         #[arg(long)]
         build: bool,
+        /// Run this spec instead of each app's own test.json5 (for an app's twin in another
+        /// language).
+        #[arg(long)]
+        spec: Option<PathBuf>,
         #[command(flatten)]
         runtime: RuntimeArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum JsCommand {
+    /// Build a JavaScript app (an ES module) into a component.
+    Build {
+        /// The app's JavaScript file.
+        app: PathBuf,
+        /// Where to write the component.
+        #[arg(short, long)]
+        output: PathBuf,
     },
 }
 
@@ -230,6 +251,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Js {
+            command: JsCommand::Build { app, output },
+        } => {
+            rotor_host::js_build::build(&app, &output)?;
+            eprintln!("Built {} into {}.", app.display(), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Build { app } => {
             let manifest = Manifest::load(&manifest::locate(&app))?;
             rotor_host::build_command::build_all(&manifest)?;
@@ -238,19 +266,27 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Test {
             path,
             build,
+            spec,
             runtime,
         } => {
             let runtime = Runtime::new(runtime.config()?)?;
             let mut results = Vec::new();
             let mut broken = 0;
-            for app in conformance::find_apps(&path)? {
+            let apps = match &spec {
+                Some(_) => vec![path.clone()],
+                None => conformance::find_apps(&path)?,
+            };
+            for app in apps {
                 let outcome = async {
                     if build {
                         rotor_host::build_command::build_all(&Manifest::load(
                             &app.join("spin.toml"),
                         )?)?;
                     }
-                    conformance::run_app(&app, runtime.clone()).await
+                    let spec = spec
+                        .clone()
+                        .unwrap_or_else(|| app.join(conformance::SPEC_FILE));
+                    conformance::run_spec(&app, &spec, runtime.clone()).await
                 }
                 .await;
                 match outcome {

@@ -113,7 +113,7 @@ pub enum Precondition {
         label: Option<String>,
     },
     /// A SQLite database (Spin's kind): the app's default database starts empty, then
-    /// `statements` run in it (Rotor): SQL, or `@FILE` relative to the app directory, like
+    /// `statements` run in it (Rotor): SQL, or `@FILE` relative to the spec's directory, like
     /// `rotor up --sqlite`.
     Sqlite {
         /// The SQL to run against the default database.
@@ -152,7 +152,7 @@ pub enum Precondition {
         routes: Vec<CannedRoute>,
     },
     /// A fresh PostgreSQL database on the local server (127.0.0.1:5432, `%{port=5432}`), set
-    /// up with `statements` (SQL, or `@FILE` relative to the app directory); its address
+    /// up with `statements` (SQL, or `@FILE` relative to the spec's directory); its address
     /// becomes the value of application variable `variable`, and it is dropped after the run
     /// (Rotor). Without `variable`, as in Spin's suite: database `spin_dev`, created afresh
     /// from the `postgres-init/*.sql` files of the suite's checkout.
@@ -813,7 +813,18 @@ pub struct CaseResult {
 
 /// Runs the spec of the app in `app_dir` against a fresh host, printing one line per case.
 pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Vec<CaseResult>> {
-    let mut spec = Spec::load(&app_dir.join(SPEC_FILE))?;
+    run_spec(app_dir, &app_dir.join(SPEC_FILE), runtime).await
+}
+
+/// Runs the spec in `spec_file` against the app in `app_dir`: how one spec checks twins in
+/// different languages. `@FILE` arguments of the spec are read beside the spec.
+pub async fn run_spec(
+    app_dir: &Path,
+    spec_file: &Path,
+    runtime: Arc<Runtime>,
+) -> anyhow::Result<Vec<CaseResult>> {
+    let mut spec = Spec::load(spec_file)?;
+    let spec_dir = spec_file.parent().unwrap_or(Path::new("."));
     let state = tempfile::tempdir()?;
     let mut environment: BTreeMap<String, String> = std::env::vars().collect();
     let mut runtime_config = String::new();
@@ -850,7 +861,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                 statements,
             } => {
                 let sql = match statements {
-                    Some(argument) => read_sql_argument(argument, app_dir)?,
+                    Some(argument) => read_sql_argument(argument, spec_dir)?,
                     None => suite::postgres_init_sql(app_dir)?,
                 };
                 let database =
@@ -905,7 +916,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
                     _ => DatabaseServer::Mysql,
                 };
                 let sql = match statements {
-                    Some(argument) => read_sql_argument(argument, app_dir)?,
+                    Some(argument) => read_sql_argument(argument, spec_dir)?,
                     None => String::new(),
                 };
                 let database = ScratchDatabase::create(server, &sql)
@@ -971,7 +982,7 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
             capabilities
                 .sqlite_database("default")
                 .expect("every app has a default database")
-                .run_script_argument(statements, app_dir)
+                .run_script_argument(statements, spec_dir)
                 .with_context(|| format!("{}: precondition sqlite", app_dir.display()))?;
         }
     }
@@ -1029,11 +1040,11 @@ pub async fn run_app(app_dir: &Path, runtime: Arc<Runtime>) -> anyhow::Result<Ve
     Ok(results)
 }
 
-/// SQL from a spec: the text itself, or `@FILE` relative to the app directory.
-fn read_sql_argument(argument: &str, app_dir: &Path) -> anyhow::Result<String> {
+/// SQL from a spec: the text itself, or `@FILE` relative to the spec's directory.
+fn read_sql_argument(argument: &str, spec_dir: &Path) -> anyhow::Result<String> {
     match argument.strip_prefix('@') {
-        Some(file) => std::fs::read_to_string(app_dir.join(file))
-            .with_context(|| format!("cannot read {}", app_dir.join(file).display())),
+        Some(file) => std::fs::read_to_string(spec_dir.join(file))
+            .with_context(|| format!("cannot read {}", spec_dir.join(file).display())),
         None => Ok(argument.to_owned()),
     }
 }

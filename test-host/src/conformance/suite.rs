@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
 use anyhow::Context as _;
@@ -110,47 +109,19 @@ fn built_component(app_dir: &Path, name: &str) -> anyhow::Result<PathBuf> {
 }
 
 fn cargo_build(crate_dir: &Path) -> anyhow::Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("building {} for wasm32-wasip2", crate_dir.display());
-    let output = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--message-format",
-            "json-render-diagnostics",
-            "--manifest-path",
-        ])
-        .arg(crate_dir.join("Cargo.toml"))
-        .output()
-        .with_context(|| format!("cannot run cargo to build {}", crate_dir.display()))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        anyhow::bail!(
+    let mut build = crate::cargo_wasm::cargo();
+    build
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .arg(crate_dir.join("Cargo.toml"));
+    crate::cargo_wasm::build(build)?.map_err(|failure| {
+        anyhow::anyhow!(
             "building {} failed:\n{}\n(the target needs `rustup target add wasm32-wasip2`; \
              Spin's suite also needs `cargo update -p url --precise 2.5.4` in its checkout)",
             crate_dir.display(),
-            tail.join("\n")
-        );
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .flat_map(|message| {
-            message["filenames"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|f| f.as_str().map(PathBuf::from))
-                .collect::<Vec<_>>()
-        })
-        .rfind(|file| file.extension().is_some_and(|e| e == "wasm"))
-        .with_context(|| format!("building {} produced no .wasm file", crate_dir.display()))
+            failure.tail(15)
+        )
+    })
 }
 
 /// The SQL that sets up Spin's `spin_dev` database: every `*.sql` file, in name order, of the

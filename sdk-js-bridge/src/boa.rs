@@ -1,0 +1,133 @@
+//! [`Engine`] on boa, a JavaScript engine in pure Rust.
+
+use std::path::Path;
+
+use boa_engine::builtins::promise::PromiseState;
+use boa_engine::object::builtins::JsPromise;
+use boa_engine::{js_string, Context, JsError, JsString, JsValue, Module, NativeFunction, Source};
+
+use crate::engine::{Engine, HostCall, ScriptError};
+
+/// A boa context with the runtime and the app loaded.
+pub struct Boa {
+    context: Context,
+    /// The app's default export (`undefined` when it has none).
+    app: JsValue,
+}
+
+fn script_error(error: &JsError) -> ScriptError {
+    ScriptError {
+        message: error.to_string(),
+    }
+}
+
+/// A rejected promise's reason as text: `name: message`, and the stack when there is one.
+fn rejection(reason: &JsValue, context: &mut Context) -> ScriptError {
+    let text = |value: &JsValue, key: &str, context: &mut Context| -> Option<String> {
+        let object = value.as_object()?;
+        let field = object.get(JsString::from(key), context).ok()?;
+        if field.is_undefined() {
+            return None;
+        }
+        field
+            .to_string(context)
+            .ok()
+            .map(|s| s.to_std_string_escaped())
+    };
+    let message = match (
+        text(reason, "name", context),
+        text(reason, "message", context),
+    ) {
+        (Some(name), Some(message)) => format!("{name}: {message}"),
+        _ => reason.display().to_string(),
+    };
+    let message = match text(reason, "stack", context) {
+        Some(stack) => format!("{message}\n{stack}"),
+        None => message,
+    };
+    ScriptError { message }
+}
+
+/// Runs the job queue, then reads the promise's outcome.
+fn settle(promise: &JsPromise, context: &mut Context) -> Result<JsValue, ScriptError> {
+    context.run_jobs().map_err(|e| script_error(&e))?;
+    match promise.state() {
+        PromiseState::Fulfilled(value) => Ok(value),
+        PromiseState::Rejected(reason) => Err(rejection(&reason, context)),
+        PromiseState::Pending => Err(ScriptError {
+            message: "the promise never settled (nothing is left to resolve it)".into(),
+        }),
+    }
+}
+
+impl Engine for Boa {
+    fn load(runtime: &str, app: &str, app_name: &str, host: HostCall) -> Result<Self, ScriptError> {
+        let mut context = Context::default();
+        let call = NativeFunction::from_copy_closure(move |_, args, context| {
+            let text = |index: usize, context: &mut Context| -> Result<String, JsError> {
+                Ok(args
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_default()
+                    .to_string(context)?
+                    .to_std_string_escaped())
+            };
+            let reply = host(&text(0, context)?, &text(1, context)?);
+            Ok(JsValue::from(JsString::from(reply.as_str())))
+        });
+        context
+            .register_global_builtin_callable(js_string!("__rotor_call"), 2, call)
+            .map_err(|e| script_error(&e))?;
+        context
+            .eval(Source::from_bytes(runtime).with_path(Path::new("rotor-runtime.js")))
+            .map_err(|e| script_error(&e))?;
+        let module = Module::parse(
+            Source::from_bytes(app).with_path(Path::new(app_name)),
+            None,
+            &mut context,
+        )
+        .map_err(|e| script_error(&e))?;
+        let evaluated = module.load_link_evaluate(&mut context);
+        settle(&evaluated, &mut context)?;
+        let app = module
+            .namespace(&mut context)
+            .get(js_string!("default"), &mut context)
+            .map_err(|e| script_error(&e))?;
+        Ok(Boa { context, app })
+    }
+
+    fn dispatch(&mut self, function: &str, argument: &str) -> Result<String, ScriptError> {
+        let context = &mut self.context;
+        let dispatcher = context
+            .global_object()
+            .get(js_string!("__rotor_dispatch"), context)
+            .map_err(|e| script_error(&e))?;
+        let handler = dispatcher
+            .as_object()
+            .map(|o| o.get(JsString::from(function), context))
+            .transpose()
+            .map_err(|e| script_error(&e))?
+            .and_then(|f| f.as_callable())
+            .ok_or_else(|| ScriptError {
+                message: format!("the runtime has no dispatcher {function:?}"),
+            })?;
+        let result = handler
+            .call(
+                &JsValue::undefined(),
+                &[self.app.clone(), JsValue::from(JsString::from(argument))],
+                context,
+            )
+            .map_err(|e| script_error(&e))?;
+        let promise = result
+            .as_object()
+            .and_then(|o| JsPromise::from_object(o).ok())
+            .ok_or_else(|| ScriptError {
+                message: "the dispatcher did not return a promise".into(),
+            })?;
+        let value = settle(&promise, context)?;
+        value
+            .to_string(context)
+            .map(|s| s.to_std_string_escaped())
+            .map_err(|e| script_error(&e))
+    }
+}

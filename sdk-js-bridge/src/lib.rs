@@ -1,0 +1,133 @@
+//! `rotor-js`: JavaScript apps as Rotor components.
+//!
+//! This crate is a component written with `rotor-sdk` that carries a JavaScript engine
+//! ([`boa`], behind the small [`engine::Engine`] trait), Rotor's JavaScript runtime
+//! (`js/runtime.js`: `Request`, `Response`, `Headers`, `URL`, `fetch`, the `Rotor`
+//! capabilities) and one app, built in by `rotor js build app.js -o app.wasm`. The app is an
+//! ES module; it handles HTTP with `export default { fetch(request) }` or
+//! `addEventListener("fetch", (event) => event.respondWith(...))`, and Redis messages with
+//! `export default { message(payload) }`.
+//!
+//! Each request or message gets a fresh instance, so each loads the runtime and the app
+//! afresh; a thrown exception or a rejected promise is a 500 with the error (and the stack
+//! when the engine has one) in the log, never in the response.
+#![forbid(unsafe_code)]
+
+pub mod boa;
+pub mod engine;
+mod ops;
+
+use base64::Engine as _;
+use rotor_sdk::http::{
+    Body, Bytes, HeaderName, HeaderValue, IntoResponse, Request, Response, StatusCode,
+};
+use serde_json::{json, Value};
+
+use engine::Engine;
+
+/// The runtime every app runs on.
+const RUNTIME: &str = include_str!("../js/runtime.js");
+/// The app, put in place by the build script from `ROTOR_JS_APP`.
+const APP: &str = include_str!(concat!(env!("OUT_DIR"), "/app.js"));
+/// The app's file name, for messages.
+const APP_NAME: &str = env!("ROTOR_JS_APP_NAME");
+
+/// The engine this build uses.
+type DefaultEngine = boa::Boa;
+
+fn load() -> Result<DefaultEngine, engine::ScriptError> {
+    DefaultEngine::load(RUNTIME, APP, APP_NAME, ops::call)
+}
+
+fn internal_error() -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
+}
+
+/// The request as the runtime reads it: `{method, url, headers: [[name, value]], body}`.
+fn request_json(request: &Request<Bytes>) -> String {
+    let url = match request.headers().get("spin-full-url") {
+        Some(url) => String::from_utf8_lossy(url.as_bytes()).into_owned(),
+        None => {
+            let host = request
+                .headers()
+                .get("host")
+                .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+                .unwrap_or_else(|| "localhost".to_owned());
+            format!("http://{host}{}", request.uri())
+        }
+    };
+    let headers: Vec<Value> = request
+        .headers()
+        .iter()
+        .map(|(name, value)| json!([name.as_str(), String::from_utf8_lossy(value.as_bytes())]))
+        .collect();
+    let body = match request.body().is_empty() {
+        true => Value::Null,
+        false => Value::from(base64::engine::general_purpose::STANDARD.encode(request.body())),
+    };
+    json!({ "method": request.method().as_str(), "url": url, "headers": headers, "body": body })
+        .to_string()
+}
+
+/// The runtime's answer, `{status, headers: [[name, value]], body}`, as a response.
+fn response_from(reply: &str) -> Result<Response, String> {
+    let reply: Value = serde_json::from_str(reply).map_err(|e| e.to_string())?;
+    let status = reply["status"]
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or("the response has no valid status")?;
+    let body = match reply["body"].as_str() {
+        Some(text) => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|e| e.to_string())?,
+        None => Vec::new(),
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    for pair in reply["headers"].as_array().into_iter().flatten() {
+        let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str()) else {
+            continue;
+        };
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("{name:?} is not a header name"))?;
+        let value =
+            HeaderValue::from_str(value).map_err(|_| format!("{value:?} is not a header value"))?;
+        response.headers_mut().append(name, value);
+    }
+    Ok(response)
+}
+
+/// Runs the app's fetch handler.
+#[rotor_sdk::http_component]
+fn handle(request: Request<Bytes>) -> Response {
+    let mut engine = match load() {
+        Ok(engine) => engine,
+        Err(error) => {
+            eprintln!("{APP_NAME}: the app did not load: {error}");
+            return internal_error();
+        }
+    };
+    let reply = match engine.dispatch("handleFetch", &request_json(&request)) {
+        Ok(reply) => reply,
+        Err(error) => {
+            eprintln!("{APP_NAME}: uncaught exception: {error}");
+            return internal_error();
+        }
+    };
+    response_from(&reply).unwrap_or_else(|error| {
+        eprintln!("{APP_NAME}: the handler's response is unusable: {error}");
+        internal_error()
+    })
+}
+
+/// Runs the app's message handler for a Redis message.
+#[rotor_sdk::redis_component]
+fn on_message(payload: Vec<u8>) -> Result<(), String> {
+    let mut engine = load().map_err(|e| format!("{APP_NAME}: the app did not load: {e}"))?;
+    let payload = base64::engine::general_purpose::STANDARD.encode(payload);
+    engine
+        .dispatch("handleMessage", &payload)
+        .map(drop)
+        .map_err(|e| format!("{APP_NAME}: uncaught exception: {e}"))
+}
