@@ -429,6 +429,26 @@
     variables: Object.freeze({ get: (name) => invoke("variables.get", { name }) }),
   });
 
+  // ---- console ---------------------------------------------------------------------------
+
+  function show(value) {
+    if (typeof value === "string") return value;
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return String(value);
+    }
+  }
+
+  /** Lines go to the component's stderr, which `rotor up` logs with its name. */
+  const console = Object.freeze(Object.fromEntries(
+    ["log", "info", "warn", "error", "debug"].map((level) => [
+      level,
+      (...values) => { invoke(`console.${level}`, { message: values.map(show).join(" ") }); },
+    ]),
+  ));
+
   // ---- events and dispatch ---------------------------------------------------------------
 
   const listeners = { fetch: [], message: [] };
@@ -494,7 +514,7 @@
   }
 
   Object.assign(globalThis, {
-    Rotor, fetch, Request, Response, Headers, URL, URLSearchParams, TextEncoder, TextDecoder,
+    Rotor, console, fetch, Request, Response, Headers, URL, URLSearchParams, TextEncoder, TextDecoder,
     addEventListener,
     __rotor_dispatch: Object.freeze({ handleFetch, handleMessage }),
   });

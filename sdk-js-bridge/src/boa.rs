@@ -21,31 +21,12 @@ fn script_error(error: &JsError) -> ScriptError {
     }
 }
 
-/// A rejected promise's reason as text: `name: message`, and the stack when there is one.
-fn rejection(reason: &JsValue, context: &mut Context) -> ScriptError {
-    let text = |value: &JsValue, key: &str, context: &mut Context| -> Option<String> {
-        let object = value.as_object()?;
-        let field = object.get(JsString::from(key), context).ok()?;
-        if field.is_undefined() {
-            return None;
-        }
-        field
-            .to_string(context)
-            .ok()
-            .map(|s| s.to_std_string_escaped())
-    };
-    let message = match (
-        text(reason, "name", context),
-        text(reason, "message", context),
-    ) {
-        (Some(name), Some(message)) => format!("{name}: {message}"),
-        _ => reason.display().to_string(),
-    };
-    let message = match text(reason, "stack", context) {
-        Some(stack) => format!("{message}\n{stack}"),
-        None => message,
-    };
-    ScriptError { message }
+/// A rejected promise's reason as text. For an `Error`, boa's display gives `name: message`
+/// and where the error was made (`(app.js:12:11)`).
+fn rejection(reason: &JsValue) -> ScriptError {
+    ScriptError {
+        message: reason.display().to_string(),
+    }
 }
 
 /// Runs the job queue, then reads the promise's outcome.
@@ -53,7 +34,7 @@ fn settle(promise: &JsPromise, context: &mut Context) -> Result<JsValue, ScriptE
     context.run_jobs().map_err(|e| script_error(&e))?;
     match promise.state() {
         PromiseState::Fulfilled(value) => Ok(value),
-        PromiseState::Rejected(reason) => Err(rejection(&reason, context)),
+        PromiseState::Rejected(reason) => Err(rejection(&reason)),
         PromiseState::Pending => Err(ScriptError {
             message: "the promise never settled (nothing is left to resolve it)".into(),
         }),
