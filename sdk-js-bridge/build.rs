@@ -41,7 +41,11 @@ fn located(app: &Path, message: &str) -> String {
     let position = message.rfind(" at line ").and_then(|at| {
         let (line, column) = message[at + " at line ".len()..].split_once(", col ")?;
         let column: String = column.chars().take_while(char::is_ascii_digit).collect();
-        Some((at, line.trim().parse::<u32>().ok()?, column.parse::<u32>().ok()?))
+        Some((
+            at,
+            line.trim().parse::<u32>().ok()?,
+            column.parse::<u32>().ok()?,
+        ))
     });
     match position {
         Some((at, line, column)) => format!(

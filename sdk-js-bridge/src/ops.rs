@@ -74,7 +74,10 @@ fn dispatch(op: &str, args: &Value) -> OpResult {
             eprintln!("[{level}] {}", text(args, "message")?);
             Ok(Value::Null)
         }
-        _ => Err(Failure::new("unknown-operation", format!("no operation {op:?}"))),
+        _ => Err(Failure::new(
+            "unknown-operation",
+            format!("no operation {op:?}"),
+        )),
     }
 }
 
@@ -255,9 +258,9 @@ fn sql_params(args: &Value) -> Result<Vec<SqlParam>, Failure> {
                 Value::Object(object) if object.contains_key("bytes") => {
                     SqlParam::Bytes(bytes(value, "bytes")?)
                 }
-                Value::Object(object) if object.contains_key("int") => SqlParam::Int(
-                    text(value, "int")?.parse().map_err(|_| bad(value))?,
-                ),
+                Value::Object(object) if object.contains_key("int") => {
+                    SqlParam::Int(text(value, "int")?.parse().map_err(|_| bad(value))?)
+                }
                 other => return Err(bad(other)),
             })
         })
@@ -300,7 +303,10 @@ fn sqlite_op(action: &str, args: &Value) -> OpResult {
         )),
         // SQLite's interface does not say how many rows changed.
         "execute" => Ok(Value::Null),
-        _ => Err(Failure::new("unknown-operation", format!("sqlite.{action}"))),
+        _ => Err(Failure::new(
+            "unknown-operation",
+            format!("sqlite.{action}"),
+        )),
     }
 }
 
@@ -341,10 +347,9 @@ fn pg_op(action: &str, args: &Value) -> OpResult {
             ))
         }
         "execute" => {
-            let changed = with_handle(args, "db", connections, |db| {
-                db.execute(statement, &params)
-            })?
-            .map_err(failed)?;
+            let changed =
+                with_handle(args, "db", connections, |db| db.execute(statement, &params))?
+                    .map_err(failed)?;
             Ok(Value::from(changed))
         }
         _ => Err(Failure::new("unknown-operation", format!("pg.{action}"))),
@@ -473,9 +478,7 @@ fn redis_op(action: &str, args: &Value) -> OpResult {
                         ),
                     })
                     .collect();
-                let results = conn
-                    .execute(&string_at(0)?, &parameters)
-                    .map_err(failed)?;
+                let results = conn.execute(&string_at(0)?, &parameters).map_err(failed)?;
                 Value::from(results.iter().map(redis_result_json).collect::<Vec<_>>())
             }
             other => {
@@ -518,8 +521,10 @@ fn mqtt_op(action: &str, args: &Value) -> OpResult {
                 Some(2) => mqtt::Qos::ExactlyOnce,
                 _ => mqtt::Qos::AtLeastOnce,
             };
-            with_handle(args, "conn", connections, |c| c.publish(topic, &payload, qos))?
-                .map_err(failed)?;
+            with_handle(args, "conn", connections, |c| {
+                c.publish(topic, &payload, qos)
+            })?
+            .map_err(failed)?;
             Ok(Value::Null)
         }
         _ => Err(Failure::new("unknown-operation", format!("mqtt.{action}"))),

@@ -1,5 +1,6 @@
 //! `rotor build`: runs each component's `[component.NAME.build] command`.
 
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context as _};
@@ -55,8 +56,20 @@ pub fn build_all(manifest: &Manifest) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `sh -c command`, with this `rotor`'s directory first on `PATH`, so that a build command
+/// such as `rotor js build app.js -o app.wasm` runs the same `rotor` as the one building.
 fn shell(command: &str) -> Command {
     let mut shell = Command::new("sh");
     shell.arg("-c").arg(command);
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_owned))
+    {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let paths = std::iter::once(dir).chain(std::env::split_paths(&path));
+        if let Ok(joined) = std::env::join_paths(paths) {
+            shell.env("PATH", joined);
+        }
+    }
     shell
 }

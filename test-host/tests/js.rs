@@ -288,3 +288,96 @@ fn the_log_shows_where_an_exception_was_thrown() {
     );
     assert!(log.contains(r#"[log] a line {"from":"js"}"#), "{log}");
 }
+
+/// A Redis-triggered JavaScript app: each message is pushed, upper-cased, onto a list.
+const MESSAGE_APP: &str = r#"
+export default {
+  message(payload) {
+    const text = new TextDecoder().decode(payload);
+    if (text === "fail") throw new Error("a failing message");
+    const redis = Rotor.redis.open(Rotor.variables.get("redis_address"));
+    redis.execute("RPUSH", Rotor.variables.get("record_key"), text.toUpperCase());
+  },
+};
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_javascript_app_handles_redis_messages() {
+    use redis::AsyncCommands as _;
+    if !common::service_available("Redis", "127.0.0.1:6379") {
+        return;
+    }
+    common::guests();
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("messages.js");
+    std::fs::write(&app, MESSAGE_APP).unwrap();
+    let wasm = dir.path().join("messages.wasm");
+    build_ok(&app, &wasm);
+    let channel = common::unique("rotor_js_channel");
+    let key = common::unique("rotor_js_records");
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        format!(
+            r#"spin_manifest_version = 2
+
+[application]
+name = "js-messages"
+
+[application.trigger.redis]
+address = "redis://127.0.0.1:6379"
+
+[[trigger.redis]]
+channel = "{channel}"
+component = "app"
+
+[component.app]
+source = "{}"
+allowed_outbound_hosts = ["redis://127.0.0.1:6379"]
+variables = {{ redis_address = "redis://127.0.0.1:6379", record_key = "{key}" }}
+"#,
+            wasm.display()
+        ),
+    )
+    .unwrap();
+    let manifest = rotor_host::manifest::Manifest::load(&dir.path().join("spin.toml")).unwrap();
+    let capabilities = rotor_host::capabilities::AppCapabilities::load(
+        &manifest,
+        &rotor_host::capabilities::StateOptions::default(),
+    )
+    .unwrap();
+    let trigger =
+        rotor_host::redis_trigger::RedisApp::load(&manifest, common::test_runtime(), &capabilities)
+            .await
+            .unwrap();
+    let running = tokio::spawn(trigger.run(std::future::pending()));
+    let client = redis::Client::open("redis://127.0.0.1:6379").unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    // Publish until the subscription is live, then the real messages.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let _: i64 = redis.publish(&channel, "ready").await.unwrap();
+        let records: Vec<String> = redis.lrange(&key, 0, -1).await.unwrap();
+        if records.iter().any(|r| r == "READY") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never subscribed");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let _: i64 = redis.del(&key).await.unwrap();
+    for payload in ["first", "fail", "ünïcode"] {
+        let _: i64 = redis.publish(&channel, payload).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let records = loop {
+        let mut records: Vec<String> = redis.lrange(&key, 0, -1).await.unwrap();
+        records.retain(|r| r != "READY");
+        if records.len() >= 2 || std::time::Instant::now() > deadline {
+            break records;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    running.abort();
+    let _: i64 = redis.del(&key).await.unwrap();
+    // The failing message is skipped; the others are handled in order.
+    assert_eq!(records, ["FIRST", "ÜNÏCODE"]);
+}

@@ -112,7 +112,13 @@ fn cargo_build(crate_dir: &Path) -> anyhow::Result<PathBuf> {
     eprintln!("building {} for wasm32-wasip2", crate_dir.display());
     let mut build = crate::cargo_wasm::cargo();
     build
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
         .arg(crate_dir.join("Cargo.toml"));
     crate::cargo_wasm::build(build)?.map_err(|failure| {
         anyhow::anyhow!(
