@@ -63,6 +63,33 @@ async fn the_javascript_twins_pass_their_rust_twins_specs() {
 }
 
 #[test]
+fn a_javascript_component_asks_spin_for_nothing_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("hello.wasm");
+    build_ok(
+        &common::workspace().join("examples/js/http-hello/app.js"),
+        &wasm,
+    );
+    let (imports, mut exports) = common::spin_world::interfaces(&wasm);
+    exports.sort();
+    assert_eq!(
+        exports,
+        [
+            "fermyon:spin/inbound-redis",
+            "wasi:http/incoming-handler@0.2.0"
+        ]
+    );
+    let foreign: Vec<&String> = imports
+        .iter()
+        .filter(|i| !common::spin_world::is_spin_import(i))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "imports Spin does not offer: {foreign:?}"
+    );
+}
+
+#[test]
 fn a_syntax_error_names_the_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let app = dir.path().join("broken.js");

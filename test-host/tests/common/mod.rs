@@ -1,6 +1,8 @@
 //! Helpers shared by the host's integration tests: building guests, writing apps, serving them.
 #![allow(dead_code)]
 
+pub mod spin_world;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
