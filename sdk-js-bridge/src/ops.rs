@@ -340,16 +340,17 @@ fn pg_op(action: &str, args: &Value) -> OpResult {
         .collect();
     match action {
         "query" => {
-            let rows = with_handle(args, "db", connections, |db| db.query(statement, &params))?
-                .map_err(failed)?;
+            let rows = with_handle(args, "db", connections, |db| {
+                db.query(statement, &params).map_err(failed)
+            })??;
             Ok(Value::from(
                 rows.rows().map(|row| row.to_json()).collect::<Vec<_>>(),
             ))
         }
         "execute" => {
-            let changed =
-                with_handle(args, "db", connections, |db| db.execute(statement, &params))?
-                    .map_err(failed)?;
+            let changed = with_handle(args, "db", connections, |db| {
+                db.execute(statement, &params).map_err(failed)
+            })??;
             Ok(Value::from(changed))
         }
         _ => Err(Failure::new("unknown-operation", format!("pg.{action}"))),

@@ -12,6 +12,10 @@
 //! 4. Databases: simple `SELECT` requests per second through a guest on PostgreSQL and
 //!    MariaDB, against the same query issued directly by the host's drivers
 //!    (`test-host/examples/sql_bench.rs`); needs both servers running locally.
+//! 5. JavaScript: the size of `examples/js/http-hello` built by `rotor js build`, and its
+//!    latency under `rotor up`, against the Rust `http-hello`, both served in the same run.
+//!
+//! `--only SECTION` (`size`, `hello`, `kv`, `sql`, `js`) runs one section.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -22,6 +26,7 @@ use crate::{cargo, install_wasm_target, root, run as run_command};
 
 const ROTOR_ADDRESS: &str = "127.0.0.1:39301";
 const NATIVE_ADDRESS: &str = "127.0.0.1:39302";
+const JS_ADDRESS: &str = "127.0.0.1:39303";
 
 /// Runs every benchmark and prints the tables.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -32,11 +37,33 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .ok_or("--duration takes a number of seconds")?,
         None => 10,
     };
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .map(|i| {
+            args.get(i + 1)
+                .cloned()
+                .ok_or("--only takes a section name")
+        })
+        .transpose()?;
+    let wanted = |section: &str| only.as_deref().is_none_or(|o| o == section);
     install_wasm_target()?;
-    sizes()?;
-    throughput(duration)?;
-    key_value()?;
-    databases()
+    if wanted("size") {
+        sizes()?;
+    }
+    if wanted("hello") {
+        throughput(duration)?;
+    }
+    if wanted("kv") {
+        key_value()?;
+    }
+    if wanted("sql") {
+        databases()?;
+    }
+    if wanted("js") {
+        javascript(duration)?;
+    }
+    Ok(())
 }
 
 fn file_size(path: &Path) -> Result<u64, String> {
@@ -237,4 +264,93 @@ fn databases() -> Result<(), String> {
             .arg(root().join("target/wasm32-wasip2/release/probe.wasm"))
             .arg("5000"),
     )
+}
+
+/// The JavaScript hello next to the Rust one: size, and latency at concurrency 1 (where the
+/// per-request cost of starting the engine shows plainly).
+fn javascript(duration: u32) -> Result<(), String> {
+    run_command(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "rotor-host",
+        "--bin",
+        "rotor",
+    ]))?;
+    run_command(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "--target",
+        "wasm32-wasip2",
+        "-p",
+        "http-hello",
+    ]))?;
+    let rotor = root().join("target/release/rotor");
+    run_command(Command::new(&rotor).args([
+        "js",
+        "build",
+        "examples/js/http-hello/app.js",
+        "-o",
+        "target/rotor-js/http-hello.wasm",
+    ]))?;
+    let rust_size = file_size(&root().join("target/wasm32-wasip2/release/http_hello.wasm"))?;
+    let js_size = file_size(&root().join("target/rotor-js/http-hello.wasm"))?;
+    println!("\n## JavaScript (rotor-js, boa) next to Rust\n");
+    println!("| hello | size (bytes) | size vs Rust |");
+    println!("|---|---:|---:|");
+    println!("| Rust (rotor-sdk, release) | {rust_size} | 1.00 |");
+    println!(
+        "| JavaScript (rotor-js) | {js_size} | {:.1} |",
+        js_size as f64 / rust_size as f64
+    );
+    let serve = |app: &str, address: &str| -> Result<Server, String> {
+        Ok(Server(
+            Command::new(&rotor)
+                .args(["up", app, "--listen", address])
+                .current_dir(root())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start rotor: {e}"))?,
+        ))
+    };
+    let _rust = serve("examples/http-hello", ROTOR_ADDRESS)?;
+    let _js = serve("examples/js/http-hello", JS_ADDRESS)?;
+    wait_until_listening(ROTOR_ADDRESS)?;
+    wait_until_listening(JS_ADDRESS)?;
+    println!("\n| hello under rotor up, 1 connection, {duration} s | requests/s | p50 | p99 | p50 vs Rust |");
+    println!("|---|---:|---:|---:|---:|");
+    wrk(ROTOR_ADDRESS, 1, 1)?;
+    wrk(JS_ADDRESS, 1, 1)?;
+    let rust = wrk(ROTOR_ADDRESS, 1, duration)?;
+    let js = wrk(JS_ADDRESS, 1, duration)?;
+    let rust_p50 = micros(&rust.p50)?;
+    for (name, m) in [("Rust", &rust), ("JavaScript", &js)] {
+        println!(
+            "| {name} | {:.0} | {} | {} | {:.1} |",
+            m.requests_per_second,
+            m.p50,
+            m.p99,
+            micros(&m.p50)? / rust_p50
+        );
+    }
+    Ok(())
+}
+
+/// A wrk latency such as `95.00us`, `1.78ms` or `2.01s`, in microseconds.
+fn micros(latency: &str) -> Result<f64, String> {
+    let split = latency
+        .find(|c: char| c.is_ascii_alphabetic())
+        .ok_or_else(|| format!("no unit in {latency:?}"))?;
+    let (number, unit) = latency.split_at(split);
+    let number: f64 = number.parse().map_err(|e| format!("{latency:?}: {e}"))?;
+    let scale = match unit {
+        "us" => 1.0,
+        "ms" => 1_000.0,
+        "s" => 1_000_000.0,
+        other => return Err(format!("unknown unit {other:?} in {latency:?}")),
+    };
+    Ok(number * scale)
 }
