@@ -8,10 +8,12 @@
 //! `addEventListener("fetch", (event) => event.respondWith(...))`, and Redis messages with
 //! `export default { message(payload) }`.
 //!
-//! Each request or message gets a fresh instance, so each loads the runtime and the app
-//! afresh; a thrown exception or a rejected promise is a 500 with the error (and the stack
-//! when the engine has one) in the log, never in the response.
-#![forbid(unsafe_code)]
+//! Each request or message gets a fresh instance. `rotor js build` pre-initializes the
+//! component (see [`preinit`]), so an instance starts with the runtime and the app loaded;
+//! without that, each instance loads them itself. A thrown exception or a rejected promise is
+//! a 500 with the error and where it was made in the log, never in the response.
+// `deny` rather than `forbid`: the generated export of `preinit` needs `unsafe`.
+#![deny(unsafe_code)]
 
 pub mod boa;
 pub mod engine;
@@ -35,8 +37,54 @@ const APP_NAME: &str = env!("ROTOR_JS_APP_NAME");
 /// The engine this build uses.
 type DefaultEngine = boa::Boa;
 
+thread_local! {
+    /// The engine with the runtime and the app loaded by [`preinitialize`], when the
+    /// component was pre-initialized at build time.
+    static PRELOADED: std::cell::RefCell<Option<DefaultEngine>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The engine for this instance: the pre-initialized one when there is one (each instance
+/// starts from the snapshot, so no request sees another's state), else loaded now.
 fn load() -> Result<DefaultEngine, engine::ScriptError> {
-    DefaultEngine::load(RUNTIME, APP, APP_NAME, ops::call)
+    match PRELOADED.with(|preloaded| preloaded.borrow_mut().take()) {
+        Some(engine) => Ok(engine),
+        None => DefaultEngine::load(RUNTIME, APP, APP_NAME, ops::call),
+    }
+}
+
+/// Export `wizer-initialize`, which `rotor js build` calls once, at build time, before it
+/// snapshots the instance's memory into the component: the engine, the runtime and the
+/// parsed and evaluated app are then already in place when a request arrives.
+#[allow(unsafe_code, missing_docs)]
+pub mod preinit {
+    wit_bindgen::generate!({
+        inline: "
+            package rotor:js-preinit;
+            world preinit {
+                export wizer-initialize: func();
+            }
+        ",
+    });
+
+    use crate::engine::Engine as _;
+
+    struct Preinit;
+
+    impl Guest for Preinit {
+        fn wizer_initialize() {
+            // A failing app is not kept: each request then loads it and logs why it fails.
+            if let Ok(engine) = super::DefaultEngine::load(
+                super::RUNTIME,
+                super::APP,
+                super::APP_NAME,
+                super::ops::call,
+            ) {
+                super::PRELOADED.with(|preloaded| *preloaded.borrow_mut() = Some(engine));
+            }
+        }
+    }
+
+    export!(Preinit);
 }
 
 fn internal_error() -> Response {

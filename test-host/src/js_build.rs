@@ -1,6 +1,13 @@
 //! `rotor js build APP.js -o APP.wasm`: a JavaScript app as a component, without writing
 //! Rust. The app is built into the `rotor-js` bridge crate (`sdk-js-bridge/`), whose build
 //! script checks its syntax; only that crate is compiled again for each app.
+//!
+//! Then the component is pre-initialized, as wizer does: its `wizer-initialize` export
+//! creates the engine and loads the runtime and the app, and the instance's memory after
+//! that becomes the component's initial memory. A request then starts with the app ready.
+//! The export may not call the host (every import traps while it runs, but for the seed of
+//! Rust's hash maps, which is fixed at build time); when it does, or the app fails to load,
+//! the component is kept as built, and loads the app per request.
 
 use std::path::{Path, PathBuf};
 
@@ -13,11 +20,12 @@ pub fn bridge_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk-js-bridge"))
 }
 
-/// Builds `app` into a component at `output`.
+/// Builds `app` into a component at `output`, pre-initialized unless `preinitialize` is off;
+/// says whether the pre-initialization took.
 ///
 /// A syntax error in the app is the error, as `FILE:LINE:COLUMN: syntax error: ...`. Builds
 /// of different apps take turns, since they share the bridge crate's build directory.
-pub fn build(app: &Path, output: &Path) -> anyhow::Result<()> {
+pub async fn build(app: &Path, output: &Path, preinitialize: bool) -> anyhow::Result<bool> {
     let app = std::path::absolute(app).with_context(|| format!("{}", app.display()))?;
     if !app.is_file() {
         anyhow::bail!("{}: no such file", app.display());
@@ -71,7 +79,181 @@ pub fn build(app: &Path, output: &Path) -> anyhow::Result<()> {
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::copy(&wasm, output)
-        .with_context(|| format!("copying the component to {}", output.display()))?;
+    let built = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    drop(lock);
+    let (component, preinitialized) = if preinitialize {
+        match snapshot(&built).await {
+            Ok(snapshot) => (snapshot, true),
+            Err(error) => {
+                eprintln!("Not pre-initialized ({error:#}); the app will load per request.");
+                (built, false)
+            }
+        }
+    } else {
+        (built, false)
+    };
+    std::fs::write(output, component)
+        .with_context(|| format!("writing the component to {}", output.display()))?;
+    Ok(preinitialized)
+}
+
+/// Runs the component's `wizer-initialize` with every import trapping, and returns the
+/// component rewritten to start from the memory and globals it left.
+async fn snapshot(component: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use wasmtime::component::{Component, Linker};
+    use wasmtime::{Config, Engine, Store};
+
+    let mut wizer = wasmtime_wizer::Wizer::new();
+    // The component's own export of the function still refers to the core function, so the
+    // core function has to stay (calling it again would only load the app again).
+    wizer.keep_init_func(true);
+    let (context, instrumented) = wizer.instrument_component(component)?;
+    let engine = Engine::new(&Config::new())?;
+    let instrumented = Component::new(&engine, &instrumented)?;
+    let mut linker = Linker::<()>::new(&engine);
+    answer_stateless_imports(&mut linker, &instrumented, &engine)?;
+    linker.define_unknown_imports_as_traps(&instrumented)?;
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate_async(&mut store, &instrumented).await?;
+    let initialize = instance
+        .get_typed_func::<(), ()>(&mut store, "wizer-initialize")
+        .map_err(|e| anyhow::anyhow!("the component has no `wizer-initialize` export: {e}"))?;
+    initialize
+        .call_async(&mut store, ())
+        .await
+        .map_err(|e| anyhow::anyhow!("`wizer-initialize` called the host or trapped: {e:?}"))?;
+    let mut state = InstanceState {
+        store: &mut store,
+        instance,
+    };
+    let snapshot = wizer.snapshot_component(&context, &mut state).await?;
+    Component::new(&engine, &snapshot)
+        .map_err(|e| anyhow::anyhow!("the snapshot does not load: {e:?}"))?;
+    Ok(snapshot)
+}
+
+/// How a stateless import is answered, given the build's hash seed.
+type Answer = fn((u64, u64)) -> wasmtime::component::Val;
+
+/// Answers the imports that hand back a value and leave nothing behind in the host: the
+/// seed Rust's standard library draws for its hash maps (made for this build), and the
+/// clocks the engine reads while it runs its job queue. Anything else the initializer calls
+/// traps, because a handle the host gave out at build time would mean nothing later.
+fn answer_stateless_imports(
+    linker: &mut wasmtime::component::Linker<()>,
+    component: &wasmtime::component::Component,
+    engine: &wasmtime::Engine,
+) -> anyhow::Result<()> {
+    use wasmtime::component::Val;
+    let seed = build_seed();
+    for (name, _) in component.component_type().imports(engine) {
+        let (function, answer): (&str, Answer) = match name.split('@').next() {
+            Some("wasi:random/insecure-seed") => ("insecure-seed", |seed| {
+                Val::Tuple(vec![Val::U64(seed.0), Val::U64(seed.1)])
+            }),
+            Some("wasi:clocks/wall-clock") => ("now", |_| {
+                let since_epoch = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                Val::Record(vec![
+                    ("seconds".into(), Val::U64(since_epoch.as_secs())),
+                    ("nanoseconds".into(), Val::U32(since_epoch.subsec_nanos())),
+                ])
+            }),
+            Some("wasi:clocks/monotonic-clock") => ("now", |_| {
+                static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+                let elapsed = START.get_or_init(std::time::Instant::now).elapsed();
+                Val::U64(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+            }),
+            _ => continue,
+        };
+        linker
+            .instance(name)?
+            .func_new(function, move |_, _, _, results| {
+                results[0] = answer(seed);
+                Ok(())
+            })?;
+    }
     Ok(())
+}
+
+/// Two random numbers, from the standard library's own per-process randomness.
+fn build_seed() -> (u64, u64) {
+    use std::hash::BuildHasher as _;
+    let state = std::collections::hash_map::RandomState::new();
+    (state.hash_one(1u8), state.hash_one(2u8))
+}
+
+/// What wizer reads the instance's state through: the accessor functions its
+/// instrumentation exported.
+struct InstanceState<'a> {
+    store: &'a mut wasmtime::Store<()>,
+    instance: wasmtime::component::Instance,
+}
+
+impl InstanceState<'_> {
+    /// Calls `func` of the exported instance `instance`, which takes nothing and returns an
+    /// `R`, and hands the result to `read` before the call's cleanup.
+    async fn call<R, Out>(
+        &mut self,
+        instance: &str,
+        func: &str,
+        read: impl FnOnce(&wasmtime::Store<()>, R) -> Out,
+    ) -> Out
+    where
+        R: wasmtime::component::ComponentType + wasmtime::component::Lift + Send + Sync + 'static,
+    {
+        // Wizer's instrumentation added these exports; their absence is a bug in it.
+        let (_, exported) = self
+            .instance
+            .get_export(&mut *self.store, None, instance)
+            .unwrap_or_else(|| panic!("the instrumented component lacks {instance}"));
+        let (_, index) = self
+            .instance
+            .get_export(&mut *self.store, Some(&exported), func)
+            .unwrap_or_else(|| panic!("the instrumented component lacks {instance}#{func}"));
+        let typed = self
+            .instance
+            .get_typed_func::<(), (R,)>(&mut *self.store, index)
+            .unwrap_or_else(|e| panic!("{instance}#{func}: {e}"));
+        let (result,) = typed
+            .call_async(&mut *self.store, ())
+            .await
+            .unwrap_or_else(|e| panic!("{instance}#{func} trapped: {e}"));
+        read(self.store, result)
+    }
+}
+
+impl wasmtime_wizer::ComponentInstanceState for InstanceState<'_> {
+    async fn call_func_ret_list_u8(
+        &mut self,
+        instance: &str,
+        func: &str,
+        contents: impl FnOnce(&[u8]) + Send,
+    ) {
+        self.call(
+            instance,
+            func,
+            |store, list: wasmtime::component::WasmList<u8>| contents(list.as_le_slice(store)),
+        )
+        .await
+    }
+
+    async fn call_func_ret_s32(&mut self, instance: &str, func: &str) -> i32 {
+        self.call(instance, func, |_, value: i32| value).await
+    }
+
+    async fn call_func_ret_s64(&mut self, instance: &str, func: &str) -> i64 {
+        self.call(instance, func, |_, value: i64| value).await
+    }
+
+    async fn call_func_ret_f32(&mut self, instance: &str, func: &str) -> u32 {
+        self.call(instance, func, |_, value: f32| value.to_bits())
+            .await
+    }
+
+    async fn call_func_ret_f64(&mut self, instance: &str, func: &str) -> u64 {
+        self.call(instance, func, |_, value: f64| value.to_bits())
+            .await
+    }
 }

@@ -85,6 +85,10 @@ enum JsCommand {
         /// Where to write the component.
         #[arg(short, long)]
         output: PathBuf,
+        /// Leave the component as built, loading the app on each request, instead of
+        /// snapshotting it with the app loaded.
+        #[arg(long)]
+        no_preinit: bool,
     },
 }
 
@@ -252,10 +256,24 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Js {
-            command: JsCommand::Build { app, output },
+            command:
+                JsCommand::Build {
+                    app,
+                    output,
+                    no_preinit,
+                },
         } => {
-            rotor_host::js_build::build(&app, &output)?;
-            eprintln!("Built {} into {}.", app.display(), output.display());
+            let preinitialized = rotor_host::js_build::build(&app, &output, !no_preinit).await?;
+            eprintln!(
+                "Built {} into {}{}.",
+                app.display(),
+                output.display(),
+                if preinitialized {
+                    ", pre-initialized"
+                } else {
+                    ""
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Build { app } => {

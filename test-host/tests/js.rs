@@ -28,13 +28,12 @@ fn js_build(app: &Path, output: &Path) -> std::process::Output {
         .unwrap()
 }
 
-fn build_ok(app: &Path, output: &Path) {
+/// Builds `app`; returns what the build printed.
+fn build_ok(app: &Path, output: &Path) -> String {
     let built = js_build(app, output);
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&built.stderr).into_owned();
+    assert!(built.status.success(), "{stderr}");
+    stderr
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -46,10 +45,11 @@ async fn the_javascript_twins_pass_their_rust_twins_specs() {
     for example in ["http-hello", "http-router", "kv-todo", "http-outbound"] {
         let app_dir = workspace.join("examples/js").join(example);
         // Where the example's spin.toml expects the component.
-        build_ok(
+        let built = build_ok(
             &app_dir.join("app.js"),
             &workspace.join(format!("target/rotor-js/{example}.wasm")),
         );
+        assert!(built.contains(", pre-initialized."), "{example}: {built}");
         let spec = workspace.join("examples").join(example).join("test.json5");
         let cases = rotor_host::conformance::run_spec(&app_dir, &spec, runtime.clone())
             .await
@@ -72,11 +72,13 @@ fn a_javascript_component_asks_spin_for_nothing_it_lacks() {
     );
     let (imports, mut exports) = common::spin_world::interfaces(&wasm);
     exports.sort();
+    // `wizer-initialize` is what `rotor js build` pre-initializes the component with.
     assert_eq!(
         exports,
         [
             "fermyon:spin/inbound-redis",
-            "wasi:http/incoming-handler@0.2.0"
+            "wasi:http/incoming-handler@0.2.0",
+            "wizer-initialize"
         ]
     );
     let foreign: Vec<&String> = imports
@@ -87,6 +89,41 @@ fn a_javascript_component_asks_spin_for_nothing_it_lacks() {
         foreign.is_empty(),
         "imports Spin does not offer: {foreign:?}"
     );
+}
+
+/// An app that calls the host while it loads cannot be snapshotted: the build says so, and
+/// the component loads the app on each request instead, with the same answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_that_calls_the_host_at_load_time_runs_without_a_snapshot() {
+    common::guests();
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("eager.js");
+    std::fs::write(
+        &app,
+        r#"
+const greeting = Rotor.variables.get("greeting");
+export default { fetch: () => new Response(`${greeting}!`) };
+"#,
+    )
+    .unwrap();
+    let wasm = dir.path().join("eager.wasm");
+    let built = build_ok(&app, &wasm);
+    assert!(built.contains("Not pre-initialized"), "{built}");
+    assert!(built.contains("the app will load per request"), "{built}");
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"eager\"\n\
+             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"app\"\n\
+             [component.app]\nsource = \"{}\"\nvariables = {{ greeting = \"hi\" }}\n",
+            wasm.display()
+        ),
+    )
+    .unwrap();
+    let address = common::serve(dir.path(), common::test_runtime()).await;
+    let response = client::get(address, "/").await.unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.text(), "hi!");
 }
 
 #[test]

@@ -27,6 +27,7 @@ use crate::{cargo, install_wasm_target, root, run as run_command};
 const ROTOR_ADDRESS: &str = "127.0.0.1:39301";
 const NATIVE_ADDRESS: &str = "127.0.0.1:39302";
 const JS_ADDRESS: &str = "127.0.0.1:39303";
+const JS_PLAIN_ADDRESS: &str = "127.0.0.1:39304";
 
 /// Runs every benchmark and prints the tables.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -295,15 +296,38 @@ fn javascript(duration: u32) -> Result<(), String> {
         "-o",
         "target/rotor-js/http-hello.wasm",
     ]))?;
+    run_command(Command::new(&rotor).args([
+        "js",
+        "build",
+        "--no-preinit",
+        "examples/js/http-hello/app.js",
+        "-o",
+        "target/rotor-js/http-hello-plain.wasm",
+    ]))?;
+    // The same app, served from the component that loads it per request.
+    let plain_app = root().join("target/rotor-js/http-hello-plain");
+    std::fs::create_dir_all(&plain_app).map_err(|e| e.to_string())?;
+    let manifest = std::fs::read_to_string(root().join("examples/js/http-hello/spin.toml"))
+        .map_err(|e| e.to_string())?
+        .replace(
+            "../../../target/rotor-js/http-hello.wasm",
+            "../http-hello-plain.wasm",
+        );
+    std::fs::write(plain_app.join("spin.toml"), manifest).map_err(|e| e.to_string())?;
     let rust_size = file_size(&root().join("target/wasm32-wasip2/release/http_hello.wasm"))?;
     let js_size = file_size(&root().join("target/rotor-js/http-hello.wasm"))?;
+    let plain_size = file_size(&root().join("target/rotor-js/http-hello-plain.wasm"))?;
     println!("\n## JavaScript (rotor-js, boa) next to Rust\n");
     println!("| hello | size (bytes) | size vs Rust |");
     println!("|---|---:|---:|");
     println!("| Rust (rotor-sdk, release) | {rust_size} | 1.00 |");
     println!(
-        "| JavaScript (rotor-js) | {js_size} | {:.1} |",
+        "| JavaScript (rotor-js, pre-initialized) | {js_size} | {:.1} |",
         js_size as f64 / rust_size as f64
+    );
+    println!(
+        "| JavaScript (rotor-js, --no-preinit) | {plain_size} | {:.1} |",
+        plain_size as f64 / rust_size as f64
     );
     let serve = |app: &str, address: &str| -> Result<Server, String> {
         Ok(Server(
@@ -318,16 +342,24 @@ fn javascript(duration: u32) -> Result<(), String> {
     };
     let _rust = serve("examples/http-hello", ROTOR_ADDRESS)?;
     let _js = serve("examples/js/http-hello", JS_ADDRESS)?;
+    let _plain = serve("target/rotor-js/http-hello-plain", JS_PLAIN_ADDRESS)?;
     wait_until_listening(ROTOR_ADDRESS)?;
     wait_until_listening(JS_ADDRESS)?;
+    wait_until_listening(JS_PLAIN_ADDRESS)?;
     println!("\n| hello under rotor up, 1 connection, {duration} s | requests/s | p50 | p99 | p50 vs Rust |");
     println!("|---|---:|---:|---:|---:|");
     wrk(ROTOR_ADDRESS, 1, 1)?;
     wrk(JS_ADDRESS, 1, 1)?;
+    wrk(JS_PLAIN_ADDRESS, 1, 1)?;
     let rust = wrk(ROTOR_ADDRESS, 1, duration)?;
     let js = wrk(JS_ADDRESS, 1, duration)?;
+    let plain = wrk(JS_PLAIN_ADDRESS, 1, duration)?;
     let rust_p50 = micros(&rust.p50)?;
-    for (name, m) in [("Rust", &rust), ("JavaScript", &js)] {
+    for (name, m) in [
+        ("Rust", &rust),
+        ("JavaScript, pre-initialized", &js),
+        ("JavaScript, --no-preinit", &plain),
+    ] {
         println!(
             "| {name} | {:.0} | {} | {} | {:.1} |",
             m.requests_per_second,
