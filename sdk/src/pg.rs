@@ -31,11 +31,9 @@
 //! `fermyon:spin/postgres@2.0.0` stays available, raw, as [`crate::spin::postgres`], for
 //! hosts without it; `rotor up` serves both.
 
-use serde::de::DeserializeOwned;
-
 use crate::bindings::platform::spin::postgres::postgres;
+use crate::rows::SqlValue;
 pub use crate::rows::{Decode, RowError};
-use crate::rows::{SqlColumn, SqlValue};
 
 /// A connection to one PostgreSQL database: `open(address)`, `query(statement, params)`
 /// (rows) and `execute(statement, params)` (the number of rows changed), straight from the
@@ -118,24 +116,6 @@ parameter_conversions! {
     Interval => Interval,
 }
 
-impl From<&str> for ParameterValue {
-    fn from(value: &str) -> Self {
-        ParameterValue::Str(value.to_owned())
-    }
-}
-
-impl From<&String> for ParameterValue {
-    fn from(value: &String) -> Self {
-        ParameterValue::Str(value.clone())
-    }
-}
-
-impl From<&[u8]> for ParameterValue {
-    fn from(value: &[u8]) -> Self {
-        ParameterValue::Binary(value.to_vec())
-    }
-}
-
 impl From<serde_json::Value> for ParameterValue {
     fn from(value: serde_json::Value) -> Self {
         ParameterValue::Jsonb(value.to_string().into_bytes())
@@ -160,20 +140,16 @@ impl From<Vec<String>> for ParameterValue {
     }
 }
 
-impl<T: Into<ParameterValue>> From<Option<T>> for ParameterValue {
-    fn from(value: Option<T>) -> Self {
-        value.map_or(ParameterValue::DbNull, Into::into)
-    }
-}
+crate::rows::borrowed_parameter_conversions!(ParameterValue {
+    text: Str,
+    bytes: Binary,
+    null: DbNull
+});
 
-impl RowSet {
-    /// The rows, each able to look values up by column name.
-    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows
-            .iter()
-            .map(move |values| Row::new(&self.columns, values))
-    }
-
+crate::rows::typed_rows!(
+    RowSet,
+    Column,
+    DbValue,
     /// Maps every row into a `T` through serde, with column names as field names.
     ///
     /// Each value is seen as its JSON form ([`Row::to_json`](crate::rows::Row::to_json)):
@@ -189,26 +165,7 @@ impl RowSet {
     /// let items: Vec<Item> = db.query("SELECT id, name, added, tags FROM items", &[])?.deserialize()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>, RowError> {
-        crate::rows::deserialize_rows(self.rows())
-    }
-}
-
-/// One row of a [`RowSet`]: `row.get::<T>("column")`, `row.value("column")`,
-/// `row.to_json()`.
-pub type Row<'a> = crate::rows::Row<'a, Column, DbValue>;
-
-impl SqlColumn for Column {
-    fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl Decode<DbValue> for DbValue {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        Ok(value.clone())
-    }
-}
+);
 
 fn date_text((year, month, day): (i32, u8, u8)) -> String {
     format!("{year:04}-{month:02}-{day:02}")

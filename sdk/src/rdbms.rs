@@ -16,11 +16,9 @@
 //! # Ok(()) }
 //! ```
 
-use serde::de::DeserializeOwned;
-
 use crate::bindings::platform::fermyon::spin2_0_0::rdbms_types;
+use crate::rows::SqlValue;
 pub use crate::rows::{Decode, RowError};
-use crate::rows::{SqlColumn, SqlValue};
 
 /// A column's type as the host reports it: `Boolean`, `Int8` … `Int64`, `Uint8` … `Uint64`,
 /// `Floating32`, `Floating64`, `Str`, `Binary` or `Other`.
@@ -80,38 +78,16 @@ parameter_conversions! {
     f32 => Floating32, f64 => Floating64, String => Str, Vec<u8> => Binary,
 }
 
-impl From<&str> for ParameterValue {
-    fn from(value: &str) -> Self {
-        ParameterValue::Str(value.to_owned())
-    }
-}
+crate::rows::borrowed_parameter_conversions!(ParameterValue {
+    text: Str,
+    bytes: Binary,
+    null: DbNull
+});
 
-impl From<&String> for ParameterValue {
-    fn from(value: &String) -> Self {
-        ParameterValue::Str(value.clone())
-    }
-}
-
-impl From<&[u8]> for ParameterValue {
-    fn from(value: &[u8]) -> Self {
-        ParameterValue::Binary(value.to_vec())
-    }
-}
-
-impl<T: Into<ParameterValue>> From<Option<T>> for ParameterValue {
-    fn from(value: Option<T>) -> Self {
-        value.map_or(ParameterValue::DbNull, Into::into)
-    }
-}
-
-impl RowSet {
-    /// The rows, each able to look values up by column name.
-    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows
-            .iter()
-            .map(move |values| Row::new(&self.columns, values))
-    }
-
+crate::rows::typed_rows!(
+    RowSet,
+    Column,
+    DbValue,
     /// Maps every row into a `T` through serde, with column names as field names.
     ///
     /// Numbers fit any numeric field they fit in, strings fit `String`, binary fits
@@ -126,20 +102,7 @@ impl RowSet {
     /// let items: Vec<Item> = db.query("SELECT id, name, price, note FROM items", &[])?.deserialize()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>, RowError> {
-        crate::rows::deserialize_rows(self.rows())
-    }
-}
-
-/// One row of a [`RowSet`]: `row.get::<T>("column")`, `row.value("column")`,
-/// `row.to_json()`.
-pub type Row<'a> = crate::rows::Row<'a, Column, DbValue>;
-
-impl SqlColumn for Column {
-    fn name(&self) -> &str {
-        &self.name
-    }
-}
+);
 
 impl SqlValue for DbValue {
     fn kind(&self) -> &'static str {
@@ -239,12 +202,6 @@ impl SqlValue for DbValue {
 
     fn is_unsupported(&self) -> bool {
         matches!(self, DbValue::Unsupported)
-    }
-}
-
-impl Decode<DbValue> for DbValue {
-    fn decode(value: &DbValue) -> Result<Self, String> {
-        Ok(value.clone())
     }
 }
 

@@ -8,6 +8,77 @@ use std::fmt;
 use serde::de::value::{Error as DeError, MapDeserializer};
 use serde::de::{DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 
+/// The conversions every database's parameter type has beside its own: `&str` and
+/// `&String` as text, `&[u8]` as bytes, and `Option<T>` as NULL for `None`.
+macro_rules! borrowed_parameter_conversions {
+    ($param:ident { text: $text:ident, bytes: $bytes:ident, null: $null:ident }) => {
+        impl From<&str> for $param {
+            fn from(value: &str) -> Self {
+                $param::$text(value.to_owned())
+            }
+        }
+
+        impl From<&String> for $param {
+            fn from(value: &String) -> Self {
+                $param::$text(value.clone())
+            }
+        }
+
+        impl From<&[u8]> for $param {
+            fn from(value: &[u8]) -> Self {
+                $param::$bytes(value.to_vec())
+            }
+        }
+
+        impl<T: Into<$param>> From<Option<T>> for $param {
+            fn from(value: Option<T>) -> Self {
+                value.map_or($param::$null, Into::into)
+            }
+        }
+    };
+}
+pub(crate) use borrowed_parameter_conversions;
+
+/// Typed rows for a result type with `columns` (named by a `name` field) and `rows`: its
+/// `rows()` and `deserialize()`, a `Row` alias, and reading the raw value itself. The doc
+/// comments given go on `deserialize`, which is where the databases differ.
+macro_rules! typed_rows {
+    ($set:ident, $column:ident, $value:ident, $(#[$deserialize_doc:meta])*) => {
+        impl $set {
+            /// The rows, each able to look values up by column name.
+            pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+                self.rows
+                    .iter()
+                    .map(move |values| Row::new(&self.columns, values))
+            }
+
+            $(#[$deserialize_doc])*
+            pub fn deserialize<T: serde::de::DeserializeOwned>(
+                &self,
+            ) -> Result<Vec<T>, $crate::rows::RowError> {
+                $crate::rows::deserialize_rows(self.rows())
+            }
+        }
+
+        /// One result row: `row.get::<T>("column")`, `row.value("column")`,
+        /// `row.to_json()`.
+        pub type Row<'a> = $crate::rows::Row<'a, $column, $value>;
+
+        impl $crate::rows::SqlColumn for $column {
+            fn name(&self) -> &str {
+                &self.name
+            }
+        }
+
+        impl $crate::rows::Decode<$value> for $value {
+            fn decode(value: &$value) -> Result<Self, String> {
+                Ok(value.clone())
+            }
+        }
+    };
+}
+pub(crate) use typed_rows;
+
 /// A value that could not be read from a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
