@@ -85,3 +85,71 @@ async fn exact_route_with_params() {
     let missing = client::get(address, "/headers/more").await.unwrap();
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+/// The request shape Spin's conformance suite checks: `:path_segment` arrives as
+/// `spin-path-match-path-segment`, the full URL carries the client's `Host`, and the guest
+/// sees exactly Spin's set of `spin-*` headers, each once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_request_shape_of_spins_suite() {
+    let dir = common::app_dir(&common::one_route_manifest(
+        "/base/:path_segment/:path_end/...",
+        &common::guest("probe"),
+    ));
+    let address = common::serve(dir.path(), common::test_runtime()).await;
+    let response = client::send(
+        address,
+        http::Method::GET,
+        "/base/path/end/rest/headers?key=value",
+        &[("Host".into(), "example.com".into())],
+        "",
+    )
+    .await
+    .unwrap();
+    let text = response.text();
+    assert_eq!(
+        header(&text, "spin-path-match-path-segment"),
+        Some("path"),
+        "{text}"
+    );
+    assert_eq!(
+        header(&text, "spin-path-match-path-end"),
+        Some("end"),
+        "{text}"
+    );
+    assert_eq!(
+        header(&text, "spin-full-url"),
+        Some("http://example.com/base/path/end/rest/headers?key=value"),
+        "{text}"
+    );
+    assert_eq!(
+        header(&text, "spin-component-route"),
+        Some("/base/:path_segment/:path_end"),
+        "{text}"
+    );
+    assert_eq!(
+        header(&text, "spin-path-info"),
+        Some("/rest/headers"),
+        "{text}"
+    );
+    let mut spin_headers: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split_once(": ").map(|(name, _)| name))
+        .filter(|name| name.starts_with("spin-"))
+        .collect();
+    spin_headers.sort();
+    assert_eq!(
+        spin_headers,
+        [
+            "spin-base-path",
+            "spin-client-addr",
+            "spin-component-route",
+            "spin-full-url",
+            "spin-matched-route",
+            "spin-path-info",
+            "spin-path-match-path-end",
+            "spin-path-match-path-segment",
+            "spin-raw-component-route",
+        ],
+        "{text}"
+    );
+}

@@ -45,6 +45,23 @@ async fn handle(request: Request<Bytes>) -> Response {
             },
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{:?}", e.kind())).into_response(),
         },
+        "/pg" => {
+            let counted = rotor_sdk::pg::Connection::open(&header(&request, "pg")).and_then(|db| {
+                db.query("SELECT count(*)::int4 AS n, max(name) AS last FROM suite_things", &[])
+            });
+            match counted {
+                Ok(rows) => match rows.rows().next() {
+                    Some(row) => format!(
+                        "{}:{}",
+                        row.get::<i32>("n").unwrap_or(-1),
+                        row.get::<String>("last").unwrap_or_default()
+                    )
+                    .into_response(),
+                    None => (StatusCode::INTERNAL_SERVER_ERROR, "no row").into_response(),
+                },
+                Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:?}")).into_response(),
+            }
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -275,4 +292,43 @@ fn a_port_no_precondition_provides_is_an_error() {
         output.contains("no precondition of this spec provides port 80"),
         "{output}"
     );
+}
+
+#[test]
+fn the_postgres_precondition_loads_spin_dev_from_postgres_init() {
+    if !common::service_available("PostgreSQL", "127.0.0.1:5432") {
+        return;
+    }
+    common::guests();
+    let suite = tempfile::tempdir().unwrap();
+    write_suite(suite.path());
+    // As in Spin's suite: the SQL files of `postgres-init`, loaded in name order.
+    write(
+        &suite.path().join("postgres-init/01-table.sql"),
+        "CREATE TABLE suite_things (name text NOT NULL);",
+    );
+    write(
+        &suite.path().join("postgres-init/02-rows.sql"),
+        "INSERT INTO suite_things (name) VALUES ('alpha'), ('beta');",
+    );
+    test_case(
+        suite.path(),
+        "postgres",
+        "allowed_outbound_hosts = [\"postgres://localhost:%{port=5432}\"]",
+        &format!(
+            r#"{{
+  "invocations": [{{
+    "request": {{ "path": "/pg", "headers": [
+      {{ "name": "pg", "value": "host=localhost port=%{{port=5432}} user=postgres dbname=spin_dev" }}
+    ] }},
+    "response": {}
+  }}],
+  "preconditions": [{{ "kind": "postgres" }}]
+}}"#,
+            response(200, "2:beta")
+        ),
+    );
+    let (ok, output) = rotor_test(&suite.path().join("tests/postgres"));
+    assert!(ok, "{output}");
+    assert!(output.contains("\n1 passed, 0 failed\n"), "{output}");
 }
