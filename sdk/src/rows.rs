@@ -250,7 +250,7 @@ macro_rules! integer_decoders {
             fn decode(value: &V) -> Result<Self, String> {
                 let wide = value.as_integer().ok_or_else(|| mismatch::<$ty, V>(value))?;
                 <$ty>::try_from(wide).map_err(|_| {
-                    format!("{wide} does not fit in {}", std::any::type_name::<$ty>())
+                    format!("the integer {wide} does not fit in {}", std::any::type_name::<$ty>())
                 })
             }
         }

@@ -20,8 +20,7 @@
 //! # Ok(()) }
 //! ```
 
-use serde::de::value::{Error as DeError, MapDeserializer, SeqDeserializer};
-use serde::de::{DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
+use crate::rows::SqlValue;
 
 use crate::bindings::platform::fermyon::spin2_0_0::sqlite;
 
@@ -69,10 +68,9 @@ impl Connection {
 impl QueryResult {
     /// The rows, each able to look values up by column name.
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows.iter().map(move |row| Row {
-            columns: &self.columns,
-            values: &row.values,
-        })
+        self.rows
+            .iter()
+            .map(move |row| Row::new(&self.columns, &row.values))
     }
 
     /// Maps every row into a `T` through serde, with column names as field names.
@@ -88,161 +86,90 @@ impl QueryResult {
     /// let notes: Vec<Note> = db.execute("SELECT id, title, body, pinned FROM notes", &[])?.deserialize()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<Vec<T>, RowError> {
-        self.rows()
-            .enumerate()
-            .map(|(index, row)| {
-                let fields = row
-                    .columns
-                    .iter()
-                    .zip(row.values)
-                    .map(|(column, value)| (column.as_str(), ValueDeserializer(value)));
-                T::deserialize(MapDeserializer::new(fields)).map_err(|e: DeError| RowError {
-                    column: None,
-                    message: format!(
-                        "row {index} does not fit {}: {e}",
-                        std::any::type_name::<T>()
-                    ),
-                })
-            })
-            .collect()
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>, RowError> {
+        crate::rows::deserialize_rows(self.rows())
     }
 }
 
-/// Reads one SQLite value into whatever serde type asks for it.
-struct ValueDeserializer<'a>(&'a Value);
-
-impl<'de> IntoDeserializer<'de, DeError> for ValueDeserializer<'_> {
-    type Deserializer = Self;
-
-    fn into_deserializer(self) -> Self {
-        self
-    }
-}
-
-impl<'de> Deserializer<'de> for ValueDeserializer<'_> {
-    type Error = DeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Integer(i) => visitor.visit_i64(*i),
-            Value::Real(r) => visitor.visit_f64(*r),
-            Value::Text(t) => visitor.visit_str(t),
-            Value::Blob(b) => visitor.visit_seq(SeqDeserializer::new(b.iter().copied())),
-            Value::Null => visitor.visit_unit(),
-        }
-    }
-
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Integer(0) => visitor.visit_bool(false),
-            Value::Integer(1) => visitor.visit_bool(true),
-            _ => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        match self.0 {
-            Value::Null => visitor.visit_none(),
-            _ => visitor.visit_some(self),
-        }
-    }
-
-    serde::forward_to_deserialize_any! {
-        i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-/// One row of a [`QueryResult`].
-#[derive(Debug, Clone, Copy)]
-pub struct Row<'a> {
-    columns: &'a [String],
-    values: &'a [Value],
-}
-
-impl<'a> Row<'a> {
-    /// The value of `column`, converted to `T`.
-    ///
-    /// Fails when there is no such column or its value does not convert, for example NULL
-    /// into `i64` (use `Option<i64>`) or text into `f64`.
-    pub fn get<T: FromValue>(&self, column: &str) -> Result<T, RowError> {
-        let value = self.value(column).ok_or_else(|| RowError {
-            column: Some(column.to_owned()),
-            message: format!("no such column; the columns are {:?}", self.columns),
-        })?;
-        T::from_value(value).map_err(|message| RowError {
-            column: Some(column.to_owned()),
-            message,
-        })
-    }
-
-    /// The raw value of `column`.
-    pub fn value(&self, column: &str) -> Option<&'a Value> {
-        let index = self.columns.iter().position(|c| c == column)?;
-        self.values.get(index)
-    }
-
-    /// The row as a JSON object keyed by column name.
-    pub fn to_json(&self) -> serde_json::Value {
-        let object = self
-            .columns
-            .iter()
-            .zip(self.values)
-            .map(|(column, value)| {
-                let json = match value {
-                    Value::Integer(i) => serde_json::Value::from(*i),
-                    Value::Real(r) => serde_json::Value::from(*r),
-                    Value::Text(t) => serde_json::Value::from(t.as_str()),
-                    Value::Blob(b) => serde_json::Value::from(b.as_slice()),
-                    Value::Null => serde_json::Value::Null,
-                };
-                (column.clone(), json)
-            })
-            .collect();
-        serde_json::Value::Object(object)
-    }
-}
+/// One row of a [`QueryResult`]: `row.get::<T>("column")` (any `T` that implements
+/// [`Decode<Value>`](Decode)), `row.value("column")`, `row.to_json()`.
+pub type Row<'a> = crate::rows::Row<'a, String, Value>;
 
 #[doc(inline)]
-pub use crate::rows::RowError;
+pub use crate::rows::{Decode, RowError};
 
-/// A Rust type a SQLite value converts into.
-pub trait FromValue: Sized {
-    /// Converts `value`, or says why it cannot.
-    fn from_value(value: &Value) -> Result<Self, String>;
-}
+impl SqlValue for Value {
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Integer(_) => "SQLite integer",
+            Value::Real(_) => "SQLite real",
+            Value::Text(_) => "SQLite text",
+            Value::Blob(_) => "SQLite blob",
+            Value::Null => "SQLite NULL",
+        }
+    }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Integer(_) => "integer",
-        Value::Real(_) => "real",
-        Value::Text(_) => "text",
-        Value::Blob(_) => "blob",
-        Value::Null => "NULL",
+    fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// SQLite has no booleans: 0 and 1 read as `bool` through their integers.
+    fn as_bool(&self) -> Option<bool> {
+        None
+    }
+
+    fn as_integer(&self) -> Option<i128> {
+        match self {
+            Value::Integer(i) => Some((*i).into()),
+            _ => None,
+        }
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Real(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    fn as_f32(&self) -> Option<f32> {
+        None
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Blob(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Blobs become arrays of bytes.
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Integer(i) => serde_json::Value::from(*i),
+            Value::Real(r) => serde_json::Value::from(*r),
+            Value::Text(t) => serde_json::Value::from(t.as_str()),
+            Value::Blob(b) => serde_json::Value::from(b.as_slice()),
+            Value::Null => serde_json::Value::Null,
+        }
     }
 }
 
-fn mismatch<T>(value: &Value) -> String {
-    format!(
-        "cannot read a SQLite {} as {}",
-        kind(value),
-        std::any::type_name::<T>()
-    )
+impl Decode<Value> for Value {
+    fn decode(value: &Value) -> Result<Self, String> {
+        Ok(value.clone())
+    }
 }
 
-macro_rules! integer_conversions {
+macro_rules! integer_parameters {
     ($($ty:ty),*) => {$(
-        impl FromValue for $ty {
-            fn from_value(value: &Value) -> Result<Self, String> {
-                match value {
-                    Value::Integer(i) => <$ty>::try_from(*i)
-                        .map_err(|_| format!("the integer {i} does not fit in {}", stringify!($ty))),
-                    other => Err(mismatch::<$ty>(other)),
-                }
-            }
-        }
-
         impl From<$ty> for Value {
             fn from(value: $ty) -> Value {
                 Value::Integer(i64::from(value))
@@ -251,72 +178,7 @@ macro_rules! integer_conversions {
     )*};
 }
 
-integer_conversions!(i8, i16, i32, i64, u8, u16, u32);
-
-impl FromValue for u64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Integer(i) => {
-                u64::try_from(*i).map_err(|_| format!("the integer {i} does not fit in u64"))
-            }
-            other => Err(mismatch::<u64>(other)),
-        }
-    }
-}
-
-impl FromValue for bool {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Integer(0) => Ok(false),
-            Value::Integer(1) => Ok(true),
-            Value::Integer(i) => Err(format!("the integer {i} is not a boolean (0 or 1)")),
-            other => Err(mismatch::<bool>(other)),
-        }
-    }
-}
-
-impl FromValue for f64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Real(r) => Ok(*r),
-            Value::Integer(i) => Ok(*i as f64),
-            other => Err(mismatch::<f64>(other)),
-        }
-    }
-}
-
-impl FromValue for String {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Text(t) => Ok(t.clone()),
-            other => Err(mismatch::<String>(other)),
-        }
-    }
-}
-
-impl FromValue for Vec<u8> {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Blob(b) => Ok(b.clone()),
-            other => Err(mismatch::<Vec<u8>>(other)),
-        }
-    }
-}
-
-impl<T: FromValue> FromValue for Option<T> {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Null => Ok(None),
-            other => T::from_value(other).map(Some),
-        }
-    }
-}
-
-impl FromValue for Value {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        Ok(value.clone())
-    }
-}
+integer_parameters!(i8, i16, i32, i64, u8, u16, u32);
 
 impl From<bool> for Value {
     fn from(value: bool) -> Value {
@@ -336,27 +198,9 @@ impl From<f32> for Value {
     }
 }
 
-impl From<&str> for Value {
-    fn from(value: &str) -> Value {
-        Value::Text(value.to_owned())
-    }
-}
-
 impl From<String> for Value {
     fn from(value: String) -> Value {
         Value::Text(value)
-    }
-}
-
-impl From<&String> for Value {
-    fn from(value: &String) -> Value {
-        Value::Text(value.clone())
-    }
-}
-
-impl From<&[u8]> for Value {
-    fn from(value: &[u8]) -> Value {
-        Value::Blob(value.to_vec())
     }
 }
 
@@ -366,11 +210,11 @@ impl From<Vec<u8>> for Value {
     }
 }
 
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(value: Option<T>) -> Value {
-        value.map_or(Value::Null, Into::into)
-    }
-}
+crate::rows::borrowed_parameter_conversions!(Value {
+    text: Text,
+    bytes: Blob,
+    null: Null
+});
 
 #[cfg(test)]
 mod tests {
@@ -432,12 +276,10 @@ mod tests {
                 .starts_with("column \"missing\": no such column"),
             "{error}"
         );
-        let error = Row {
-            columns: &["n".into()],
-            values: &[Value::Integer(300)],
-        }
-        .get::<u8>("n")
-        .unwrap_err();
+        let columns = ["n".to_owned()];
+        let error = Row::new(&columns, &[Value::Integer(300)])
+            .get::<u8>("n")
+            .unwrap_err();
         assert_eq!(
             error.to_string(),
             "column \"n\": the integer 300 does not fit in u8"
