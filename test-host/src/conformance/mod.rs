@@ -7,14 +7,16 @@
 //!
 //! As in Spin, a response must match exactly: the status (200 when not given), the body (empty
 //! when none of `body`, `json` and `body_contains` is given) and the headers, where every
-//! header the response carries must be listed, unless the response says `extra_headers: true`.
-//! Header names and values compare without regard to case.
+//! header the response carries must be listed, but for the spec's `optional_headers` and
+//! unless the response says `extra_headers: true`. Header names and values compare without
+//! regard to case.
 //!
 //! Spin's preconditions `http-echo`, `tcp-echo`, `redis`, `mqtt` and `postgres` (without
 //! `variable`: database `spin_dev`, loaded from the suite's `postgres-init/*.sql`) expose
 //! ports for `%{port=N}` (80, 7, 6379, 1883 and 5432), which the requests and the manifest may
 //! use; `%{source=NAME}` in the manifest is a component of the suite, built from source.
-//!
+//! Rotor's `redis` and `mqtt` preconditions can also give channels and topics run-specific
+//! names, for `publish` and `expect_published` steps.
 //!
 //! ```json5
 //! {
