@@ -65,10 +65,12 @@ impl StoreBackend {
         client: &redis::Client,
         cell: &tokio::sync::OnceCell<ConnectionManager>,
     ) -> Result<ConnectionManager, Error> {
-        cell.get_or_try_init(|| ConnectionManager::new(client.clone()))
-            .await
-            .cloned()
-            .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))
+        cell.get_or_try_init(|| {
+            ConnectionManager::new_with_config(client.clone(), super::redis::connection_config())
+        })
+        .await
+        .cloned()
+        .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))
     }
 
     /// Runs `work` on the SQLite connection without blocking the async runtime.

@@ -22,6 +22,16 @@ use crate::state::HostState;
 /// How long connecting, and then each command, may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How every shared Redis connection of the host (outbound Redis, Redis-backed key-value
+/// stores) is made: the client's own default gives up on a reply after 500 ms, which a busy
+/// host or server exceeds under load and turns into a failed request.
+pub(crate) fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_number_of_retries(1)
+        .set_connection_timeout(Some(TIMEOUT))
+        .set_response_timeout(Some(TIMEOUT))
+}
+
 /// The connections of every address the app's components have used.
 #[derive(Default)]
 pub struct RedisConnections {
@@ -61,12 +71,8 @@ impl RedisConnections {
             .entry(address.to_owned())
             .or_default()
             .clone();
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(1)
-            .set_connection_timeout(Some(TIMEOUT))
-            .set_response_timeout(Some(TIMEOUT));
         let connection = cell
-            .get_or_try_init(|| ConnectionManager::new_with_config(client, config))
+            .get_or_try_init(|| ConnectionManager::new_with_config(client, connection_config()))
             .await
             .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))?
             .clone();
