@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::capabilities::outbound_http::AllowedHost;
+use crate::capabilities::allowed_hosts::AllowedHost;
 use crate::template::{self, Template};
 use crate::toml_file::{self, line_of, FileError};
 
@@ -114,7 +114,7 @@ pub struct Component {
     #[serde(default)]
     pub description: Option<String>,
     /// Hosts the component may call, as `scheme://host:port` patterns, possibly with
-    /// `{{ variable }}` templates; see [`crate::capabilities::outbound_http`].
+    /// `{{ variable }}` templates; see [`crate::capabilities::allowed_hosts`].
     #[serde(default)]
     pub allowed_outbound_hosts: Vec<Spanned<String>>,
     /// Key-value store labels it may open.

@@ -1,8 +1,9 @@
 //! `rotor test` on a suite laid out as Spin's conformance suite is (github.com/fermyon/
 //! conformance-tests): `tests/NAME/{spin.toml,test.json5}` naming components of
 //! `components/` by `%{source=NAME}`, services by `%{port=N}`, Spin's preconditions
-//! `tcp-echo` and `http-echo`, and Spin's exact response matching. Spin's own suite cannot be
-//! fetched here, so this one is written in its format, with a component of its own.
+//! `tcp-echo` and `http-echo`, and Spin's exact response matching. CI cannot fetch Spin's own
+//! suite (a session can, and runs it by hand: see the README), so this one is written in its
+//! format, with a component of its own.
 
 mod common;
 

@@ -4,6 +4,7 @@
 //! manifest entry lists, the hosts its `allowed_outbound_hosts` allows and the variables of
 //! its own `variables` table; anything else is an error in the guest, and nothing is opened.
 
+pub mod allowed_hosts;
 pub mod key_value;
 pub mod mqtt;
 pub mod mysql;
@@ -27,7 +28,7 @@ use crate::manifest::{Component, Manifest};
 use crate::runtime_config::{KeyValueStoreConfig, RuntimeConfigFile, SqliteDatabaseConfig};
 use crate::state::HostState;
 use crate::template::Template;
-use outbound_http::AllowedHosts;
+use allowed_hosts::AllowedHosts;
 use variables::{AppVariables, ComponentVariables};
 
 /// Host bindings generated from the same `wit/` directory the guests use.

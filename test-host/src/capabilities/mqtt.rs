@@ -14,7 +14,7 @@ use rumqttc::{
 use wasmtime::component::Resource;
 
 use super::bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
-use super::outbound_http::{AllowedHosts, Destination};
+use super::allowed_hosts::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How long connecting, and then each publish, may take.

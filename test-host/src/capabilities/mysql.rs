@@ -19,7 +19,7 @@ use super::bindings::fermyon::spin2_0_0::mysql;
 use super::bindings::fermyon::spin2_0_0::rdbms_types::{
     Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
 };
-use super::outbound_http::{AllowedHosts, Destination};
+use super::allowed_hosts::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How many connections one address may have open at once; more requests wait their turn.

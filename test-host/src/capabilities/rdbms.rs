@@ -1,6 +1,6 @@
 //! What the PostgreSQL and MySQL capabilities share (`fermyon:spin/rdbms-types@2.0.0`): the
 //! interface has types only. The grant check is
-//! [`AllowedHosts::check`](super::outbound_http::AllowedHosts::check).
+//! [`AllowedHosts::check`](super::allowed_hosts::AllowedHosts::check).
 
 use super::bindings::fermyon::spin2_0_0::rdbms_types;
 use crate::state::HostState;

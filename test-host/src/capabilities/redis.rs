@@ -16,7 +16,7 @@ use wasmtime::component::Resource;
 use super::bindings::fermyon::spin2_0_0::redis::{
     self as spin_redis, Error, RedisParameter, RedisResult,
 };
-use super::outbound_http::{AllowedHosts, Destination};
+use super::allowed_hosts::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How long connecting, and then each command, may take.

@@ -21,7 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, NoTls};
 
 use super::bindings::spin::postgres::postgres::Error;
-use super::outbound_http::{AllowedHosts, Destination};
+use super::allowed_hosts::{AllowedHosts, Destination};
 
 /// How many connections one address may have open at once; more requests wait their turn.
 const POOL_SIZE: usize = 32;
