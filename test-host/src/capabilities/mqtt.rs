@@ -13,8 +13,8 @@ use rumqttc::{
 };
 use wasmtime::component::Resource;
 
-use super::bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
 use super::allowed_hosts::{AllowedHosts, Destination};
+use super::bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
 use crate::state::HostState;
 
 /// How long connecting, and then each publish, may take.

@@ -15,11 +15,11 @@ use mysql_async::prelude::Queryable as _;
 use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Value};
 use wasmtime::component::Resource;
 
+use super::allowed_hosts::{AllowedHosts, Destination};
 use super::bindings::fermyon::spin2_0_0::mysql;
 use super::bindings::fermyon::spin2_0_0::rdbms_types::{
     Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
 };
-use super::allowed_hosts::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How many connections one address may have open at once; more requests wait their turn.

@@ -13,10 +13,10 @@ use redis::{ConnectionAddr, Value};
 use tokio::sync::OnceCell;
 use wasmtime::component::Resource;
 
+use super::allowed_hosts::{AllowedHosts, Destination};
 use super::bindings::fermyon::spin2_0_0::redis::{
     self as spin_redis, Error, RedisParameter, RedisResult,
 };
-use super::allowed_hosts::{AllowedHosts, Destination};
 use crate::state::HostState;
 
 /// How long connecting, and then each command, may take.

@@ -20,8 +20,8 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, NoTls};
 
-use super::bindings::spin::postgres::postgres::Error;
 use super::allowed_hosts::{AllowedHosts, Destination};
+use super::bindings::spin::postgres::postgres::Error;
 
 /// How many connections one address may have open at once; more requests wait their turn.
 const POOL_SIZE: usize = 32;
