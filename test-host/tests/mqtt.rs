@@ -7,20 +7,14 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use http::{Method, StatusCode};
-use rotor_host::client;
+use http::StatusCode;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{json, Value};
 
 const BROKER: &str = "mqtt://127.0.0.1:1883";
 
 async fn publish(address: SocketAddr, call: Value) -> (StatusCode, Value) {
-    let response = client::send(address, Method::POST, "/mqtt", &[], call.to_string())
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", response.text()));
-    (response.status, body)
+    common::post_json(address, "/mqtt", &call).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,11 +69,7 @@ async fn messages_at_every_qos_reach_a_subscriber() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_addresses_are_typed_errors() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::closed_port();
     let dir = common::app_dir(&common::probe_manifest(&format!(
         "allowed_outbound_hosts = [\"mqtt://127.0.0.1:{closed}\"]"
     )));

@@ -8,9 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{Method, Response, StatusCode};
+use http::{Response, StatusCode};
 use rotor_host::capabilities::StateOptions;
-use rotor_host::client;
 use rotor_host::fixtures::{FixtureServer, Handler, Reply};
 use serde_json::{json, Value};
 
@@ -48,12 +47,7 @@ async fn serve_probe(
 
 /// Asks the probe to make the outbound call `call`; returns the probe's status and JSON.
 async fn call(address: SocketAddr, call: Value) -> (StatusCode, Value) {
-    let response = client::send(address, Method::POST, "/outbound", &[], call.to_string())
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", response.text()));
-    (response.status, body)
+    common::post_json(address, "/outbound", &call).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -194,11 +188,7 @@ async fn a_backend_that_never_answers_is_a_timeout_within_the_limit() {
 #[tokio::test(flavor = "multi_thread")]
 async fn refused_and_unresolvable_destinations_have_their_own_kinds() {
     // A port nobody listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::closed_port();
     let (address, _dir) = serve_probe("allowed_outbound_hosts = [\"http://*:*\"]", &[]).await;
     let (status, reply) = call(
         address,

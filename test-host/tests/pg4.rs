@@ -7,8 +7,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use http::{Method, StatusCode};
-use rotor_host::client;
+use http::StatusCode;
 use serde_json::{json, Value};
 
 const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -28,12 +27,7 @@ async fn call_raw(
 ) -> (StatusCode, Value) {
     let request =
         json!({ "address": PG, "statement": statement, "params": params, "execute": execute });
-    let response = client::send(address, Method::POST, "/pg4", &[], request.to_string())
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", response.text()));
-    (response.status, body)
+    common::post_json(address, "/pg4", &request).await
 }
 
 const COLUMNS: &str = "d DATE, t TIME, ts TIMESTAMP, tz TIMESTAMPTZ, u UUID, j JSONB, \
@@ -122,17 +116,7 @@ async fn every_type_goes_in_and_comes_back() {
         }),
         "{result}"
     );
-    let types: Vec<&str> = result["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            c["type"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("DbDataType::")
-        })
-        .collect();
+    let types = common::column_types(&result);
     assert_eq!(
         types,
         [

@@ -7,8 +7,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use http::{Method, StatusCode};
-use rotor_host::client;
+use http::StatusCode;
 use serde_json::{json, Value};
 
 const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -75,12 +74,7 @@ async fn run(
         "params": params,
         "execute": execute,
     });
-    let response = client::send(address, Method::POST, db.path(), &[], call.to_string())
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", response.text()));
-    (response.status, body)
+    common::post_json(address, db.path(), &call).await
 }
 
 async fn exec(address: SocketAddr, db: Db, statement: &str, params: Value) -> Value {
@@ -143,17 +137,7 @@ async fn every_type_round_trips(db: Db) {
     let result = query(address, db, &format!("SELECT * FROM {table}"), json!([])).await;
     exec(address, db, &format!("DROP TABLE {table}"), json!([])).await;
     assert_eq!(result["rows"], json!([values]), "{result}");
-    let types: Vec<&str> = result["columns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            c["type"]
-                .as_str()
-                .unwrap()
-                .trim_start_matches("DbDataType::")
-        })
-        .collect();
+    let types = common::column_types(&result);
     let expected: &[&str] = match db {
         Db::Pg => &[
             "Boolean",
@@ -243,11 +227,7 @@ async fn bad_addresses_are_typed_errors(db: Db) {
         Db::Mysql => "mysql",
     };
     // A granted port that nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = common::closed_port();
     let dir = common::app_dir(&common::probe_manifest(&format!(
         "allowed_outbound_hosts = [\"{scheme}://127.0.0.1:5432\", \"{scheme}://127.0.0.1:3306\", \"{scheme}://127.0.0.1:{closed}\"]"
     )));

@@ -5,19 +5,13 @@ mod common;
 
 use std::net::SocketAddr;
 
-use http::{Method, StatusCode};
-use rotor_host::client;
+use http::StatusCode;
 use serde_json::{json, Value};
 
 const REDIS: &str = "redis://127.0.0.1:6379";
 
 async fn call(address: SocketAddr, body: Value) -> (StatusCode, Value) {
-    let response = client::send(address, Method::POST, "/redis", &[], body.to_string())
-        .await
-        .unwrap();
-    let json = serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", response.text()));
-    (response.status, json)
+    common::post_json(address, "/redis", &body).await
 }
 
 async fn ok(address: SocketAddr, mut body: Value) -> Value {

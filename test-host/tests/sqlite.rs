@@ -7,23 +7,11 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 
-use http::{Method, StatusCode};
-use rotor_host::client;
+use http::StatusCode;
 use serde_json::{json, Value};
 
 async fn sql(address: SocketAddr, database: &str, statement: Value) -> (StatusCode, Value) {
-    let response = client::send(
-        address,
-        Method::POST,
-        &format!("/sqlite/{database}"),
-        &[],
-        statement.to_string(),
-    )
-    .await
-    .unwrap();
-    let body = serde_json::from_slice(&response.body)
-        .unwrap_or_else(|_| panic!("not JSON: {}", response.text()));
-    (response.status, body)
+    common::post_json(address, &format!("/sqlite/{database}"), &statement).await
 }
 
 async fn granted_app() -> (SocketAddr, tempfile::TempDir) {

@@ -177,11 +177,7 @@ async fn vault_provides_secrets_and_its_failures_are_clear() {
     assert!(!message.contains("wrong-token"), "{message}");
 
     // A Vault nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::closed_port();
     let (address, _dir) = serve(
         &manifest,
         &[],

@@ -9,30 +9,12 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod guests;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Every crate that is built for wasm32-wasip2 rather than for the host.
-pub const GUEST_CRATES: &[&str] = &[
-    "http-hello",
-    "http-router",
-    "kv-todo",
-    "sqlite-notes",
-    "http-outbound",
-    "config",
-    "pg-orders",
-    "mysql-inventory",
-    "pubsub-publisher",
-    "pubsub-subscriber",
-    "mqtt-alerts",
-    "probe",
-    "redis-probe",
-    "wasi-hello",
-];
-
-/// Every crate that is built for wasm32-wasip1: plain WASI modules for the WAGI executor.
-pub const WASIP1_CRATES: &[&str] = &["wagi-hello", "wagi-probe"];
+use guests::{GUEST_CRATES, WASIP1_CRATES};
 
 /// The crates whose tests run on the host.
 const HOST_CRATES: &[&str] = &["rotor-host", "rotor-sdk", "rotor-macro"];

@@ -14,25 +14,10 @@ use rotor_host::http_trigger::{self, HttpApp};
 use rotor_host::manifest::Manifest;
 use rotor_host::runtime::{Runtime, RuntimeConfig};
 
-/// Every guest crate the tests run.
-const GUESTS: &[&str] = &[
-    "http-hello",
-    "http-router",
-    "kv-todo",
-    "sqlite-notes",
-    "http-outbound",
-    "config",
-    "pg-orders",
-    "mysql-inventory",
-    "pubsub-publisher",
-    "pubsub-subscriber",
-    "mqtt-alerts",
-    "probe",
-    "redis-probe",
-];
-
-/// Every plain WASI module (wasm32-wasip1) the tests run under the WAGI executor.
-const WASIP1_GUESTS: &[&str] = &["wagi-hello", "wagi-probe"];
+/// The guests are those `cargo xtask test` builds.
+#[path = "../../../xtask/src/guests.rs"]
+mod guest_crates;
+use guest_crates::{GUEST_CRATES, WASIP1_CRATES};
 
 /// The built WAGI module of `crate_name`.
 pub fn wagi_guest(crate_name: &str) -> PathBuf {
@@ -57,7 +42,7 @@ pub fn guests() -> &'static Path {
         command
             .current_dir(workspace())
             .args(["build", "--release", "--target", "wasm32-wasip2"]);
-        for guest in GUESTS {
+        for guest in GUEST_CRATES {
             command.args(["-p", guest]);
         }
         let status = command.status().expect("running cargo to build the guests");
@@ -66,7 +51,7 @@ pub fn guests() -> &'static Path {
         command
             .current_dir(workspace())
             .args(["build", "--release", "--target", "wasm32-wasip1"]);
-        for guest in WASIP1_GUESTS {
+        for guest in WASIP1_CRATES {
             command.args(["-p", guest]);
         }
         let status = command.status().expect("running cargo to build the WAGI guests");
@@ -183,4 +168,45 @@ pub fn service_available(name: &str, address: &str) -> bool {
 /// A name unique to this process and call, for keys and table names shared services see.
 pub fn unique(name: &str) -> String {
     format!("{name}_{}", rotor_host::fixtures::run_id())
+}
+
+/// POSTs `body` to `path` of the app at `address`, as the probe's capability routes take
+/// their calls, and returns the status and the JSON the app answered.
+pub async fn post_json(
+    address: SocketAddr,
+    path: &str,
+    body: &serde_json::Value,
+) -> (http::StatusCode, serde_json::Value) {
+    let response =
+        rotor_host::client::send(address, http::Method::POST, path, &[], body.to_string())
+            .await
+            .unwrap();
+    let json = serde_json::from_slice(&response.body)
+        .unwrap_or_else(|_| panic!("{path}: not JSON: {}", response.text()));
+    (response.status, json)
+}
+
+/// A local TCP port that nothing listens on (it was free a moment ago), for connections
+/// that must be refused.
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The `DbDataType` names of a probe's query result's `columns`, without the enum's prefix.
+pub fn column_types(result: &serde_json::Value) -> Vec<&str> {
+    result["columns"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no columns: {result}"))
+        .iter()
+        .map(|c| {
+            c["type"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("DbDataType::")
+        })
+        .collect()
 }
