@@ -1,7 +1,7 @@
 //! `rotor-js`: JavaScript apps as Rotor components.
 //!
 //! This crate is a component written with `rotor-sdk` that carries a JavaScript engine
-//! ([`boa`], behind the small [`engine::Engine`] trait), Rotor's JavaScript runtime
+//! (boa, or QuickJS with the feature `quickjs`, behind the small [`engine::Engine`] trait), Rotor's JavaScript runtime
 //! (`js/runtime.js`: `Request`, `Response`, `Headers`, `URL`, `fetch`, the `Rotor`
 //! capabilities) and one app, built in by `rotor js build app.js -o app.wasm`. The app is an
 //! ES module; it handles HTTP with `export default { fetch(request) }` or
@@ -15,9 +15,15 @@
 // `deny` rather than `forbid`: the generated export of `preinit` needs `unsafe`.
 #![deny(unsafe_code)]
 
+#[cfg(feature = "boa")]
 pub mod boa;
 pub mod engine;
 mod ops;
+#[cfg(feature = "quickjs")]
+pub mod quickjs;
+
+#[cfg(not(any(feature = "boa", feature = "quickjs")))]
+compile_error!("rotor-js needs an engine: feature `boa` (the default) or `quickjs`");
 
 use base64::Engine as _;
 use rotor_sdk::http::{
@@ -34,7 +40,10 @@ const APP: &str = include_str!(concat!(env!("OUT_DIR"), "/app.js"));
 /// The app's file name, for messages.
 const APP_NAME: &str = env!("ROTOR_JS_APP_NAME");
 
-/// The engine this build uses.
+/// The engine this build uses: QuickJS when it is built in, else boa.
+#[cfg(feature = "quickjs")]
+type DefaultEngine = quickjs::QuickJs;
+#[cfg(not(feature = "quickjs"))]
 type DefaultEngine = boa::Boa;
 
 thread_local! {

@@ -8,6 +8,10 @@
 //! The export may not call the host (every import traps while it runs, but for the seed of
 //! Rust's hash maps, which is fixed at build time); when it does, or the app fails to load,
 //! the component is kept as built, and loads the app per request.
+//!
+//! The engine is boa unless the build asks for QuickJS ([`JsEngine`]), which is C: it needs
+//! a C compiler for WASI, from `WASI_SDK` (a wasi-sdk) or, without one, the system's clang
+//! with a WASI libc (Debian: `clang-14 wasi-libc`), which a small shim makes look like one.
 
 use std::path::{Path, PathBuf};
 
@@ -20,12 +24,39 @@ pub fn bridge_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk-js-bridge"))
 }
 
+/// The JavaScript engine a component carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JsEngine {
+    /// boa: pure Rust, builds with cargo alone.
+    #[default]
+    Boa,
+    /// QuickJS through rquickjs: smaller and faster, needs a C compiler for WASI.
+    QuickJs,
+}
+
+impl std::str::FromStr for JsEngine {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "boa" => Ok(JsEngine::Boa),
+            "quickjs" => Ok(JsEngine::QuickJs),
+            other => Err(format!("no engine {other:?}: `boa` or `quickjs`")),
+        }
+    }
+}
+
 /// Builds `app` into a component at `output`, pre-initialized unless `preinitialize` is off;
 /// says whether the pre-initialization took.
 ///
 /// A syntax error in the app is the error, as `FILE:LINE:COLUMN: syntax error: ...`. Builds
 /// of different apps take turns, since they share the bridge crate's build directory.
-pub async fn build(app: &Path, output: &Path, preinitialize: bool) -> anyhow::Result<bool> {
+pub async fn build(
+    app: &Path,
+    output: &Path,
+    engine: JsEngine,
+    preinitialize: bool,
+) -> anyhow::Result<bool> {
     let app = std::path::absolute(app).with_context(|| format!("{}", app.display()))?;
     if !app.is_file() {
         anyhow::bail!("{}: no such file", app.display());
@@ -59,6 +90,10 @@ pub async fn build(app: &Path, output: &Path, preinitialize: bool) -> anyhow::Re
         ])
         .arg(&manifest)
         .env("ROTOR_JS_APP", &app);
+    if engine == JsEngine::QuickJs {
+        cargo.args(["--no-default-features", "--features", "quickjs"]);
+        cargo.env("WASI_SDK", wasi_sdk(&target)?);
+    }
     let wasm = crate::cargo_wasm::build(cargo)?.map_err(|failure| {
         let ours: Vec<&str> = failure
             .stderr
@@ -95,6 +130,63 @@ pub async fn build(app: &Path, output: &Path, preinitialize: bool) -> anyhow::Re
     std::fs::write(output, component)
         .with_context(|| format!("writing the component to {}", output.display()))?;
     Ok(preinitialized)
+}
+
+/// A wasi-sdk for building QuickJS: `WASI_SDK` when set, else a shim around the system's clang
+/// and WASI libc (headers in `/usr/include/wasm32-wasi`, as Debian's `wasi-libc` puts them),
+/// made under `target`. rquickjs would otherwise try to download wasi-sdk.
+fn wasi_sdk(target: &Path) -> anyhow::Result<PathBuf> {
+    if let Some(sdk) = std::env::var_os("WASI_SDK") {
+        return Ok(PathBuf::from(sdk));
+    }
+    let missing = || {
+        anyhow::anyhow!(
+            "the quickjs engine needs a C compiler for WASI: set WASI_SDK to a wasi-sdk, or \
+             install clang with a WASI libc (on Debian: `apt-get install clang-14 wasi-libc`)"
+        )
+    };
+    let sysroot = Path::new("/usr");
+    if !sysroot.join("include/wasm32-wasi/stdio.h").is_file() {
+        return Err(missing());
+    }
+    let on_path = |name: &str| {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    };
+    let (clang, ar) = ["", "-19", "-18", "-17", "-16", "-15", "-14"]
+        .iter()
+        .find_map(|suffix| {
+            Some((
+                on_path(&format!("clang{suffix}"))?,
+                on_path(&format!("llvm-ar{suffix}"))?,
+            ))
+        })
+        .ok_or_else(missing)?;
+    let sdk = target.join("rotor-js-wasi-sdk");
+    std::fs::create_dir_all(sdk.join("bin"))?;
+    std::fs::create_dir_all(sdk.join("share"))?;
+    // A system clang knows WASI as `wasm32-wasi`, and looks for its headers and libraries
+    // under that name; cargo asks for `wasm32-wasip2`.
+    let wrapper = format!(
+        "#!/bin/sh\nfor arg in \"$@\"; do\n  case \"$arg\" in\n    --target=wasm32-*wasip*) \
+         arg=--target=wasm32-wasi ;;\n  esac\n  set -- \"$@\" \"$arg\"; shift\ndone\n\
+         exec {} \"$@\"\n",
+        clang.display()
+    );
+    let shim = sdk.join("bin/clang");
+    std::fs::write(&shim, wrapper)?;
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755))?;
+    for (link, to) in [
+        (sdk.join("bin/ar"), ar),
+        (sdk.join("share/wasi-sysroot"), sysroot.into()),
+    ] {
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(to, &link)
+            .with_context(|| format!("making {}", link.display()))?;
+    }
+    Ok(sdk)
 }
 
 /// Runs the component's `wizer-initialize` with every import trapping, and returns the

@@ -89,6 +89,10 @@ enum JsCommand {
         /// snapshotting it with the app loaded.
         #[arg(long)]
         no_preinit: bool,
+        /// The JavaScript engine: `boa` (pure Rust) or `quickjs` (smaller and faster; needs
+        /// a C compiler for WASI: `WASI_SDK`, or clang with a WASI libc).
+        #[arg(long, default_value = "boa")]
+        engine: rotor_host::js_build::JsEngine,
     },
 }
 
@@ -261,9 +265,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     app,
                     output,
                     no_preinit,
+                    engine,
                 },
         } => {
-            let preinitialized = rotor_host::js_build::build(&app, &output, !no_preinit).await?;
+            let preinitialized =
+                rotor_host::js_build::build(&app, &output, engine, !no_preinit).await?;
             eprintln!(
                 "Built {} into {}{}.",
                 app.display(),

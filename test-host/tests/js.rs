@@ -17,10 +17,17 @@ use serde_json::json;
 /// (the command also takes a file lock, for other processes).
 static BUILDS: Mutex<()> = Mutex::new(());
 
+/// The twins' components are built where their spin.toml expects them, one engine's at a time.
+static SPECS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn js_build(app: &Path, output: &Path) -> std::process::Output {
+    js_build_with(app, output, "boa")
+}
+
+fn js_build_with(app: &Path, output: &Path, engine: &str) -> std::process::Output {
     let _turn = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
     Command::new(env!("CARGO_BIN_EXE_rotor"))
-        .args(["js", "build"])
+        .args(["js", "build", "--engine", engine])
         .arg(app)
         .arg("-o")
         .arg(output)
@@ -28,9 +35,14 @@ fn js_build(app: &Path, output: &Path) -> std::process::Output {
         .unwrap()
 }
 
-/// Builds `app`; returns what the build printed.
+/// Builds `app` with boa; returns what the build printed.
 fn build_ok(app: &Path, output: &Path) -> String {
-    let built = js_build(app, output);
+    build_ok_with(app, output, "boa")
+}
+
+/// Builds `app` with `engine`; returns what the build printed.
+fn build_ok_with(app: &Path, output: &Path, engine: &str) -> String {
+    let built = js_build_with(app, output, engine);
     let stderr = String::from_utf8_lossy(&built.stderr).into_owned();
     assert!(built.status.success(), "{stderr}");
     stderr
@@ -38,16 +50,57 @@ fn build_ok(app: &Path, output: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_javascript_twins_pass_their_rust_twins_specs() {
+    twins_pass_their_specs("boa").await;
+}
+
+/// Whether this machine can build QuickJS for WASI (`WASI_SDK`, or clang with Debian's
+/// `wasi-libc` headers); the engine is optional, so without one its tests skip, loudly.
+fn quickjs_builds_here() -> bool {
+    let found = std::env::var_os("WASI_SDK").is_some()
+        || (Path::new("/usr/include/wasm32-wasi/stdio.h").is_file()
+            && [
+                "clang", "clang-14", "clang-15", "clang-16", "clang-17", "clang-18", "clang-19",
+            ]
+            .iter()
+            .any(|clang| Command::new(clang).arg("--version").output().is_ok()));
+    if !found {
+        eprintln!(
+            "SKIPPED: no C compiler for WASI, so no QuickJS engine \
+             (`apt-get install clang-14 wasi-libc`, or set WASI_SDK)"
+        );
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_quickjs_the_twins_and_the_capabilities_work_too() {
+    if !quickjs_builds_here() {
+        return;
+    }
+    twins_pass_their_specs("quickjs").await;
+    let dir = tempfile::tempdir().unwrap();
+    capabilities_app_with(dir.path(), "quickjs");
+    let address = common::serve(dir.path(), common::test_runtime()).await;
+    capabilities_answer(address).await;
+    let response = client::get(address, "/throw").await.unwrap();
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.text(), "Internal Server Error");
+}
+
+/// Builds the JavaScript twins with `engine` and runs their Rust twins' specs on them.
+async fn twins_pass_their_specs(engine: &str) {
     common::guests();
     let workspace = common::workspace();
     let runtime = common::test_runtime();
     let mut results = Vec::new();
     for example in ["http-hello", "http-router", "kv-todo", "http-outbound"] {
         let app_dir = workspace.join("examples/js").join(example);
-        // Where the example's spin.toml expects the component.
-        let built = build_ok(
+        // The example's spin.toml reads the component from this one path.
+        let _turn = SPECS.lock().await;
+        let built = build_ok_with(
             &app_dir.join("app.js"),
             &workspace.join(format!("target/rotor-js/{example}.wasm")),
+            engine,
         );
         assert!(built.contains(", pre-initialized."), "{example}: {built}");
         let spec = workspace.join("examples").join(example).join("test.json5");
@@ -196,10 +249,14 @@ async function route(request) {
 "#;
 
 fn capabilities_app(dir: &Path) -> PathBuf {
+    capabilities_app_with(dir, "boa")
+}
+
+fn capabilities_app_with(dir: &Path, engine: &str) -> PathBuf {
     let app = dir.join("capabilities.js");
     std::fs::write(&app, CAPABILITIES_APP).unwrap();
     let wasm = dir.join("capabilities.wasm");
-    build_ok(&app, &wasm);
+    build_ok_with(&app, &wasm, engine);
     std::fs::write(
         dir.join("spin.toml"),
         format!(
@@ -241,7 +298,12 @@ async fn capabilities_work_and_refusals_are_rotor_errors() {
     let dir = tempfile::tempdir().unwrap();
     capabilities_app(dir.path());
     let address = common::serve(dir.path(), common::test_runtime()).await;
+    capabilities_answer(address).await;
+}
 
+/// What the capabilities app answers: requests and responses, key-value, SQLite, variables,
+/// and refusals as `RotorError`s with a kind.
+async fn capabilities_answer(address: std::net::SocketAddr) {
     let response = client::send(
         address,
         Method::PUT,

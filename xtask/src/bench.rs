@@ -12,8 +12,9 @@
 //! 4. Databases: simple `SELECT` requests per second through a guest on PostgreSQL and
 //!    MariaDB, against the same query issued directly by the host's drivers
 //!    (`test-host/examples/sql_bench.rs`); needs both servers running locally.
-//! 5. JavaScript: the size of `examples/js/http-hello` built by `rotor js build`, and its
-//!    latency under `rotor up`, against the Rust `http-hello`, both served in the same run.
+//! 5. JavaScript: the size of `examples/js/http-hello` built by `rotor js build` (boa and,
+//!    where it builds, QuickJS; each with and without pre-initialization), and its latency
+//!    under `rotor up`, against the Rust `http-hello`, all served in the same run.
 //!
 //! `--only SECTION` (`size`, `hello`, `kv`, `sql`, `js`) runs one section.
 
@@ -26,8 +27,8 @@ use crate::{cargo, install_wasm_target, root, run as run_command};
 
 const ROTOR_ADDRESS: &str = "127.0.0.1:39301";
 const NATIVE_ADDRESS: &str = "127.0.0.1:39302";
-const JS_ADDRESS: &str = "127.0.0.1:39303";
-const JS_PLAIN_ADDRESS: &str = "127.0.0.1:39304";
+/// The JavaScript variants listen on this port and the next ones.
+const JS_FIRST_PORT: u16 = 39303;
 
 /// Runs every benchmark and prints the tables.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -268,7 +269,9 @@ fn databases() -> Result<(), String> {
 }
 
 /// The JavaScript hello next to the Rust one: size, and latency at concurrency 1 (where the
-/// per-request cost of starting the engine shows plainly).
+/// per-request cost of starting the engine shows plainly), for each engine and with and
+/// without pre-initialization. QuickJS is measured where it builds (it needs a C compiler
+/// for WASI); otherwise its rows say why they are missing.
 fn javascript(duration: u32) -> Result<(), String> {
     run_command(cargo().args([
         "build",
@@ -289,50 +292,59 @@ fn javascript(duration: u32) -> Result<(), String> {
         "http-hello",
     ]))?;
     let rotor = root().join("target/release/rotor");
-    run_command(Command::new(&rotor).args([
-        "js",
-        "build",
-        "examples/js/http-hello/app.js",
-        "-o",
-        "target/rotor-js/http-hello.wasm",
-    ]))?;
-    run_command(Command::new(&rotor).args([
-        "js",
-        "build",
-        "--no-preinit",
-        "examples/js/http-hello/app.js",
-        "-o",
-        "target/rotor-js/http-hello-plain.wasm",
-    ]))?;
-    // The same app, served from the component that loads it per request.
-    let plain_app = root().join("target/rotor-js/http-hello-plain");
-    std::fs::create_dir_all(&plain_app).map_err(|e| e.to_string())?;
+    let variants: [(&str, &[&str]); 4] = [
+        ("boa, pre-initialized", &["--engine", "boa"]),
+        ("boa, --no-preinit", &["--engine", "boa", "--no-preinit"]),
+        ("QuickJS, pre-initialized", &["--engine", "quickjs"]),
+        (
+            "QuickJS, --no-preinit",
+            &["--engine", "quickjs", "--no-preinit"],
+        ),
+    ];
     let manifest = std::fs::read_to_string(root().join("examples/js/http-hello/spin.toml"))
-        .map_err(|e| e.to_string())?
-        .replace(
-            "../../../target/rotor-js/http-hello.wasm",
-            "../http-hello-plain.wasm",
-        );
-    std::fs::write(plain_app.join("spin.toml"), manifest).map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?;
+    // Each variant is an app of its own: the example's manifest, pointed at its component.
+    let mut built = Vec::new();
+    for (index, (name, args)) in variants.into_iter().enumerate() {
+        let app = root().join(format!("target/rotor-js/bench-hello-{index}"));
+        std::fs::create_dir_all(&app).map_err(|e| e.to_string())?;
+        let wasm = app.join("hello.wasm");
+        let output = Command::new(&rotor)
+            .args(["js", "build"])
+            .args(args)
+            .arg("examples/js/http-hello/app.js")
+            .arg("-o")
+            .arg(&wasm)
+            .current_dir(root())
+            .output()
+            .map_err(|e| format!("cannot run rotor js build: {e}"))?;
+        if !output.status.success() {
+            let why = String::from_utf8_lossy(&output.stderr);
+            println!("\n(JavaScript, {name}: not built: {})", why.trim());
+            continue;
+        }
+        let manifest = manifest.replace("../../../target/rotor-js/http-hello.wasm", "hello.wasm");
+        std::fs::write(app.join("spin.toml"), manifest).map_err(|e| e.to_string())?;
+        let address = format!("127.0.0.1:{}", JS_FIRST_PORT + index as u16);
+        built.push((name, app, file_size(&wasm)?, address));
+    }
     let rust_size = file_size(&root().join("target/wasm32-wasip2/release/http_hello.wasm"))?;
-    let js_size = file_size(&root().join("target/rotor-js/http-hello.wasm"))?;
-    let plain_size = file_size(&root().join("target/rotor-js/http-hello-plain.wasm"))?;
-    println!("\n## JavaScript (rotor-js, boa) next to Rust\n");
+    println!("\n## JavaScript (rotor-js) next to Rust\n");
     println!("| hello | size (bytes) | size vs Rust |");
     println!("|---|---:|---:|");
     println!("| Rust (rotor-sdk, release) | {rust_size} | 1.00 |");
-    println!(
-        "| JavaScript (rotor-js, pre-initialized) | {js_size} | {:.1} |",
-        js_size as f64 / rust_size as f64
-    );
-    println!(
-        "| JavaScript (rotor-js, --no-preinit) | {plain_size} | {:.1} |",
-        plain_size as f64 / rust_size as f64
-    );
-    let serve = |app: &str, address: &str| -> Result<Server, String> {
+    for (name, _, size, _) in &built {
+        println!(
+            "| JavaScript, {name} | {size} | {:.1} |",
+            *size as f64 / rust_size as f64
+        );
+    }
+    let serve = |app: &Path, address: &str| -> Result<Server, String> {
         Ok(Server(
             Command::new(&rotor)
-                .args(["up", app, "--listen", address])
+                .arg("up")
+                .arg(app)
+                .args(["--listen", address])
                 .current_dir(root())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -340,26 +352,27 @@ fn javascript(duration: u32) -> Result<(), String> {
                 .map_err(|e| format!("cannot start rotor: {e}"))?,
         ))
     };
-    let _rust = serve("examples/http-hello", ROTOR_ADDRESS)?;
-    let _js = serve("examples/js/http-hello", JS_ADDRESS)?;
-    let _plain = serve("target/rotor-js/http-hello-plain", JS_PLAIN_ADDRESS)?;
+    let mut servers = vec![serve(&root().join("examples/http-hello"), ROTOR_ADDRESS)?];
+    for (_, app, _, address) in &built {
+        servers.push(serve(app, address)?);
+    }
     wait_until_listening(ROTOR_ADDRESS)?;
-    wait_until_listening(JS_ADDRESS)?;
-    wait_until_listening(JS_PLAIN_ADDRESS)?;
+    for (_, _, _, address) in &built {
+        wait_until_listening(address)?;
+    }
     println!("\n| hello under rotor up, 1 connection, {duration} s | requests/s | p50 | p99 | p50 vs Rust |");
     println!("|---|---:|---:|---:|---:|");
     wrk(ROTOR_ADDRESS, 1, 1)?;
-    wrk(JS_ADDRESS, 1, 1)?;
-    wrk(JS_PLAIN_ADDRESS, 1, 1)?;
+    for (_, _, _, address) in &built {
+        wrk(address, 1, 1)?;
+    }
     let rust = wrk(ROTOR_ADDRESS, 1, duration)?;
-    let js = wrk(JS_ADDRESS, 1, duration)?;
-    let plain = wrk(JS_PLAIN_ADDRESS, 1, duration)?;
-    let rust_p50 = micros(&rust.p50)?;
-    for (name, m) in [
-        ("Rust", &rust),
-        ("JavaScript, pre-initialized", &js),
-        ("JavaScript, --no-preinit", &plain),
-    ] {
+    let mut rows = vec![("Rust".to_owned(), rust)];
+    for (name, _, _, address) in &built {
+        rows.push((format!("JavaScript, {name}"), wrk(address, 1, duration)?));
+    }
+    let rust_p50 = micros(&rows[0].1.p50)?;
+    for (name, m) in &rows {
         println!(
             "| {name} | {:.0} | {} | {} | {:.1} |",
             m.requests_per_second,
@@ -368,6 +381,7 @@ fn javascript(duration: u32) -> Result<(), String> {
             micros(&m.p50)? / rust_p50
         );
     }
+    drop(servers);
     Ok(())
 }
 

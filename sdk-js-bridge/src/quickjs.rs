@@ -1,0 +1,121 @@
+//! [`Engine`] on QuickJS, through `rquickjs` (feature `quickjs`): a smaller and faster engine
+//! than boa, but C, so building it needs a C compiler for WASI (see the crate's README).
+
+use rquickjs::function::Func;
+use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
+
+use crate::engine::{Engine, HostCall, ScriptError};
+
+/// A QuickJS context with the runtime and the app loaded.
+pub struct QuickJs {
+    // Fields drop in order: the app's value must be freed before the context and the
+    // runtime it lives in, or QuickJS aborts on a leaked object.
+    /// The app's default export (`undefined` when it has none).
+    app: Persistent<Value<'static>>,
+    context: Context,
+    _runtime: Runtime,
+}
+
+/// The exception QuickJS holds for `error`, as `name: message` and its stack.
+fn script_error(ctx: &Ctx<'_>, error: rquickjs::Error) -> ScriptError {
+    if !matches!(error, rquickjs::Error::Exception) {
+        return ScriptError {
+            message: error.to_string(),
+        };
+    }
+    describe(&ctx.catch())
+}
+
+/// A thrown or rejected value as text: an `Error`'s `name: message` and stack (which names
+/// the file, line and column), anything else as JavaScript would print it.
+fn describe(value: &Value<'_>) -> ScriptError {
+    let message = match value.as_object() {
+        Some(object) if object.get::<_, String>("message").is_ok() => {
+            let name: String = object.get("name").unwrap_or_else(|_| "Error".into());
+            let message: String = object.get("message").unwrap_or_default();
+            let stack: String = object.get("stack").unwrap_or_default();
+            format!("{name}: {message}\n{}", stack.trim_end())
+        }
+        _ => value
+            .as_string()
+            .and_then(|s| s.to_string().ok())
+            .unwrap_or_else(|| format!("{value:?}")),
+    };
+    ScriptError { message }
+}
+
+/// Runs the job queue until `promise` settles, and returns its value.
+fn settle<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> Result<Value<'js>, ScriptError> {
+    loop {
+        match promise.result::<Value>() {
+            Some(Ok(value)) => return Ok(value),
+            Some(Err(error)) => return Err(script_error(ctx, error)),
+            None => {
+                if !ctx.execute_pending_job() {
+                    return Err(ScriptError {
+                        message: "the promise never settled (nothing is left to resolve it)".into(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+impl Engine for QuickJs {
+    fn load(runtime: &str, app: &str, app_name: &str, host: HostCall) -> Result<Self, ScriptError> {
+        let setup = |e: rquickjs::Error| ScriptError {
+            message: format!("starting QuickJS: {e}"),
+        };
+        let quickjs = Runtime::new().map_err(setup)?;
+        let context = Context::full(&quickjs).map_err(setup)?;
+        let app = context.with(|ctx| -> Result<_, ScriptError> {
+            let call = Func::from(move |op: String, arguments: String| host(&op, &arguments));
+            ctx.globals()
+                .set("__rotor_call", call)
+                .map_err(|e| script_error(&ctx, e))?;
+            ctx.eval::<(), _>(runtime)
+                .map_err(|e| script_error(&ctx, e))?;
+            let module =
+                Module::declare(ctx.clone(), app_name, app).map_err(|e| script_error(&ctx, e))?;
+            let (module, evaluated) = module.eval().map_err(|e| script_error(&ctx, e))?;
+            settle(&ctx, &evaluated)?;
+            let namespace = module.namespace().map_err(|e| script_error(&ctx, e))?;
+            let default: Value = namespace
+                .get("default")
+                .map_err(|e| script_error(&ctx, e))?;
+            Ok(Persistent::save(&ctx, default))
+        })?;
+        Ok(QuickJs {
+            app,
+            context,
+            _runtime: quickjs,
+        })
+    }
+
+    fn dispatch(&mut self, function: &str, argument: &str) -> Result<String, ScriptError> {
+        self.context.with(|ctx| {
+            let dispatcher: Object = ctx
+                .globals()
+                .get("__rotor_dispatch")
+                .map_err(|e| script_error(&ctx, e))?;
+            let handler: Function = dispatcher.get(function).map_err(|_| ScriptError {
+                message: format!("the runtime has no dispatcher {function:?}"),
+            })?;
+            let app = self
+                .app
+                .clone()
+                .restore(&ctx)
+                .map_err(|e| script_error(&ctx, e))?;
+            let promise: Promise = handler
+                .call((app, argument))
+                .map_err(|e| script_error(&ctx, e))?;
+            let value = settle(&ctx, &promise)?;
+            value
+                .as_string()
+                .and_then(|s| s.to_string().ok())
+                .ok_or_else(|| ScriptError {
+                    message: "the dispatcher did not resolve to a string".into(),
+                })
+        })
+    }
+}
