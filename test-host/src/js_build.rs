@@ -11,7 +11,7 @@
 //!
 //! The engine is boa unless the build asks for QuickJS ([`JsEngine`]), which is C: it needs
 //! a C compiler for WASI, from `WASI_SDK` (a wasi-sdk) or, without one, the system's clang
-//! with a WASI libc (Debian: `clang-14 wasi-libc`), which a small shim makes look like one.
+//! with a WASI libc (Debian: `clang-14 llvm-14 wasi-libc`), which a small shim makes look like one.
 
 use std::path::{Path, PathBuf};
 
@@ -132,6 +132,38 @@ pub async fn build(
     Ok(preinitialized)
 }
 
+/// Where Debian's `wasi-libc` puts WASI's headers (`include/wasm32-wasi`) and libraries.
+const WASI_SYSROOT: &str = "/usr";
+
+/// Whether `rotor js build --engine quickjs` can build here: `WASI_SDK` is set, or the
+/// system has clang, llvm-ar and a WASI libc.
+pub fn quickjs_can_build() -> bool {
+    std::env::var_os("WASI_SDK").is_some() || system_wasi_toolchain().is_some()
+}
+
+/// The system's clang and llvm-ar, when a WASI libc is installed beside them.
+fn system_wasi_toolchain() -> Option<(PathBuf, PathBuf)> {
+    if !Path::new(WASI_SYSROOT)
+        .join("include/wasm32-wasi/stdio.h")
+        .is_file()
+    {
+        return None;
+    }
+    let on_path = |name: &str| {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    };
+    ["", "-19", "-18", "-17", "-16", "-15", "-14"]
+        .iter()
+        .find_map(|suffix| {
+            Some((
+                on_path(&format!("clang{suffix}"))?,
+                on_path(&format!("llvm-ar{suffix}"))?,
+            ))
+        })
+}
+
 /// A wasi-sdk for building QuickJS: `WASI_SDK` when set, else a shim around the system's clang
 /// and WASI libc (headers in `/usr/include/wasm32-wasi`, as Debian's `wasi-libc` puts them),
 /// made under `target`. rquickjs would otherwise try to download wasi-sdk.
@@ -142,28 +174,18 @@ fn wasi_sdk(target: &Path) -> anyhow::Result<PathBuf> {
     let missing = || {
         anyhow::anyhow!(
             "the quickjs engine needs a C compiler for WASI: set WASI_SDK to a wasi-sdk, or \
-             install clang with a WASI libc (on Debian: `apt-get install clang-14 wasi-libc`)"
+             install clang with a WASI libc (on Debian: `apt-get install clang-14 llvm-14 wasi-libc`)"
         )
     };
-    let sysroot = Path::new("/usr");
-    if !sysroot.join("include/wasm32-wasi/stdio.h").is_file() {
-        return Err(missing());
-    }
-    let on_path = |name: &str| {
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|dir| dir.join(name))
-            .find(|path| path.is_file())
-    };
-    let (clang, ar) = ["", "-19", "-18", "-17", "-16", "-15", "-14"]
-        .iter()
-        .find_map(|suffix| {
-            Some((
-                on_path(&format!("clang{suffix}"))?,
-                on_path(&format!("llvm-ar{suffix}"))?,
-            ))
-        })
-        .ok_or_else(missing)?;
-    let sdk = target.join("rotor-js-wasi-sdk");
+    let (clang, ar) = system_wasi_toolchain().ok_or_else(missing)?;
+    shim_wasi_sdk(&target.join("rotor-js-wasi-sdk"), &clang, &ar)
+}
+
+/// Makes `sdk` look like a wasi-sdk around the system's `clang` and `ar`.
+#[cfg(unix)]
+fn shim_wasi_sdk(sdk: &Path, clang: &Path, ar: &Path) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sysroot = Path::new(WASI_SYSROOT);
     std::fs::create_dir_all(sdk.join("bin"))?;
     std::fs::create_dir_all(sdk.join("share"))?;
     // A system clang knows WASI as `wasm32-wasi`, and looks for its headers and libraries
@@ -176,17 +198,21 @@ fn wasi_sdk(target: &Path) -> anyhow::Result<PathBuf> {
     );
     let shim = sdk.join("bin/clang");
     std::fs::write(&shim, wrapper)?;
-    use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755))?;
     for (link, to) in [
         (sdk.join("bin/ar"), ar),
-        (sdk.join("share/wasi-sysroot"), sysroot.into()),
+        (sdk.join("share/wasi-sysroot"), sysroot),
     ] {
         let _ = std::fs::remove_file(&link);
         std::os::unix::fs::symlink(to, &link)
             .with_context(|| format!("making {}", link.display()))?;
     }
-    Ok(sdk)
+    Ok(sdk.to_owned())
+}
+
+#[cfg(not(unix))]
+fn shim_wasi_sdk(_: &Path, _: &Path, _: &Path) -> anyhow::Result<PathBuf> {
+    anyhow::bail!("the quickjs engine needs WASI_SDK set to a wasi-sdk on this system")
 }
 
 /// Runs the component's `wizer-initialize` with every import trapping, and returns the
