@@ -193,7 +193,7 @@ fn shim_wasi_sdk(sdk: &Path, clang: &Path, ar: &Path) -> anyhow::Result<PathBuf>
     let wrapper = format!(
         "#!/bin/sh\nfor arg in \"$@\"; do\n  case \"$arg\" in\n    --target=wasm32-*wasip*) \
          arg=--target=wasm32-wasi ;;\n  esac\n  set -- \"$@\" \"$arg\"; shift\ndone\n\
-         exec {} \"$@\"\n",
+         exec '{}' \"$@\"\n",
         clang.display()
     );
     let shim = sdk.join("bin/clang");
