@@ -4,14 +4,14 @@
 //! 1. Size: `http-hello` (rotor-sdk) against `wasi-hello` (the same service on the raw `wasi`
 //!    crate), both built in the `release` and `release-small` profiles.
 //! 2. Throughput and latency: `rotor up` serving `http-hello` against a native hyper server
-//!    doing the same work (`test-host/examples/native_hello.rs`), measured with `wrk` at
+//!    doing the same work (`test-host/host/examples/native_hello.rs`), measured with `wrk` at
 //!    concurrency 1 and 16, over loopback.
 //! 3. Key-value: `get`/`set` per second from a guest through the host on the embedded SQLite
 //!    store, against the same statements run directly with rusqlite
-//!    (`test-host/examples/kv_bench.rs`).
+//!    (`test-host/host/examples/kv_bench.rs`).
 //! 4. Databases: simple `SELECT` requests per second through a guest on PostgreSQL and
 //!    MariaDB, against the same query issued directly by the host's drivers
-//!    (`test-host/examples/sql_bench.rs`); needs both servers running locally.
+//!    (`test-host/host/examples/sql_bench.rs`); needs both servers running locally.
 //! 5. JavaScript: the size of `examples/js/http-hello` built by `rotor js build` (boa and,
 //!    where it builds, QuickJS; each with and without pre-initialization), and its latency
 //!    under `rotor up`, against the Rust `http-hello`, all served in the same run.
@@ -172,9 +172,11 @@ fn throughput(duration: u32) -> Result<(), String> {
         "--quiet",
         "--release",
         "-p",
-        "rotor-host",
+        "rotor-cli",
         "--bin",
         "rotor",
+        "-p",
+        "rotor-host",
         "--example",
         "native_hello",
         "--example",
@@ -278,7 +280,7 @@ fn javascript(duration: u32) -> Result<(), String> {
         "--quiet",
         "--release",
         "-p",
-        "rotor-host",
+        "rotor-cli",
         "--bin",
         "rotor",
     ]))?;

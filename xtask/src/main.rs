@@ -17,7 +17,13 @@ use std::process::{Command, ExitCode};
 use guests::{GUEST_CRATES, WASIP1_CRATES};
 
 /// The crates whose tests run on the host.
-const HOST_CRATES: &[&str] = &["rotor-host", "rotor-sdk", "rotor-macro"];
+const HOST_CRATES: &[&str] = &[
+    "rotor-host",
+    "rotor-spec",
+    "rotor-cli",
+    "rotor-sdk",
+    "rotor-macro",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -83,7 +89,7 @@ fn up(args: &[String]) -> Result<(), String> {
             "run",
             "--quiet",
             "--package",
-            "rotor-host",
+            "rotor-cli",
             "--bin",
             "rotor",
             "--",

@@ -1,0 +1,322 @@
+//! The `rotor` command: serve, build and test Spin-compatible apps.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use rotor_cli::js_build;
+
+use clap::{Args, Parser, Subcommand};
+use rotor_host::capabilities::StateOptions;
+use rotor_host::engine::{self, Engine, EngineConfig};
+use rotor_host::manifest::{self, Manifest};
+use rotor_host::triggers::redis;
+use rotor_host::{App, AppOptions};
+use rotor_spec::conformance;
+
+/// Run Spin-compatible WebAssembly apps locally.
+#[derive(Parser)]
+#[command(name = "rotor", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve an app's HTTP routes.
+    Up {
+        /// The app: a directory holding spin.toml, or the manifest itself.
+        #[arg(default_value = ".")]
+        app: PathBuf,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+        /// Run the components' build commands first.
+        #[arg(long)]
+        build: bool,
+        /// Spin's runtime config: where key-value stores and SQLite databases live.
+        #[arg(long)]
+        runtime_config_file: Option<PathBuf>,
+        /// Where the default key-value store and SQLite database are kept (default: APP/.spin).
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+        /// SQL to run against the default database before serving; `@FILE` reads it from a file.
+        /// May be given more than once; runs in order.
+        #[arg(long = "sqlite", value_name = "SQL | @FILE")]
+        sqlite_statements: Vec<String>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
+    /// Run each component's build command.
+    Build {
+        /// The app: a directory holding spin.toml, or the manifest itself.
+        #[arg(default_value = ".")]
+        app: PathBuf,
+    },
+    /// JavaScript apps.
+    Js {
+        #[command(subcommand)]
+        command: JsCommand,
+    },
+    /// Run conformance specs (test.json5) against apps.
+    Test {
+        /// An app directory, or a directory whose subdirectories are apps.
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Run the components' build commands first.
+        #[arg(long)]
+        build: bool,
+        /// Run this spec instead of each app's own test.json5 (for an app's twin in another
+        /// language).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum JsCommand {
+    /// Build a JavaScript app (an ES module) into a component.
+    Build {
+        /// The app's JavaScript file.
+        app: PathBuf,
+        /// Where to write the component.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Leave the component as built, loading the app on each request, instead of
+        /// snapshotting it with the app loaded.
+        #[arg(long)]
+        no_preinit: bool,
+        /// The JavaScript engine: `boa` (pure Rust) or `quickjs` (smaller and faster; needs
+        /// a C compiler for WASI: `WASI_SDK`, or clang with a WASI libc).
+        #[arg(long, default_value = "boa")]
+        engine: js_build::JsEngine,
+    },
+}
+
+#[derive(Args)]
+struct RuntimeArgs {
+    /// Seconds one request may run before it is stopped with a 500.
+    #[arg(long, default_value_t = 30.0)]
+    deadline: f64,
+    /// The most memory one instance may use, such as 64MiB.
+    #[arg(long, default_value = "128MiB", value_parser = engine::parse_size)]
+    max_instance_memory: usize,
+    /// Where compiled code is cached.
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Compile every component afresh, without the cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl RuntimeArgs {
+    fn engine(&self) -> anyhow::Result<std::sync::Arc<Engine>> {
+        if !(self.deadline.is_finite() && self.deadline > 0.0) {
+            anyhow::bail!("--deadline must be a positive number of seconds");
+        }
+        Engine::new(EngineConfig {
+            request_deadline: Duration::from_secs_f64(self.deadline),
+            max_instance_memory: self.max_instance_memory,
+            cache_dir: if self.no_cache {
+                None
+            } else {
+                self.cache_dir.clone().or_else(engine::default_cache_dir)
+            },
+        })
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("starting tokio");
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints a line for the person running `rotor up`.
+///
+/// Whoever reads our stdout may stop reading (a script that only wanted the address, a closed
+/// pipe): the server must go on serving, so a failed write is ignored instead of panicking
+/// as `println!` would.
+fn say(line: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Up {
+            app,
+            listen,
+            build,
+            runtime_config_file,
+            state_dir,
+            sqlite_statements,
+            runtime,
+        } => {
+            let manifest = Manifest::load(&manifest::locate(&app))?;
+            if build {
+                rotor_host::build::build_all(&manifest)?;
+            }
+            let options = AppOptions {
+                engine: runtime.engine()?,
+                state: StateOptions {
+                    state_dir,
+                    runtime_config: runtime_config_file,
+                    environment: None,
+                },
+            };
+            let app = App::load(&manifest, &options).await?;
+            let database = app
+                .capabilities()
+                .sqlite_database("default")
+                .expect("every app has a default database");
+            for argument in &sqlite_statements {
+                database
+                    .run_script_argument(argument, Path::new("."))
+                    .map_err(|e| e.context("--sqlite"))?;
+            }
+            let listener = match app.http() {
+                None => None,
+                Some(_) => {
+                    let listener = tokio::net::TcpListener::bind(listen)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+                    let address = listener.local_addr()?;
+                    say(&format!(
+                        "Serving {} on http://{address}",
+                        manifest.application.name
+                    ));
+                    for trigger in &manifest.http_triggers {
+                        say(&format!(
+                            "  http://{address}{} -> {}",
+                            trigger.route, trigger.component
+                        ));
+                    }
+                    Some(listener)
+                }
+            };
+            if let Some(trigger) = app.redis() {
+                say(&format!(
+                    "Subscribing {} to Redis",
+                    manifest.application.name
+                ));
+                for subscription in trigger.subscriptions() {
+                    say(&format!(
+                        "  {} channel {:?} -> {}",
+                        redis::redacted(&subscription.address),
+                        subscription.channel,
+                        subscription.component
+                    ));
+                }
+            }
+            app.serve(listener, async {
+                let _ = tokio::signal::ctrl_c().await;
+                say("Shutting down.");
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Js {
+            command:
+                JsCommand::Build {
+                    app,
+                    output,
+                    no_preinit,
+                    engine,
+                },
+        } => {
+            let preinitialized =
+                js_build::build(&app, &output, engine, !no_preinit).await?;
+            eprintln!(
+                "Built {} into {}{}.",
+                app.display(),
+                output.display(),
+                if preinitialized {
+                    ", pre-initialized"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build { app } => {
+            let manifest = Manifest::load(&manifest::locate(&app))?;
+            rotor_host::build::build_all(&manifest)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Test {
+            path,
+            build,
+            spec,
+            runtime,
+        } => {
+            let engine = runtime.engine()?;
+            let mut results = Vec::new();
+            let mut broken = 0;
+            let apps = match &spec {
+                Some(_) => vec![path.clone()],
+                None => conformance::find_apps(&path)?,
+            };
+            for app in apps {
+                let outcome = async {
+                    if build {
+                        rotor_host::build::build_all(&Manifest::load(
+                            &app.join("spin.toml"),
+                        )?)?;
+                    }
+                    let spec = spec
+                        .clone()
+                        .unwrap_or_else(|| app.join(conformance::SPEC_FILE));
+                    conformance::run_spec(&app, &spec, engine.clone()).await
+                }
+                .await;
+                match outcome {
+                    Ok(cases) => results.extend(cases),
+                    Err(error) => {
+                        broken += 1;
+                        println!(
+                            "FAIL {}: the app could not be run: {error:#}",
+                            app.display()
+                        );
+                    }
+                }
+            }
+            let (_, failed, mut line) = conformance::summary(&results);
+            if broken > 0 {
+                line = format!(
+                    "{} passed, {} failed",
+                    results.len() - failed,
+                    failed + broken
+                );
+            }
+            println!("{line}");
+            Ok(if failed + broken == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}

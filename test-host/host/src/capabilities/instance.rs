@@ -1,0 +1,123 @@
+//! What the host keeps for one instance, and the linker that offers every capability to it.
+
+use std::sync::{Arc, Weak};
+
+use anyhow::Context as _;
+use wasmtime::component::{InstancePre, Linker, ResourceTable};
+use wasmtime::{Store, StoreLimits};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use super::outbound_http::{OutboundHttp, SelfRequests};
+use super::{Capabilities, ComponentCapabilities};
+use crate::engine::guest_output::{PrefixedOutput, Target};
+use crate::engine::{Engine, Limited};
+use crate::manifest::Manifest;
+
+/// The data of one `Store`: one instance, one request.
+pub struct InstanceState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    pub(super) table: ResourceTable,
+    limits: StoreLimits,
+    outbound: OutboundHttp,
+    pub(super) component: Arc<ComponentCapabilities>,
+}
+
+impl WasiView for InstanceState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for InstanceState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
+}
+
+impl Limited for InstanceState {
+    fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+}
+
+/// The engine with a linker that holds WASI, `wasi:http` and every capability.
+pub struct HostLinker {
+    engine: Arc<Engine>,
+    linker: Linker<InstanceState>,
+}
+
+impl HostLinker {
+    /// A linker over `engine` with every interface the host offers.
+    pub fn new(engine: Arc<Engine>) -> anyhow::Result<HostLinker> {
+        let mut linker = Linker::new(engine.wasmtime());
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        Capabilities::add_to_linker(&mut linker)?;
+        Ok(HostLinker { engine, linker })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Compiles (or takes from the cache) and links the component `name` of `manifest`, for
+    /// any trigger. Errors name the manifest, the component and its source.
+    pub fn link(&self, manifest: &Manifest, name: &str) -> anyhow::Result<InstancePre<InstanceState>> {
+        let compiled = self.engine.load_source(manifest, name)?;
+        let source = manifest
+            .components
+            .get(name)
+            .map_or("?", |component| component.source.as_str());
+        self.linker
+            .instantiate_pre(&compiled)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "{}: component `{name}` (source {source}): it needs imports the host does not provide",
+                    manifest.path.display()
+                )
+            })
+    }
+
+    /// A fresh store for one request to `component`, with its environment, grants, output
+    /// forwarding, memory cap and deadline; its outbound HTTP follows the grants, and its
+    /// requests to `self` go to `self_requests` (nothing, for components without HTTP
+    /// routes).
+    pub fn new_store(
+        &self,
+        component: &Arc<ComponentCapabilities>,
+        self_requests: Option<Weak<dyn SelfRequests>>,
+    ) -> Store<InstanceState> {
+        let outbound = OutboundHttp::new(
+            component.name.clone(),
+            component.outbound.clone(),
+            self_requests,
+        );
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(PrefixedOutput::new(&component.name, Target::Stdout))
+            .stderr(PrefixedOutput::new(&component.name, Target::Stderr))
+            .envs(&component.environment)
+            .allow_tcp(true)
+            .allow_udp(true)
+            .allow_ip_name_lookup(component.outbound.may_connect_out())
+            .socket_addr_check(super::sockets::address_check(component.outbound.clone()));
+        self.engine.new_store(InstanceState {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            limits: self.engine.store_limits(),
+            outbound,
+            component: component.clone(),
+        })
+    }
+}

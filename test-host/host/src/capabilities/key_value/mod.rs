@@ -1,0 +1,155 @@
+//! `fermyon:spin/key-value@2.0.0`: stores behind the [`Store`] trait, kept in a SQLite file
+//! (the default, [`sqlite`]) or on a Redis server ([`redis`]), as `runtime-config.toml`'s
+//! `[key_value_store.LABEL]` says.
+//!
+//! Every app has a `default` store in `<state dir>/sqlite_key_value.db`; a component opens
+//! only the labels its `key_value_stores` lists (`access-denied` otherwise).
+
+pub mod redis;
+pub mod sqlite;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use futures_util::future::BoxFuture;
+use wasmtime::component::{Linker, Resource};
+
+use super::bindings::fermyon::spin2_0_0::key_value::{self, Error};
+use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use crate::manifest::runtime_config::KeyValueStoreConfig;
+
+/// Where one store's data lives. Every method answers in the WIT's own error type.
+pub trait Store: Send + Sync {
+    /// The value under `key`.
+    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, Error>>;
+    /// Writes `value` under `key`.
+    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), Error>>;
+    /// Removes `key`.
+    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), Error>>;
+    /// Whether `key` holds a value.
+    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, Error>>;
+    /// Every key in the store, sorted.
+    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, Error>>;
+}
+
+/// The key-value capability.
+pub struct KeyValue;
+
+/// The stores one component may open, by label.
+pub struct KeyValueGrant {
+    stores: HashMap<String, Arc<dyn Store>>,
+}
+
+/// A store the guest has opened: the handle behind the `store` resource.
+pub struct OpenStore {
+    store: Arc<dyn Store>,
+}
+
+impl Capability for KeyValue {
+    type App = BTreeMap<String, Arc<dyn Store>>;
+    type Grant = KeyValueGrant;
+
+    fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        let default_file = app.state_dir.join(super::DEFAULT_KEY_VALUE_FILE);
+        let mut stores: Self::App = BTreeMap::new();
+        stores.insert(
+            "default".to_owned(),
+            Arc::new(sqlite::SqliteStore::new(default_file.clone(), "default")),
+        );
+        for (label, config) in &app.runtime_config.key_value_stores {
+            let store: Arc<dyn Store> = match config {
+                KeyValueStoreConfig::Sqlite(path) => Arc::new(sqlite::SqliteStore::new(
+                    path.clone().unwrap_or_else(|| default_file.clone()),
+                    label,
+                )),
+                KeyValueStoreConfig::Redis { url } => Arc::new(
+                    redis::RedisStore::new(url).with_context(|| {
+                        format!("key-value store `{label}`: bad Redis URL {url:?}")
+                    })?,
+                ),
+            };
+            stores.insert(label.clone(), store);
+        }
+        Ok(stores)
+    }
+
+    fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<KeyValueGrant> {
+        let mut stores = HashMap::new();
+        for label in &component.component.key_value_stores {
+            let Some(store) = app.get(label) else {
+                anyhow::bail!(
+                    "{}: component `{}` uses key-value store `{label}`, which is neither `default` nor defined in the runtime config (`[key_value_store.{label}]`)",
+                    component.manifest.path.display(),
+                    component.name
+                );
+            };
+            stores.insert(label.clone(), store.clone());
+        }
+        Ok(KeyValueGrant { stores })
+    }
+
+    fn add_to_linker(
+        linker: &mut Linker<InstanceState>,
+        view: fn(&mut InstanceState) -> View<'_, KeyValueGrant>,
+    ) -> wasmtime::Result<()> {
+        key_value::add_to_linker::<_, HasView<KeyValueGrant>>(linker, view)
+    }
+}
+
+impl View<'_, KeyValueGrant> {
+    fn store(&self, store: &Resource<OpenStore>) -> Result<Arc<dyn Store>, Error> {
+        self.table
+            .get(store)
+            .map(|open| open.store.clone())
+            .map_err(|e| Error::Other(format!("invalid store handle: {e}")))
+    }
+}
+
+impl key_value::Host for View<'_, KeyValueGrant> {}
+
+impl key_value::HostStore for View<'_, KeyValueGrant> {
+    async fn open(&mut self, label: String) -> Result<Resource<OpenStore>, Error> {
+        let Some(store) = self.grant.stores.get(&label) else {
+            return Err(Error::AccessDenied);
+        };
+        let store = store.clone();
+        self.table
+            .push(OpenStore { store })
+            .map_err(|_| Error::StoreTableFull)
+    }
+
+    async fn get(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        self.store(&store)?.get(key).await
+    }
+
+    async fn set(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), Error> {
+        self.store(&store)?.set(key, value).await
+    }
+
+    async fn delete(&mut self, store: Resource<OpenStore>, key: String) -> Result<(), Error> {
+        self.store(&store)?.delete(key).await
+    }
+
+    async fn exists(&mut self, store: Resource<OpenStore>, key: String) -> Result<bool, Error> {
+        self.store(&store)?.exists(key).await
+    }
+
+    async fn get_keys(&mut self, store: Resource<OpenStore>) -> Result<Vec<String>, Error> {
+        self.store(&store)?.keys().await
+    }
+
+    async fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        Ok(())
+    }
+}

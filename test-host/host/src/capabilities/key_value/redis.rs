@@ -1,0 +1,85 @@
+//! Key-value stores as the keys of a Redis database.
+
+use futures_util::future::BoxFuture;
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+
+use super::Store;
+use crate::capabilities::bindings::fermyon::spin2_0_0::key_value::Error;
+
+/// A store on a Redis server, over one multiplexed connection shared by every request and
+/// made on first use.
+pub struct RedisStore {
+    client: redis::Client,
+    connection: tokio::sync::OnceCell<ConnectionManager>,
+}
+
+impl RedisStore {
+    /// The store on the Redis server at `url`.
+    pub fn new(url: &str) -> anyhow::Result<RedisStore> {
+        Ok(RedisStore {
+            client: redis::Client::open(url)?,
+            connection: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    async fn connection(&self) -> Result<ConnectionManager, Error> {
+        self.connection
+            .get_or_try_init(|| {
+                ConnectionManager::new_with_config(
+                    self.client.clone(),
+                    crate::capabilities::redis::connection_config(),
+                )
+            })
+            .await
+            .cloned()
+            .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))
+    }
+}
+
+fn redis_error(error: redis::RedisError) -> Error {
+    Error::Other(format!("Redis: {error}"))
+}
+
+impl Store for RedisStore {
+    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, Error>> {
+        Box::pin(async move { self.connection().await?.get(key).await.map_err(redis_error) })
+    }
+
+    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move {
+            self.connection()
+                .await?
+                .set(key, value)
+                .await
+                .map_err(redis_error)
+        })
+    }
+
+    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async move { self.connection().await?.del(key).await.map_err(redis_error) })
+    }
+
+    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, Error>> {
+        Box::pin(async move {
+            self.connection()
+                .await?
+                .exists(key)
+                .await
+                .map_err(redis_error)
+        })
+    }
+
+    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        Box::pin(async move {
+            let mut keys: Vec<String> = self
+                .connection()
+                .await?
+                .keys("*")
+                .await
+                .map_err(redis_error)?;
+            keys.sort();
+            Ok(keys)
+        })
+    }
+}

@@ -1,0 +1,103 @@
+//! Key-value stores as rows of Spin's `spin_key_value` table in a SQLite file, filed under
+//! their label so that several stores can share one file.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use rusqlite::OptionalExtension;
+
+use super::Store;
+use crate::capabilities::bindings::fermyon::spin2_0_0::key_value::Error;
+use crate::capabilities::sqlite::SharedConnection;
+
+/// The table every SQLite-backed store lives in (Spin's layout).
+const STORE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
+    store TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (store, key)
+);";
+
+/// A store filed under one label in a SQLite file, opened on first use.
+pub struct SqliteStore {
+    file: Arc<SharedConnection>,
+    label: Arc<str>,
+}
+
+impl SqliteStore {
+    /// The store filed under `label` in the SQLite file at `path`.
+    pub fn new(path: PathBuf, label: &str) -> SqliteStore {
+        SqliteStore {
+            file: SharedConnection::new(path, STORE_SCHEMA),
+            label: label.into(),
+        }
+    }
+
+    /// Runs `work` with the label on the connection, without blocking the async runtime.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'_, Result<T, Error>> {
+        let label = self.label.clone();
+        Box::pin(async move {
+            self.file
+                .run(move |c| work(c, &label))
+                .await
+                .map_err(Error::Other)
+        })
+    }
+}
+
+impl Store for SqliteStore {
+    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, Error>> {
+        self.run(move |c, label| {
+            c.query_row(
+                "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                (label, &key),
+                |row| row.get::<_, Vec<u8>>(0),
+            )
+            .optional()
+        })
+    }
+
+    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+        self.run(move |c, label| {
+            c.execute(
+                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                (label, &key, &value),
+            )
+            .map(drop)
+        })
+    }
+
+    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), Error>> {
+        self.run(move |c, label| {
+            c.execute(
+                "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                (label, &key),
+            )
+            .map(drop)
+        })
+    }
+
+    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, Error>> {
+        self.run(move |c, label| {
+            c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)",
+                (label, &key),
+                |row| row.get::<_, bool>(0),
+            )
+        })
+    }
+
+    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+        self.run(move |c, label| {
+            let mut statement =
+                c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+            let keys = statement.query_map([label], |row| row.get::<_, String>(0))?;
+            keys.collect()
+        })
+    }
+}

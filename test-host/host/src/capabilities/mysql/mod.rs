@@ -1,0 +1,343 @@
+//! `fermyon:spin/mysql@2.0.0` on mysql_async, with a pool of connections per address shared
+//! by every request of the app. Works with MySQL and MariaDB.
+//!
+//! An address must be granted in `allowed_outbound_hosts` (`mysql://host:port`); anything
+//! else is `connection-failed` and no connection is made. Integer columns keep their
+//! signedness (`UNSIGNED` reads as `uint*`); a column of a type the interface cannot carry
+//! (dates, decimals, bits) reads as `unsupported`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use mysql_async::consts::{ColumnFlags, ColumnType};
+use mysql_async::prelude::Queryable as _;
+use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Value};
+use std::sync::Arc;
+
+use wasmtime::component::{Linker, Resource};
+
+use super::bindings::fermyon::spin2_0_0::mysql;
+use super::bindings::fermyon::spin2_0_0::rdbms_types::{
+    self, Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
+};
+use super::outbound::OutboundGrant;
+use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+
+/// How many connections one address may have open at once; more requests wait their turn.
+const POOL_SIZE: usize = 32;
+
+/// How long an idle pooled connection is kept.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long getting a connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The character set number MySQL gives binary strings (`BLOB`, `VARBINARY`).
+const BINARY_CHARSET: u16 = 63;
+
+/// The MySQL capability.
+pub struct Mysql;
+
+/// What one component may reach: the app's pools, at the addresses it is granted.
+pub struct MysqlGrant {
+    pools: Arc<MysqlPools>,
+    outbound: Arc<OutboundGrant>,
+}
+
+impl Capability for Mysql {
+    type App = Arc<MysqlPools>;
+    type Grant = MysqlGrant;
+
+    fn load(_: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        Ok(Arc::default())
+    }
+
+    fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<MysqlGrant> {
+        Ok(MysqlGrant {
+            pools: app.clone(),
+            outbound: component.outbound.clone(),
+        })
+    }
+
+    fn add_to_linker(
+        linker: &mut Linker<InstanceState>,
+        view: fn(&mut InstanceState) -> View<'_, MysqlGrant>,
+    ) -> wasmtime::Result<()> {
+        // `rdbms-types` holds only the types MySQL and Spin 2's PostgreSQL share; it is linked
+        // once, here.
+        rdbms_types::add_to_linker::<_, HasView<MysqlGrant>>(linker, view)?;
+        mysql::add_to_linker::<_, HasView<MysqlGrant>>(linker, view)
+    }
+}
+
+impl rdbms_types::Host for View<'_, MysqlGrant> {}
+
+/// The pools of every address the app's components have used.
+#[derive(Default)]
+pub struct MysqlPools {
+    pools: Mutex<HashMap<String, Pool>>,
+}
+
+impl MysqlPools {
+    fn pool(&self, address: &str, opts: Opts) -> Pool {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        pools
+            .entry(address.to_owned())
+            .or_insert_with(|| {
+                let constraints = PoolConstraints::new(0, POOL_SIZE).unwrap_or_default();
+                // Without an idle timeout, mysql_async keeps only `min` idle connections and
+                // closes every other one as it comes back: a new connection per request.
+                let pool_opts = PoolOpts::default()
+                    .with_constraints(constraints)
+                    .with_inactive_connection_ttl(IDLE_TIMEOUT);
+                Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts))
+            })
+            .clone()
+    }
+}
+
+/// A connection the guest has opened: the handle behind the `connection` resource. Dropping
+/// it gives the connection back to its pool.
+pub struct PooledConn {
+    conn: Conn,
+}
+
+/// Checks the address and the grant, then takes a connection from the app's pool.
+pub async fn open(
+    pools: &MysqlPools,
+    allowed: &AllowedHosts,
+    address: &str,
+) -> Result<PooledConn, Error> {
+    let opts = Opts::from_url(address)
+        .map_err(|e| Error::ConnectionFailed(format!("invalid MySQL address: {e}")))?;
+    if opts.socket().is_some() {
+        return Err(Error::ConnectionFailed(
+            "Unix socket addresses are not supported; use mysql://host:port".into(),
+        ));
+    }
+    allowed
+        .check(&Destination {
+            scheme: "mysql",
+            host: opts.ip_or_hostname().to_owned(),
+            port: opts.tcp_port(),
+        })
+        .map_err(Error::ConnectionFailed)?;
+    let pool = pools.pool(address, opts);
+    let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
+        .await
+        .map_err(|_| Error::ConnectionFailed(format!("no connection within {CONNECT_TIMEOUT:?}")))?
+        .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
+    Ok(PooledConn { conn })
+}
+
+fn to_value(value: &ParameterValue) -> Value {
+    match value {
+        ParameterValue::Boolean(b) => Value::Int((*b).into()),
+        ParameterValue::Int8(i) => Value::Int((*i).into()),
+        ParameterValue::Int16(i) => Value::Int((*i).into()),
+        ParameterValue::Int32(i) => Value::Int((*i).into()),
+        ParameterValue::Int64(i) => Value::Int(*i),
+        ParameterValue::Uint8(u) => Value::UInt((*u).into()),
+        ParameterValue::Uint16(u) => Value::UInt((*u).into()),
+        ParameterValue::Uint32(u) => Value::UInt((*u).into()),
+        ParameterValue::Uint64(u) => Value::UInt(*u),
+        ParameterValue::Floating32(f) => Value::Float(*f),
+        ParameterValue::Floating64(f) => Value::Double(*f),
+        ParameterValue::Str(s) => Value::Bytes(s.clone().into_bytes()),
+        ParameterValue::Binary(b) => Value::Bytes(b.clone()),
+        ParameterValue::DbNull => Value::NULL,
+    }
+}
+
+fn to_params(params: &[ParameterValue]) -> Params {
+    if params.is_empty() {
+        Params::Empty
+    } else {
+        Params::Positional(params.iter().map(to_value).collect())
+    }
+}
+
+fn column_type(column: &mysql_async::Column) -> DbDataType {
+    let unsigned = column.flags().contains(ColumnFlags::UNSIGNED_FLAG);
+    let pick = |signed, unsigned_type| if unsigned { unsigned_type } else { signed };
+    match column.column_type() {
+        ColumnType::MYSQL_TYPE_TINY => pick(DbDataType::Int8, DbDataType::Uint8),
+        ColumnType::MYSQL_TYPE_SHORT | ColumnType::MYSQL_TYPE_YEAR => {
+            pick(DbDataType::Int16, DbDataType::Uint16)
+        }
+        ColumnType::MYSQL_TYPE_LONG | ColumnType::MYSQL_TYPE_INT24 => {
+            pick(DbDataType::Int32, DbDataType::Uint32)
+        }
+        ColumnType::MYSQL_TYPE_LONGLONG => pick(DbDataType::Int64, DbDataType::Uint64),
+        ColumnType::MYSQL_TYPE_FLOAT => DbDataType::Floating32,
+        ColumnType::MYSQL_TYPE_DOUBLE => DbDataType::Floating64,
+        ColumnType::MYSQL_TYPE_VARCHAR
+        | ColumnType::MYSQL_TYPE_VAR_STRING
+        | ColumnType::MYSQL_TYPE_STRING
+        | ColumnType::MYSQL_TYPE_TINY_BLOB
+        | ColumnType::MYSQL_TYPE_MEDIUM_BLOB
+        | ColumnType::MYSQL_TYPE_LONG_BLOB
+        | ColumnType::MYSQL_TYPE_BLOB
+        | ColumnType::MYSQL_TYPE_ENUM
+        | ColumnType::MYSQL_TYPE_SET
+        | ColumnType::MYSQL_TYPE_JSON => {
+            if column.character_set() == BINARY_CHARSET {
+                DbDataType::Binary
+            } else {
+                DbDataType::Str
+            }
+        }
+        _ => DbDataType::Other,
+    }
+}
+
+fn read_value(value: Value, ty: DbDataType, column: &str) -> Result<DbValue, Error> {
+    let failed = |value: &Value| {
+        Error::ValueConversionFailed(format!(
+            "column {column:?}: cannot read {value:?} as {ty:?}"
+        ))
+    };
+    let integer = |value: &Value| -> Option<i128> {
+        match value {
+            Value::Int(i) => Some((*i).into()),
+            Value::UInt(u) => Some((*u).into()),
+            // The text protocol sends numbers as text.
+            Value::Bytes(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+            _ => None,
+        }
+    };
+    macro_rules! int {
+        ($variant:ident, $ty:ty) => {
+            integer(&value)
+                .and_then(|i| <$ty>::try_from(i).ok())
+                .map(DbValue::$variant)
+                .ok_or_else(|| failed(&value))?
+        };
+    }
+    if value == Value::NULL {
+        return Ok(DbValue::DbNull);
+    }
+    Ok(match ty {
+        DbDataType::Int8 => int!(Int8, i8),
+        DbDataType::Int16 => int!(Int16, i16),
+        DbDataType::Int32 => int!(Int32, i32),
+        DbDataType::Int64 => int!(Int64, i64),
+        DbDataType::Uint8 => int!(Uint8, u8),
+        DbDataType::Uint16 => int!(Uint16, u16),
+        DbDataType::Uint32 => int!(Uint32, u32),
+        DbDataType::Uint64 => int!(Uint64, u64),
+        DbDataType::Floating32 => match &value {
+            Value::Float(f) => DbValue::Floating32(*f),
+            Value::Double(d) => DbValue::Floating32(*d as f32),
+            _ => return Err(failed(&value)),
+        },
+        DbDataType::Floating64 => match &value {
+            Value::Double(d) => DbValue::Floating64(*d),
+            Value::Float(f) => DbValue::Floating64((*f).into()),
+            _ => return Err(failed(&value)),
+        },
+        DbDataType::Str => match value {
+            Value::Bytes(bytes) => DbValue::Str(String::from_utf8(bytes).map_err(|_| {
+                Error::ValueConversionFailed(format!("column {column:?}: not UTF-8"))
+            })?),
+            other => return Err(failed(&other)),
+        },
+        DbDataType::Binary => match value {
+            Value::Bytes(bytes) => DbValue::Binary(bytes),
+            other => return Err(failed(&other)),
+        },
+        _ => DbValue::Unsupported,
+    })
+}
+
+fn query_failed(error: mysql_async::Error) -> Error {
+    match error {
+        mysql_async::Error::Server(server) => {
+            Error::QueryFailed(format!("{} ({})", server.message, server.code))
+        }
+        mysql_async::Error::Driver(driver) => Error::BadParameter(driver.to_string()),
+        other => Error::QueryFailed(other.to_string()),
+    }
+}
+
+impl mysql::Host for View<'_, MysqlGrant> {}
+
+impl mysql::HostConnection for View<'_, MysqlGrant> {
+    async fn open(&mut self, address: String) -> Result<Resource<PooledConn>, Error> {
+        let allowed = self
+            .grant
+            .outbound
+            .allowed_hosts()
+            .await
+            .map_err(Error::ConnectionFailed)?;
+        let conn = open(&self.grant.pools, &allowed, &address).await?;
+        self.table
+            .push(conn)
+            .map_err(|e| Error::Other(format!("too many open connections: {e}")))
+    }
+
+    async fn query(
+        &mut self,
+        connection: Resource<PooledConn>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> Result<RowSet, Error> {
+        let conn = &mut self
+            .table
+            .get_mut(&connection)
+            .map_err(|_| Error::Other("no such connection".into()))?
+            .conn;
+        let mut result = conn
+            .exec_iter(statement, to_params(&params))
+            .await
+            .map_err(query_failed)?;
+        let described = result.columns().map(|c| c.to_vec()).unwrap_or_default();
+        let types: Vec<DbDataType> = described.iter().map(column_type).collect();
+        let names: Vec<String> = described
+            .iter()
+            .map(|c| c.name_str().into_owned())
+            .collect();
+        let raw_rows: Vec<mysql_async::Row> = result.collect().await.map_err(query_failed)?;
+        let mut rows = Vec::with_capacity(raw_rows.len());
+        for row in raw_rows {
+            let values = row.unwrap();
+            rows.push(
+                values
+                    .into_iter()
+                    .zip(&types)
+                    .zip(&names)
+                    .map(|((value, ty), name)| read_value(value, *ty, name))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+        let columns = names
+            .into_iter()
+            .zip(types)
+            .map(|(name, data_type)| Column { name, data_type })
+            .collect();
+        Ok(RowSet { columns, rows })
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<PooledConn>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> Result<(), Error> {
+        let conn = &mut self
+            .table
+            .get_mut(&connection)
+            .map_err(|_| Error::Other("no such connection".into()))?
+            .conn;
+        conn.exec_drop(statement, to_params(&params))
+            .await
+            .map_err(query_failed)
+    }
+
+    async fn drop(&mut self, connection: Resource<PooledConn>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        Ok(())
+    }
+}

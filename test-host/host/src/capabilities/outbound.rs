@@ -1,0 +1,58 @@
+//! A component's `allowed_outbound_hosts`, shared by every capability that leaves the host:
+//! outbound HTTP, sockets, PostgreSQL, MySQL, Redis and MQTT. The grammar of an entry is in
+//! [`crate::manifest::allowed_hosts`].
+
+use std::sync::Arc;
+
+use super::variables::ComponentVariables;
+use crate::manifest::allowed_hosts::AllowedHosts;
+use crate::manifest::template::Template;
+use crate::manifest::Component;
+
+/// The `allowed_outbound_hosts` of one component, its `{{ variable }}` templates filled on
+/// first use and kept from then on.
+pub struct OutboundGrant {
+    templates: Vec<Template>,
+    variables: Arc<ComponentVariables>,
+    resolved: tokio::sync::OnceCell<Arc<AllowedHosts>>,
+}
+
+impl OutboundGrant {
+    /// The entries of `component`, whose templates read `variables`.
+    pub fn new(component: &Component, variables: Arc<ComponentVariables>) -> OutboundGrant {
+        OutboundGrant {
+            templates: component
+                .allowed_outbound_hosts
+                .iter()
+                .filter_map(|entry| Template::parse(entry.get_ref()).ok())
+                .collect(),
+            variables,
+            resolved: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Whether `allowed_outbound_hosts` has any entry at all.
+    pub fn may_connect_out(&self) -> bool {
+        !self.templates.is_empty()
+    }
+
+    /// The entries, filled and parsed.
+    pub async fn allowed_hosts(&self) -> Result<Arc<AllowedHosts>, String> {
+        self.resolved
+            .get_or_try_init(|| async {
+                let mut entries = Vec::new();
+                for template in &self.templates {
+                    entries.push(
+                        template
+                            .render_async(|name| async move {
+                                self.variables.resolve_for_outbound(&name).await
+                            })
+                            .await?,
+                    );
+                }
+                AllowedHosts::parse(entries.iter().map(String::as_str)).map(Arc::new)
+            })
+            .await
+            .cloned()
+    }
+}

@@ -1,0 +1,127 @@
+//! Outbound HTTP: the `wasi:http` hook that enforces `allowed_outbound_hosts`
+//! (see `allowed_hosts`).
+//!
+//! A request no entry allows is refused with `HTTP-request-denied` and never leaves the host;
+//! requests to `self` (a URL whose host is `self`) are answered inside the host, by the app's
+//! own routes.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use super::outbound::OutboundGrant;
+use crate::manifest::allowed_hosts::default_port;
+
+/// The body of every response the host sends, to clients and to guests' requests to `self`.
+pub type HostBody = UnsyncBoxBody<Bytes, anyhow::Error>;
+
+/// Whatever answers the requests a component makes to `self`: the app's HTTP routes.
+pub trait SelfRequests: Send + Sync {
+    /// Answers `request` as if a client had sent it; any failure is a response (a 500).
+    fn handle_self_request(
+        &self,
+        request: http::Request<WasiBody>,
+    ) -> Pin<Box<dyn Future<Output = http::Response<HostBody>> + Send + '_>>;
+}
+
+type ResponseFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), Error>> + Send>,
+                ),
+                Error,
+            >,
+        > + Send,
+>;
+
+/// The `wasi:http` hooks of one instance: sends what its component's
+/// `allowed_outbound_hosts` allows, answers requests to `self` from the app, refuses the rest.
+pub struct OutboundHttp {
+    component: Arc<str>,
+    grant: Arc<OutboundGrant>,
+    self_requests: Option<Weak<dyn SelfRequests>>,
+}
+
+impl OutboundHttp {
+    /// The hooks for an instance of `component`, whose requests to `self` go to
+    /// `self_requests`.
+    pub fn new(
+        component: Arc<str>,
+        grant: Arc<OutboundGrant>,
+        self_requests: Option<Weak<dyn SelfRequests>>,
+    ) -> Self {
+        OutboundHttp {
+            component,
+            grant,
+            self_requests,
+        }
+    }
+}
+
+impl WasiHttpHooks for OutboundHttp {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _response_errors: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> ResponseFuture {
+        let component = self.component.clone();
+        let grant = self.grant.clone();
+        let self_requests = self.self_requests.clone();
+        Box::new(async move {
+            let allowed = match grant.allowed_hosts().await {
+                Ok(allowed) => allowed,
+                Err(error) => {
+                    tracing::error!(%component, "outbound request refused: {error}");
+                    return Err(Error::HttpRequestDenied);
+                }
+            };
+            let uri = request.uri();
+            let scheme = uri.scheme_str().unwrap_or("http").to_ascii_lowercase();
+            let host = uri.host().unwrap_or("").to_ascii_lowercase();
+            let port = uri
+                .port_u16()
+                .or_else(|| default_port(&scheme))
+                .unwrap_or(0);
+            // Only the destination is logged: a path, query or header may carry a secret.
+            let destination = format!("{scheme}://{host}:{port}");
+            if !allowed.allows(&scheme, &host, port) {
+                tracing::warn!(
+                    %component,
+                    "outbound request to {destination} denied: not in allowed_outbound_hosts"
+                );
+                return Err(Error::HttpRequestDenied);
+            }
+            if host == "self" {
+                // Components of other triggers (Redis) have no HTTP app behind them, and an
+                // app that is shutting down has none left.
+                let Some(app) = self_requests.as_ref().and_then(Weak::upgrade) else {
+                    return Err(Error::InternalError(Some(
+                        "no HTTP routes to answer a request to self".into(),
+                    )));
+                };
+                let response = app.handle_self_request(request).await;
+                let response = response.map(|body| {
+                    body.map_err(|e| Error::InternalError(Some(e.to_string())))
+                        .boxed_unsync()
+                });
+                let done: Box<dyn Future<Output = Result<(), Error>> + Send> =
+                    Box::new(async { Ok(()) });
+                return Ok((response, done));
+            }
+            tracing::debug!(%component, "outbound request to {destination}");
+            let (response, connection) =
+                wasmtime_wasi_http::default_send_request(request, options).await?;
+            let connection: Box<dyn Future<Output = Result<(), Error>> + Send> =
+                Box::new(connection);
+            Ok((response.map(BodyExt::boxed_unsync), connection))
+        })
+    }
+}

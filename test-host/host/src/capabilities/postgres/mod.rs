@@ -1,0 +1,220 @@
+//! PostgreSQL on tokio-postgres, with a pool of connections per address shared by every
+//! request of the app, behind two interfaces: Spin 3's `spin:postgres/postgres@4.0.0` (dates
+//! and times, UUID, JSON, numeric, ranges, arrays, intervals: [`v4`]) and Spin 2's
+//! `fermyon:spin/postgres@2.0.0` ([`v2`], answered through the same code).
+//!
+//! An address must be granted in `allowed_outbound_hosts` (`postgres://host:port`); anything
+//! else is `connection-failed` and no connection is made. Parameters are converted to the
+//! types the server infers for them; a column of a type the interface cannot carry reads as
+//! `unsupported`.
+
+mod v2;
+pub mod v4;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::str::FromStr as _;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::{Client, NoTls};
+use wasmtime::component::Linker;
+
+use super::bindings::fermyon::spin2_0_0::postgres as postgres2;
+use super::bindings::spin::postgres::postgres::{self as postgres4, Error};
+use super::outbound::OutboundGrant;
+use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+
+/// How many connections one address may have open at once; more requests wait their turn.
+const POOL_SIZE: usize = 32;
+
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The PostgreSQL capability, both interface versions.
+pub struct Postgres;
+
+/// What one component may reach: the app's pools, at the addresses it is granted.
+pub struct PostgresGrant {
+    pools: Arc<PostgresPools>,
+    outbound: Arc<OutboundGrant>,
+}
+
+impl Capability for Postgres {
+    type App = Arc<PostgresPools>;
+    type Grant = PostgresGrant;
+
+    fn load(_: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        Ok(Arc::default())
+    }
+
+    fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<PostgresGrant> {
+        Ok(PostgresGrant {
+            pools: app.clone(),
+            outbound: component.outbound.clone(),
+        })
+    }
+
+    fn add_to_linker(
+        linker: &mut Linker<InstanceState>,
+        view: fn(&mut InstanceState) -> View<'_, PostgresGrant>,
+    ) -> wasmtime::Result<()> {
+        postgres2::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)?;
+        postgres4::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)
+    }
+}
+
+/// The pools of every address the app's components have used.
+#[derive(Default)]
+pub struct PostgresPools {
+    pools: Mutex<HashMap<String, Arc<Pool>>>,
+}
+
+impl PostgresPools {
+    fn pool(&self, address: &str, config: tokio_postgres::Config) -> Arc<Pool> {
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        pools
+            .entry(address.to_owned())
+            .or_insert_with(|| {
+                Arc::new(Pool {
+                    config,
+                    idle: Mutex::new(Vec::new()),
+                    permits: Arc::new(Semaphore::new(POOL_SIZE)),
+                })
+            })
+            .clone()
+    }
+}
+
+/// Connections to one address.
+struct Pool {
+    config: tokio_postgres::Config,
+    idle: Mutex<Vec<Client>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Pool {
+    async fn checkout(self: &Arc<Self>) -> Result<PooledClient, Error> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Other("the connection pool is closed".into()))?;
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            match idle {
+                Some(client) if !client.is_closed() => {
+                    return Ok(PooledClient {
+                        client: Some(client),
+                        pool: self.clone(),
+                        permit: Some(permit),
+                    })
+                }
+                Some(_closed) => continue,
+                None => break,
+            }
+        }
+        let connecting = self.config.connect(NoTls);
+        let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+            .await
+            .map_err(|_| {
+                Error::ConnectionFailed(format!("no connection within {CONNECT_TIMEOUT:?}"))
+            })?
+            .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!("a PostgreSQL connection ended: {error}");
+            }
+        });
+        Ok(PooledClient {
+            client: Some(client),
+            pool: self.clone(),
+            permit: Some(permit),
+        })
+    }
+}
+
+/// A connection the guest has opened: the handle behind the `connection` resource. It goes
+/// back to its pool when the guest drops it or the instance ends.
+pub struct PooledClient {
+    client: Option<Client>,
+    pool: Arc<Pool>,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for PooledClient {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if client.is_closed() {
+            return;
+        }
+        // A guest may have left a transaction open (a `BEGIN` and then a trap): roll it back
+        // before anyone else gets the connection, or the next request would run inside it.
+        // The pool slot stays taken until that is done.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pool = self.pool.clone();
+        let permit = self.permit.take();
+        runtime.spawn(async move {
+            if client.batch_execute("ROLLBACK").await.is_ok() {
+                pool.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(client);
+            }
+            drop(permit);
+        });
+    }
+}
+
+impl PooledClient {
+    pub(crate) fn client(&self) -> &Client {
+        self.client
+            .as_ref()
+            .expect("a pooled client holds its connection until dropped")
+    }
+}
+
+/// Checks the address and the grant, then takes a connection from the app's pool.
+pub async fn open(
+    pools: &PostgresPools,
+    allowed: &AllowedHosts,
+    address: &str,
+) -> Result<PooledClient, Error> {
+    let config = tokio_postgres::Config::from_str(address)
+        .map_err(|e| Error::ConnectionFailed(format!("invalid PostgreSQL address: {e}")))?;
+    let mut destinations = Vec::new();
+    for (index, host) in config.get_hosts().iter().enumerate() {
+        let tokio_postgres::config::Host::Tcp(name) = host else {
+            return Err(Error::ConnectionFailed(
+                "Unix socket addresses are not supported; use postgres://host:port".into(),
+            ));
+        };
+        let port = config
+            .get_ports()
+            .get(index)
+            .or(config.get_ports().first())
+            .copied()
+            .unwrap_or(5432);
+        destinations.push(Destination {
+            scheme: "postgres",
+            host: name.clone(),
+            port,
+        });
+    }
+    if destinations.is_empty() {
+        return Err(Error::ConnectionFailed("the address names no host".into()));
+    }
+    for destination in &destinations {
+        allowed
+            .check(destination)
+            .map_err(Error::ConnectionFailed)?;
+    }
+    pools.pool(address, config).checkout().await
+}

@@ -1,0 +1,136 @@
+//! `fermyon:spin/postgres@2.0.0`, answered by the 4.0.0 code: parameters are widened to the
+//! newer interface's values, and results narrowed back. What Spin 2's types cannot carry
+//! (dates, UUIDs, ...) reads as `unsupported`, as it always has.
+
+use wasmtime::component::Resource;
+
+use super::v4;
+use super::PooledClient;
+use crate::capabilities::bindings::fermyon::spin2_0_0::postgres;
+use crate::capabilities::bindings::fermyon::spin2_0_0::rdbms_types::{
+    Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
+};
+use crate::capabilities::bindings::spin::postgres::postgres as pg4;
+use super::PostgresGrant;
+use crate::capabilities::View;
+
+fn widen(value: ParameterValue) -> pg4::ParameterValue {
+    use pg4::ParameterValue as New;
+    match value {
+        ParameterValue::Boolean(b) => New::Boolean(b),
+        ParameterValue::Int8(i) => New::Int8(i),
+        ParameterValue::Int16(i) => New::Int16(i),
+        ParameterValue::Int32(i) => New::Int32(i),
+        ParameterValue::Int64(i) => New::Int64(i),
+        ParameterValue::Uint8(u) => New::Int16(u.into()),
+        ParameterValue::Uint16(u) => New::Int32(u.into()),
+        ParameterValue::Uint32(u) => New::Int64(u.into()),
+        ParameterValue::Uint64(u) => match i64::try_from(u) {
+            Ok(i) => New::Int64(i),
+            Err(_) => New::Decimal(u.to_string()),
+        },
+        ParameterValue::Floating32(f) => New::Floating32(f),
+        ParameterValue::Floating64(f) => New::Floating64(f),
+        ParameterValue::Str(s) => New::Str(s),
+        ParameterValue::Binary(b) => New::Binary(b),
+        ParameterValue::DbNull => New::DbNull,
+    }
+}
+
+fn narrow_type(ty: &pg4::DbDataType) -> DbDataType {
+    use pg4::DbDataType as New;
+    match ty {
+        New::Boolean => DbDataType::Boolean,
+        New::Int8 => DbDataType::Int8,
+        New::Int16 => DbDataType::Int16,
+        New::Int32 => DbDataType::Int32,
+        New::Int64 => DbDataType::Int64,
+        New::Floating32 => DbDataType::Floating32,
+        New::Floating64 => DbDataType::Floating64,
+        New::Str => DbDataType::Str,
+        New::Binary => DbDataType::Binary,
+        _ => DbDataType::Other,
+    }
+}
+
+fn narrow_value(value: pg4::DbValue) -> DbValue {
+    use pg4::DbValue as New;
+    match value {
+        New::Boolean(b) => DbValue::Boolean(b),
+        New::Int8(i) => DbValue::Int8(i),
+        New::Int16(i) => DbValue::Int16(i),
+        New::Int32(i) => DbValue::Int32(i),
+        New::Int64(i) => DbValue::Int64(i),
+        New::Floating32(f) => DbValue::Floating32(f),
+        New::Floating64(f) => DbValue::Floating64(f),
+        New::Str(s) => DbValue::Str(s),
+        New::Binary(b) => DbValue::Binary(b),
+        New::DbNull => DbValue::DbNull,
+        _ => DbValue::Unsupported,
+    }
+}
+
+fn narrow_error(error: pg4::Error) -> Error {
+    match error {
+        pg4::Error::ConnectionFailed(m) => Error::ConnectionFailed(m),
+        pg4::Error::BadParameter(m) => Error::BadParameter(m),
+        pg4::Error::QueryFailed(pg4::QueryError::Text(m)) => Error::QueryFailed(m),
+        pg4::Error::QueryFailed(pg4::QueryError::DbError(db)) => Error::QueryFailed(db.as_text),
+        pg4::Error::ValueConversionFailed(m) => Error::ValueConversionFailed(m),
+        pg4::Error::Other(m) => Error::Other(m),
+    }
+}
+
+impl postgres::Host for View<'_, PostgresGrant> {}
+
+impl postgres::HostConnection for View<'_, PostgresGrant> {
+    async fn open(&mut self, address: String) -> Result<Resource<PooledClient>, Error> {
+        self.open_postgres(&address).await.map_err(narrow_error)
+    }
+
+    async fn query(
+        &mut self,
+        connection: Resource<PooledClient>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> Result<RowSet, Error> {
+        let params: Vec<_> = params.into_iter().map(widen).collect();
+        let client = self.postgres_client(&connection).map_err(narrow_error)?;
+        let rows = v4::query(client, &statement, &params)
+            .await
+            .map_err(narrow_error)?;
+        Ok(RowSet {
+            columns: rows
+                .columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    data_type: narrow_type(&c.data_type),
+                })
+                .collect(),
+            rows: rows
+                .rows
+                .into_iter()
+                .map(|row| row.into_iter().map(narrow_value).collect())
+                .collect(),
+        })
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<PooledClient>,
+        statement: String,
+        params: Vec<ParameterValue>,
+    ) -> Result<u64, Error> {
+        let params: Vec<_> = params.into_iter().map(widen).collect();
+        let client = self.postgres_client(&connection).map_err(narrow_error)?;
+        v4::execute(client, &statement, &params)
+            .await
+            .map_err(narrow_error)
+    }
+
+    async fn drop(&mut self, connection: Resource<PooledClient>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        Ok(())
+    }
+}

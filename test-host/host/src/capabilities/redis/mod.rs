@@ -1,0 +1,285 @@
+//! `fermyon:spin/redis@2.0.0`: outbound Redis commands and publishing, over one multiplexed
+//! connection per address shared by every request of the app.
+//!
+//! An address must be granted in `allowed_outbound_hosts` (`redis://host:port`, or
+//! `rediss://` for TLS); anything else is refused before any connection is made.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{ConnectionAddr, Value};
+use tokio::sync::OnceCell;
+use wasmtime::component::{Linker, Resource};
+
+use super::bindings::fermyon::spin2_0_0::redis::{
+    self as spin_redis, Error, RedisParameter, RedisResult,
+};
+use super::outbound::OutboundGrant;
+use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+
+/// How long connecting, and then each command, may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How every shared Redis connection of the host (outbound Redis, Redis-backed key-value
+/// stores) is made: the client's own default gives up on a reply after 500 ms, which a busy
+/// host or server exceeds under load and turns into a failed request.
+pub(crate) fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_number_of_retries(1)
+        .set_connection_timeout(Some(TIMEOUT))
+        .set_response_timeout(Some(TIMEOUT))
+}
+
+/// The outbound Redis capability.
+pub struct Redis;
+
+/// What one component may reach: the app's connections, at the addresses it is granted.
+pub struct RedisGrant {
+    connections: Arc<RedisConnections>,
+    outbound: Arc<OutboundGrant>,
+}
+
+impl Capability for Redis {
+    type App = Arc<RedisConnections>;
+    type Grant = RedisGrant;
+
+    fn load(_: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        Ok(Arc::default())
+    }
+
+    fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<RedisGrant> {
+        Ok(RedisGrant {
+            connections: app.clone(),
+            outbound: component.outbound.clone(),
+        })
+    }
+
+    fn add_to_linker(
+        linker: &mut Linker<InstanceState>,
+        view: fn(&mut InstanceState) -> View<'_, RedisGrant>,
+    ) -> wasmtime::Result<()> {
+        spin_redis::add_to_linker::<_, HasView<RedisGrant>>(linker, view)
+    }
+}
+
+/// The connections of every address the app's components have used.
+#[derive(Default)]
+pub struct RedisConnections {
+    by_address: Mutex<HashMap<String, Arc<OnceCell<ConnectionManager>>>>,
+}
+
+/// A connection the guest has opened: the handle behind the `connection` resource.
+pub struct OpenRedis {
+    connection: ConnectionManager,
+}
+
+/// Where `address` points, for the grant check; `Err` when it is not a Redis URL.
+pub fn destination(address: &str) -> Result<(redis::Client, Destination), Error> {
+    let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
+    let (scheme, host, port) = match client.get_connection_info().addr() {
+        ConnectionAddr::Tcp(host, port) => ("redis", host.clone(), *port),
+        ConnectionAddr::TcpTls { host, port, .. } => ("rediss", host.clone(), *port),
+        _ => return Err(Error::InvalidAddress),
+    };
+    Ok((client, Destination { scheme, host, port }))
+}
+
+impl RedisConnections {
+    /// Checks the grant, then returns the app's connection to `address`, making it on first
+    /// use.
+    pub async fn open(&self, allowed: &AllowedHosts, address: &str) -> Result<OpenRedis, Error> {
+        let (client, destination) = destination(address)?;
+        // Spin's answer to an ungranted address, which its conformance suite checks for; the
+        // reason is in the log.
+        allowed
+            .check(&destination)
+            .map_err(|_| Error::InvalidAddress)?;
+        let cell = self
+            .by_address
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(address.to_owned())
+            .or_default()
+            .clone();
+        let connection = cell
+            .get_or_try_init(|| ConnectionManager::new_with_config(client, connection_config()))
+            .await
+            .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))?
+            .clone();
+        Ok(OpenRedis { connection })
+    }
+}
+
+fn command_failed(error: redis::RedisError) -> Error {
+    if error.to_string().contains("WRONGTYPE") {
+        Error::TypeError
+    } else {
+        Error::Other(error.to_string())
+    }
+}
+
+/// Flattens a reply into the WIT's results: arrays become their elements.
+fn to_results(value: Value, out: &mut Vec<RedisResult>) {
+    match value {
+        Value::Nil => out.push(RedisResult::Nil),
+        Value::Int(n) => out.push(RedisResult::Int64(n)),
+        Value::BulkString(bytes) => out.push(RedisResult::Binary(bytes)),
+        Value::SimpleString(text) => out.push(RedisResult::Status(text)),
+        Value::Okay => out.push(RedisResult::Status("OK".to_owned())),
+        Value::Boolean(b) => out.push(RedisResult::Int64(b.into())),
+        Value::Double(d) => out.push(RedisResult::Binary(d.to_string().into_bytes())),
+        Value::VerbatimString { text, .. } => out.push(RedisResult::Binary(text.into_bytes())),
+        Value::Array(items) | Value::Set(items) => {
+            for item in items {
+                to_results(item, out);
+            }
+        }
+        Value::Map(pairs) => {
+            for (key, value) in pairs {
+                to_results(key, out);
+                to_results(value, out);
+            }
+        }
+        Value::Attribute { data, .. } => to_results(*data, out),
+        other => out.push(RedisResult::Binary(format!("{other:?}").into_bytes())),
+    }
+}
+
+impl View<'_, RedisGrant> {
+    fn redis(&mut self, connection: &Resource<OpenRedis>) -> Result<ConnectionManager, Error> {
+        self.table
+            .get(connection)
+            .map(|open| open.connection.clone())
+            .map_err(|_| Error::Other("no such connection".into()))
+    }
+}
+
+async fn run<T: redis::FromRedisValue>(
+    mut connection: ConnectionManager,
+    command: redis::Cmd,
+) -> Result<T, Error> {
+    command
+        .query_async(&mut connection)
+        .await
+        .map_err(command_failed)
+}
+
+impl spin_redis::Host for View<'_, RedisGrant> {}
+
+impl spin_redis::HostConnection for View<'_, RedisGrant> {
+    async fn open(&mut self, address: String) -> Result<Resource<OpenRedis>, Error> {
+        let allowed = self
+            .grant
+            .outbound
+            .allowed_hosts()
+            .await
+            .map_err(Error::Other)?;
+        let open = self.grant.connections.open(&allowed, &address).await?;
+        self.table.push(open).map_err(|_| Error::TooManyConnections)
+    }
+
+    async fn publish(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> Result<(), Error> {
+        let connection = self.redis(&connection)?;
+        run::<i64>(
+            connection,
+            redis::cmd("PUBLISH").arg(channel).arg(payload).clone(),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn get(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let connection = self.redis(&connection)?;
+        run(connection, redis::cmd("GET").arg(key).clone()).await
+    }
+
+    async fn set(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), Error> {
+        let connection = self.redis(&connection)?;
+        run::<()>(connection, redis::cmd("SET").arg(key).arg(value).clone()).await
+    }
+
+    async fn incr(&mut self, connection: Resource<OpenRedis>, key: String) -> Result<i64, Error> {
+        let connection = self.redis(&connection)?;
+        run(connection, redis::cmd("INCR").arg(key).clone()).await
+    }
+
+    async fn del(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        keys: Vec<String>,
+    ) -> Result<u32, Error> {
+        let connection = self.redis(&connection)?;
+        run(connection, redis::cmd("DEL").arg(keys).clone()).await
+    }
+
+    async fn sadd(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        key: String,
+        values: Vec<String>,
+    ) -> Result<u32, Error> {
+        let connection = self.redis(&connection)?;
+        run(connection, redis::cmd("SADD").arg(key).arg(values).clone()).await
+    }
+
+    async fn smembers(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        key: String,
+    ) -> Result<Vec<String>, Error> {
+        let connection = self.redis(&connection)?;
+        run(connection, redis::cmd("SMEMBERS").arg(key).clone()).await
+    }
+
+    async fn srem(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        key: String,
+        values: Vec<String>,
+    ) -> Result<u32, Error> {
+        let connection = self.redis(&connection)?;
+        run(connection, redis::cmd("SREM").arg(key).arg(values).clone()).await
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<OpenRedis>,
+        command: String,
+        arguments: Vec<RedisParameter>,
+    ) -> Result<Vec<RedisResult>, Error> {
+        let connection = self.redis(&connection)?;
+        let mut cmd = redis::cmd(&command);
+        for argument in arguments {
+            match argument {
+                RedisParameter::Int64(n) => cmd.arg(n),
+                RedisParameter::Binary(bytes) => cmd.arg(bytes),
+            };
+        }
+        let value: Value = run(connection, cmd).await?;
+        let mut results = Vec::new();
+        to_results(value, &mut results);
+        Ok(results)
+    }
+
+    async fn drop(&mut self, connection: Resource<OpenRedis>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        Ok(())
+    }
+}

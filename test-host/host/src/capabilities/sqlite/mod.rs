@@ -1,0 +1,257 @@
+//! `fermyon:spin/sqlite@2.0.0`: databases in SQLite files, and the shared connection the
+//! key-value stores use too.
+//!
+//! Every app has a `default` database in `<state dir>/sqlite_db.db`; others come from
+//! `runtime-config.toml`'s `[sqlite_database.NAME]`. A component opens only the databases its
+//! `sqlite_databases` lists (`access-denied` otherwise).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::ValueRef;
+use wasmtime::component::{Linker, Resource};
+
+use super::bindings::fermyon::spin2_0_0::sqlite::{self, Error, QueryResult, RowResult, Value};
+use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use crate::manifest::runtime_config::SqliteDatabaseConfig;
+
+/// One connection to a SQLite file, opened on first use and shared by every request.
+///
+/// SQLite serializes writers anyway; one connection behind a lock keeps that simple and loses
+/// no write, and work on it runs on tokio's blocking pool so it never stalls other requests.
+pub struct SharedConnection {
+    path: PathBuf,
+    setup: &'static str,
+    connection: Mutex<Option<rusqlite::Connection>>,
+}
+
+impl SharedConnection {
+    /// A connection to `path`; `setup` runs once when it opens (schema, pragmas).
+    pub fn new(path: PathBuf, setup: &'static str) -> Arc<SharedConnection> {
+        Arc::new(SharedConnection {
+            path,
+            setup,
+            connection: Mutex::new(None),
+        })
+    }
+
+    /// Runs `work` on the connection, opening it first if needed, off the async runtime.
+    pub async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let shared = self.clone();
+        tokio::task::spawn_blocking(move || shared.run_blocking(work))
+            .await
+            .map_err(|e| format!("the database task failed: {e}"))?
+    }
+
+    /// Runs `work` on the connection on the current thread.
+    pub fn run_blocking<T>(
+        &self,
+        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, String> {
+        let mut guard = self
+            .connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if guard.is_none() {
+            *guard = Some(
+                self.open()
+                    .map_err(|e| format!("opening {}: {e}", self.path.display()))?,
+            );
+        }
+        work(guard.as_ref().expect("opened above")).map_err(|e| e.to_string())
+    }
+
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let connection = rusqlite::Connection::open(&self.path)?;
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.execute_batch("PRAGMA journal_mode = WAL;")?;
+        connection.execute_batch(self.setup)?;
+        Ok(connection)
+    }
+}
+
+/// A SQLite database an app may grant.
+pub struct Database {
+    connection: Arc<SharedConnection>,
+}
+
+impl Database {
+    /// The database in the file at `path`.
+    pub fn new(path: PathBuf) -> Database {
+        Database {
+            connection: SharedConnection::new(path, ""),
+        }
+    }
+
+    /// Runs `statements` (one or more, separated by `;`).
+    pub fn run_script(&self, statements: &str) -> Result<(), String> {
+        self.connection
+            .run_blocking(|c| c.execute_batch(statements))
+    }
+
+    /// Runs what `rotor up --sqlite` was given: SQL, or `@FILE` (relative to `base`) holding it.
+    pub fn run_script_argument(&self, argument: &str, base: &Path) -> anyhow::Result<()> {
+        let sql = match argument.strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(base.join(file)).map_err(|e| {
+                anyhow::anyhow!("{argument}: cannot read {}: {e}", base.join(file).display())
+            })?,
+            None => argument.to_owned(),
+        };
+        self.run_script(&sql)
+            .map_err(|e| anyhow::anyhow!("{argument}: {e}"))
+    }
+
+    /// Runs one statement with parameters and returns what it produced.
+    pub async fn execute(
+        &self,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> Result<QueryResult, Error> {
+        self.connection
+            .run(move |c| execute(c, &statement, parameters))
+            .await
+            .map_err(Error::Io)
+    }
+}
+
+fn execute(
+    connection: &rusqlite::Connection,
+    statement: &str,
+    parameters: Vec<Value>,
+) -> rusqlite::Result<QueryResult> {
+    let mut prepared = connection.prepare(statement)?;
+    let columns: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let parameters: Vec<rusqlite::types::Value> = parameters.into_iter().map(to_sqlite).collect();
+    let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
+    let mut results = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..columns.len())
+            .map(|index| row.get_ref(index).map(from_sqlite))
+            .collect::<rusqlite::Result<Vec<Value>>>()?;
+        results.push(RowResult { values });
+    }
+    Ok(QueryResult {
+        columns,
+        rows: results,
+    })
+}
+
+fn to_sqlite(value: Value) -> rusqlite::types::Value {
+    match value {
+        Value::Integer(i) => rusqlite::types::Value::Integer(i),
+        Value::Real(r) => rusqlite::types::Value::Real(r),
+        Value::Text(t) => rusqlite::types::Value::Text(t),
+        Value::Blob(b) => rusqlite::types::Value::Blob(b),
+        Value::Null => rusqlite::types::Value::Null,
+    }
+}
+
+fn from_sqlite(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(r) => Value::Real(r),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+/// A database the guest has opened: the handle behind the `connection` resource.
+pub struct OpenDatabase {
+    database: Arc<Database>,
+}
+
+/// The SQLite capability.
+pub struct Sqlite;
+
+/// The databases one component may open, by name.
+pub struct SqliteGrant {
+    databases: HashMap<String, Arc<Database>>,
+}
+
+impl Capability for Sqlite {
+    type App = BTreeMap<String, Arc<Database>>;
+    type Grant = SqliteGrant;
+
+    fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        let mut databases = BTreeMap::new();
+        databases.insert(
+            "default".to_owned(),
+            Arc::new(Database::new(app.state_dir.join(super::DEFAULT_SQLITE_FILE))),
+        );
+        for (name, SqliteDatabaseConfig::File(path)) in &app.runtime_config.sqlite_databases {
+            let path = path
+                .clone()
+                .unwrap_or_else(|| app.state_dir.join(format!("sqlite_db_{name}.db")));
+            databases.insert(name.clone(), Arc::new(Database::new(path)));
+        }
+        Ok(databases)
+    }
+
+    fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<SqliteGrant> {
+        let mut databases = HashMap::new();
+        for name in &component.component.sqlite_databases {
+            let Some(database) = app.get(name) else {
+                anyhow::bail!(
+                    "{}: component `{}` uses SQLite database `{name}`, which is neither `default` nor defined in the runtime config (`[sqlite_database.{name}]`)",
+                    component.manifest.path.display(),
+                    component.name
+                );
+            };
+            databases.insert(name.clone(), database.clone());
+        }
+        Ok(SqliteGrant { databases })
+    }
+
+    fn add_to_linker(
+        linker: &mut Linker<InstanceState>,
+        view: fn(&mut InstanceState) -> View<'_, SqliteGrant>,
+    ) -> wasmtime::Result<()> {
+        sqlite::add_to_linker::<_, HasView<SqliteGrant>>(linker, view)
+    }
+}
+
+impl sqlite::Host for View<'_, SqliteGrant> {}
+
+impl sqlite::HostConnection for View<'_, SqliteGrant> {
+    async fn open(&mut self, database: String) -> Result<Resource<OpenDatabase>, Error> {
+        let Some(found) = self.grant.databases.get(&database) else {
+            return Err(Error::AccessDenied);
+        };
+        let database = found.clone();
+        self.table
+            .push(OpenDatabase { database })
+            .map_err(|e| Error::Io(format!("too many open connections: {e}")))
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<OpenDatabase>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> Result<QueryResult, Error> {
+        let database = self
+            .table
+            .get(&connection)
+            .map(|open| open.database.clone())
+            .map_err(|_| Error::InvalidConnection)?;
+        database.execute(statement, parameters).await
+    }
+
+    async fn drop(&mut self, connection: Resource<OpenDatabase>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,302 @@
+//! The engine layer: the wasmtime engine every component of an app shares, with compilation
+//! (and its on-disk cache), the pooling allocator, request deadlines and memory caps.
+//!
+//! It knows nothing of capabilities or triggers: stores are generic over their data, which
+//! only has to hand out its [`StoreLimits`] ([`Limited`]).
+
+pub mod guest_output;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use wasmtime::component::Component;
+use wasmtime::{
+    Cache, CacheConfig, Config, EngineWeak, InstanceAllocationStrategy, Module,
+    PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder,
+};
+
+use crate::manifest::Manifest;
+
+/// How often the engine's epoch advances; deadlines are counted in these ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// How much of each pooled memory and table stays mapped between requests.
+const KEEP_RESIDENT: usize = 2 << 20;
+
+/// How many instances may be alive at once; one per request in flight.
+const MAX_INSTANCES: u32 = 512;
+
+/// Settings of the engine, from the command line.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long one request may run in the guest before it is stopped with a 500.
+    pub request_deadline: Duration,
+    /// The most linear memory one instance may use, in bytes.
+    pub max_instance_memory: usize,
+    /// Where compiled code is cached between runs; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            request_deadline: Duration::from_secs(30),
+            max_instance_memory: 128 * 1024 * 1024,
+            cache_dir: default_cache_dir(),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/rotor`, else `$HOME/.cache/rotor`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .map(|base| base.join("rotor"))
+}
+
+/// Store data that carries its own limits, so that the engine can enforce them.
+pub trait Limited {
+    /// The limits of the store this is the data of.
+    fn limits(&mut self) -> &mut StoreLimits;
+}
+
+/// The wasmtime engine with its settings: compiles code and makes stores.
+pub struct Engine {
+    engine: wasmtime::Engine,
+    config: EngineConfig,
+    cache: Option<Cache>,
+}
+
+impl Engine {
+    /// Builds the engine and starts the clock that enforces deadlines.
+    pub fn new(config: EngineConfig) -> anyhow::Result<Arc<Engine>> {
+        let mut wasm = Config::new();
+        wasm.epoch_interruption(true);
+        let mut pooling = PoolingAllocationConfig::default();
+        pooling
+            .total_component_instances(MAX_INSTANCES)
+            .total_memories(MAX_INSTANCES)
+            .total_tables(MAX_INSTANCES * 2)
+            .total_core_instances(MAX_INSTANCES * 4)
+            .total_stacks(MAX_INSTANCES)
+            .max_memory_size(config.max_instance_memory)
+            // Zeroing the first pages a request touched is cheaper than returning them to the
+            // kernel and faulting them in again on the next request.
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
+        wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        let cache = match &config.cache_dir {
+            Some(dir) => {
+                let mut settings = CacheConfig::new();
+                settings.with_directory(dir.join("wasmtime"));
+                let cache = Cache::new(settings)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| {
+                        format!("setting up the compiled-code cache in {}", dir.display())
+                    })?;
+                wasm.cache(Some(cache.clone()));
+                Some(cache)
+            }
+            None => None,
+        };
+        let engine = wasmtime::Engine::new(&wasm)?;
+        start_epoch_clock(engine.weak());
+        Ok(Arc::new(Engine {
+            engine,
+            config,
+            cache,
+        }))
+    }
+
+    /// The wasmtime engine, for linkers over it.
+    pub fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// How many components were loaded from the compiled-code cache instead of compiled.
+    pub fn cache_hits(&self) -> usize {
+        self.cache.as_ref().map_or(0, Cache::cache_hits)
+    }
+
+    /// Loads and compiles the component at `path` (from the cache when it was seen before).
+    pub fn load_component(&self, path: &Path) -> anyhow::Result<Component> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        match wasm_kind(&bytes) {
+            WasmKind::Component => {}
+            WasmKind::CoreModule => bail!(
+                "{} is a core WebAssembly module, not a component: build it for wasm32-wasip2",
+                path.display()
+            ),
+            WasmKind::NotWasm => bail!("{} is not a WebAssembly file", path.display()),
+        }
+        Component::new(&self.engine, &bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{} is not a valid component", path.display()))
+    }
+
+    /// Loads and compiles the component `name` of `manifest`. Errors name the manifest, the
+    /// component and its source.
+    pub fn load_source(&self, manifest: &Manifest, name: &str) -> anyhow::Result<Component> {
+        let source = existing_source(manifest, name)?;
+        self.load_component(&source)
+            .with_context(|| source_context(manifest, name))
+    }
+
+    /// Loads and compiles the core WebAssembly module of component `name` (built for
+    /// `wasm32-wasip1`), for the WAGI executor.
+    pub fn load_module(&self, manifest: &Manifest, name: &str) -> anyhow::Result<Module> {
+        let path = existing_source(manifest, name)?;
+        let context = || source_context(manifest, name);
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .with_context(context)?;
+        match wasm_kind(&bytes) {
+            WasmKind::CoreModule => {}
+            WasmKind::Component => bail!(
+                "{}: {} is a component; the WAGI executor runs core modules built for wasm32-wasip1 (drop `executor = {{ type = \"wagi\" }}` to run a component)",
+                context(),
+                path.display()
+            ),
+            WasmKind::NotWasm => bail!("{}: {} is not a WebAssembly file", context(), path.display()),
+        }
+        Module::new(&self.engine, &bytes)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("{} is not a valid module", path.display()))
+            .with_context(context)
+    }
+
+    /// The per-instance limits: the memory cap, and a bound on instances.
+    pub fn store_limits(&self) -> StoreLimits {
+        StoreLimitsBuilder::new()
+            .memory_size(self.config.max_instance_memory)
+            .instances(64)
+            .build()
+    }
+
+    /// A fresh store for one request, holding `data`, with the memory cap and the deadline.
+    pub fn new_store<T: Limited + 'static>(&self, data: T) -> Store<T> {
+        let mut store = Store::new(&self.engine, data);
+        store.limiter(|data| data.limits());
+        let ticks = (self.config.request_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
+        store.set_epoch_deadline(ticks as u64);
+        store.epoch_deadline_trap();
+        store
+    }
+}
+
+/// `manifest`'s name for component `name`, for error messages.
+fn source_context(manifest: &Manifest, name: &str) -> String {
+    let source = manifest
+        .components
+        .get(name)
+        .map_or("?", |component| component.source.as_str());
+    format!(
+        "{}: component `{name}` (source {source})",
+        manifest.path.display()
+    )
+}
+
+/// The file component `name` of `manifest` is built into; an error when it is not there.
+fn existing_source(manifest: &Manifest, name: &str) -> anyhow::Result<PathBuf> {
+    let component = manifest
+        .components
+        .get(name)
+        .with_context(|| format!("{}: no component `{name}`", manifest.path.display()))?;
+    let source = manifest.source_path(component);
+    if !source.exists() {
+        let hint = if component.build.is_some() {
+            "; run `rotor build` or `rotor up --build` first"
+        } else {
+            ""
+        };
+        bail!("{}: the file does not exist{hint}", source_context(manifest, name));
+    }
+    Ok(source)
+}
+
+/// A thread that advances the epoch for as long as the engine lives.
+///
+/// It follows the engine, not the runtime: every store holds the engine, so a guest still
+/// running after the app was dropped (at shutdown, say) still meets its deadline.
+fn start_epoch_clock(engine: EngineWeak) {
+    std::thread::Builder::new()
+        .name("rotor-epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match engine.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum WasmKind {
+    Component,
+    CoreModule,
+    NotWasm,
+}
+
+/// Tells components from core modules by the version field of the preamble.
+fn wasm_kind(bytes: &[u8]) -> WasmKind {
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => WasmKind::CoreModule,
+        Some([0, b'a', b's', b'm', _, _, 1, 0]) => WasmKind::Component,
+        _ => WasmKind::NotWasm,
+    }
+}
+
+/// Parses a size such as `134217728`, `64MiB`, `512K` or `1G` (binary units).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 64MiB"))?;
+    let multiplier: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} in {text:?}")),
+    };
+    number
+        .checked_mul(multiplier)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("2 G"), Ok(2 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn wasm_kinds() {
+        assert_eq!(wasm_kind(b"\0asm\x01\0\0\0rest"), WasmKind::CoreModule);
+        assert_eq!(wasm_kind(b"\0asm\x0d\0\x01\0rest"), WasmKind::Component);
+        assert_eq!(wasm_kind(b"#!/bin/sh\n"), WasmKind::NotWasm);
+        assert_eq!(wasm_kind(b""), WasmKind::NotWasm);
+    }
+}

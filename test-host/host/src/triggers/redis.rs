@@ -1,0 +1,252 @@
+//! The Redis trigger: subscribes to every `[[trigger.redis]]` channel and hands each message
+//! to a fresh instance of its component, through `fermyon:spin/inbound-redis`.
+//!
+//! One subscriber connection per server address carries all of its channels. When the
+//! connection drops, the trigger reconnects with a growing pause (0.1 s up to 5 s) and
+//! subscribes again; a handler that fails or traps is logged and the next message is handled
+//! as usual. At most [`MAX_CONCURRENT_MESSAGES`] messages are handled at once; the rest wait
+//! their turn in order of arrival.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use futures_util::StreamExt as _;
+use tokio::sync::Semaphore;
+
+use crate::capabilities::bindings::{HostWorld as RedisGuest, HostWorldPre as RedisGuestPre};
+use crate::capabilities::{AppCapabilities, ComponentCapabilities, HostLinker, InstanceState};
+use crate::manifest::Manifest;
+
+/// How many messages may be in handling at once, over all channels.
+pub const MAX_CONCURRENT_MESSAGES: usize = 64;
+
+/// The longest pause between two attempts to reconnect.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+struct RedisComponent {
+    pre: RedisGuestPre<InstanceState>,
+    capabilities: Arc<ComponentCapabilities>,
+}
+
+/// One channel of one server, and who handles it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The server, templates filled.
+    pub address: String,
+    /// The channel, templates filled.
+    pub channel: String,
+    /// The component's name.
+    pub component: String,
+}
+
+/// An app's Redis side: its subscriptions and their prepared components.
+pub struct RedisTrigger {
+    linker: Arc<HostLinker>,
+    subscriptions: Vec<Subscription>,
+    components: BTreeMap<String, Arc<RedisComponent>>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl RedisTrigger {
+    /// Compiles and links every component a Redis trigger names, and fills the triggers'
+    /// templates from the app's variables.
+    pub async fn load(
+        manifest: &Manifest,
+        linker: Arc<HostLinker>,
+        capabilities: &AppCapabilities,
+    ) -> anyhow::Result<Arc<RedisTrigger>> {
+        let file = manifest.path.display();
+        let mut components = BTreeMap::new();
+        let mut subscriptions = Vec::new();
+        for trigger in &manifest.redis_triggers {
+            let at = |field: &str| format!("{file}:{}: at `trigger.redis.{field}`", trigger.line);
+            let address = capabilities
+                .fill_template(&trigger.address)
+                .await
+                .with_context(|| at("address"))?;
+            crate::capabilities::redis::destination(&address).map_err(|_| {
+                anyhow::anyhow!("{}: {address:?} is not a redis:// URL", at("address"))
+            })?;
+            let channel = capabilities
+                .fill_template(&trigger.channel)
+                .await
+                .with_context(|| at("channel"))?;
+            subscriptions.push(Subscription {
+                address,
+                channel,
+                component: trigger.component.clone(),
+            });
+            if components.contains_key(&trigger.component) {
+                continue;
+            }
+            let instance_pre = linker.link(manifest, &trigger.component)?;
+            let pre = RedisGuestPre::new(instance_pre)
+                .map_err(anyhow::Error::from)
+                .with_context(|| {
+                    format!(
+                        "{file}: component `{}` does not export fermyon:spin/inbound-redis",
+                        trigger.component
+                    )
+                })?;
+            components.insert(
+                trigger.component.clone(),
+                Arc::new(RedisComponent {
+                    pre,
+                    capabilities: super::granted(capabilities, manifest, &trigger.component)?,
+                }),
+            );
+        }
+        Ok(Arc::new(RedisTrigger {
+            linker,
+            subscriptions,
+            components,
+            in_flight: Arc::new(Semaphore::new(MAX_CONCURRENT_MESSAGES)),
+        }))
+    }
+
+    /// What the app subscribes to.
+    pub fn subscriptions(&self) -> &[Subscription] {
+        &self.subscriptions
+    }
+
+    /// Subscribes and handles messages until `shutdown` completes.
+    pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
+        let mut by_address: BTreeMap<&str, Vec<&Subscription>> = BTreeMap::new();
+        for subscription in &self.subscriptions {
+            by_address
+                .entry(&subscription.address)
+                .or_default()
+                .push(subscription);
+        }
+        let mut tasks = Vec::new();
+        for (address, subscriptions) in by_address {
+            let app = self.clone();
+            let address = address.to_owned();
+            let subscriptions: Vec<Subscription> = subscriptions.into_iter().cloned().collect();
+            tasks.push(tokio::spawn(app.subscribe_forever(address, subscriptions)));
+        }
+        shutdown.await;
+        for task in tasks {
+            task.abort();
+        }
+    }
+
+    async fn subscribe_forever(self: Arc<Self>, address: String, subscriptions: Vec<Subscription>) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.subscribe_once(&address, &subscriptions).await {
+                Ok(()) => {
+                    tracing::warn!(
+                        "the Redis subscription to {} ended; reconnecting",
+                        redacted(&address)
+                    );
+                    backoff = Duration::from_millis(100);
+                }
+                Err(error) => {
+                    tracing::warn!(
+                        "cannot subscribe at {}: {error:#}; retrying in {backoff:?}",
+                        redacted(&address)
+                    );
+                }
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// Subscribes once and handles messages until the connection ends.
+    async fn subscribe_once(
+        self: &Arc<Self>,
+        address: &str,
+        subscriptions: &[Subscription],
+    ) -> anyhow::Result<()> {
+        let client = redis::Client::open(address)?;
+        let mut pubsub = tokio::time::timeout(Duration::from_secs(10), client.get_async_pubsub())
+            .await
+            .context("no connection within 10 s")??;
+        for subscription in subscriptions {
+            pubsub.subscribe(&subscription.channel).await?;
+            tracing::info!(
+                component = %subscription.component,
+                "subscribed to channel {:?} at {}",
+                subscription.channel,
+                redacted(address)
+            );
+        }
+        let mut messages = pubsub.on_message();
+        while let Some(message) = messages.next().await {
+            let channel = message.get_channel_name().to_owned();
+            let payload = message.get_payload_bytes().to_vec();
+            let handlers: Vec<Arc<RedisComponent>> = subscriptions
+                .iter()
+                .filter(|s| s.channel == channel)
+                .filter_map(|s| self.components.get(&s.component).cloned())
+                .collect();
+            for component in handlers {
+                // Taking the permit here, in arrival order, keeps a burst from overrunning
+                // the instance pool while never dropping a message.
+                let permit = self.in_flight.clone().acquire_owned().await?;
+                let app = self.clone();
+                let payload = payload.clone();
+                let channel = channel.clone();
+                tokio::spawn(async move {
+                    app.handle(&component, &channel, payload).await;
+                    drop(permit);
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one message through a fresh instance; failures are logged.
+    async fn handle(&self, component: &RedisComponent, channel: &str, payload: Vec<u8>) {
+        let mut store = self.linker.new_store(&component.capabilities, None);
+        let outcome = async {
+            let guest: RedisGuest = component.pre.instantiate_async(&mut store).await?;
+            guest
+                .fermyon_spin_inbound_redis()
+                .call_handle_message(&mut store, &payload)
+                .await
+        }
+        .await;
+        match outcome {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => tracing::warn!(
+                component = %component.capabilities.name,
+                "the handler reported an error for a message on {channel:?}"
+            ),
+            Err(trap) => tracing::error!(
+                component = %component.capabilities.name,
+                "the handler failed on a message on {channel:?}: {trap:?}"
+            ),
+        }
+    }
+}
+
+/// `address` without a password, for logs.
+pub fn redacted(address: &str) -> String {
+    match address.split_once('@') {
+        Some((before, after)) => match before.split_once("://") {
+            Some((scheme, _credentials)) => format!("{scheme}://…@{after}"),
+            None => format!("…@{after}"),
+        },
+        None => address.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_stay_out_of_logs() {
+        assert_eq!(redacted("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+        assert_eq!(
+            redacted("redis://user:s3cret@cache:6379/0"),
+            "redis://…@cache:6379/0"
+        );
+    }
+}

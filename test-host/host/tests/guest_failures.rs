@@ -1,0 +1,116 @@
+//! A misbehaving guest costs its own request a 500 and nothing else: the host answers the
+//! next request.
+
+mod common;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use rotor_spec::client;
+use std::time::{Duration, Instant};
+
+async fn assert_still_serving(address: std::net::SocketAddr) {
+    let response = client::get(address, "/ok").await.unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.text(), "fine");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_guest_gets_a_500() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let response = client::get(address, "/panic").await.unwrap();
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.text(), "Internal Server Error");
+    assert_still_serving(address).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_endless_loop_is_stopped_at_the_deadline() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let started = Instant::now();
+    let response = client::get(address, "/loop").await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    // The test runtime's deadline is 2 s; the epoch clock stops the loop soon after.
+    assert!(
+        took >= Duration::from_secs(2),
+        "stopped too early: {took:?}"
+    );
+    assert!(took < Duration::from_secs(10), "stopped too late: {took:?}");
+    assert_still_serving(address).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn allocating_past_the_memory_cap_gets_a_500() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let response = client::get(address, "/alloc").await.unwrap();
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_still_serving(address).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handler_error_is_a_generic_500_without_details() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let response = client::get(address, "/error").await.unwrap();
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(response.text(), "Internal Server Error");
+    assert!(!response.text().contains("secret"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streamed_bodies_arrive_whole() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let response = client::get(address, "/stream").await.unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    let text = response.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1000);
+    assert_eq!(lines[0], "line 0");
+    assert_eq!(lines[999], "line 999");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_request_body_round_trips() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let body: Vec<u8> = (0..(1 << 20)).map(|i: u32| (i % 251) as u8).collect();
+    let response = client::send(
+        address,
+        Method::POST,
+        "/echo",
+        &[],
+        Bytes::from(body.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.body.len(), body.len());
+    assert!(response.body == body, "the echoed body differs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_requests_each_get_their_own_instance() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let requests = (0..32).map(|i| async move {
+        let body = format!("request {i}");
+        let response = client::send(address, Method::POST, "/echo", &[], body.clone())
+            .await
+            .unwrap();
+        (body, response.text())
+    });
+    for (sent, received) in futures_join_all(requests).await {
+        assert_eq!(sent, received);
+    }
+}
+
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap());
+    }
+    outputs
+}
