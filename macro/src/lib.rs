@@ -254,11 +254,11 @@ fn parse_filter_arguments(attr: proc_macro2::TokenStream) -> syn::Result<proc_ma
             return Err(syn::Error::new(argument.span(), "give one filter"));
         }
         source = Some(quote_spanned! {argument.span()=>
-            ::rotor_sdk::inbound_redis::FilterSource::#kind(#text)
+            ::rotor_sdk::cloudevents::FilterSource::#kind(#text)
         });
     }
     Ok(quote! {
-        match ::rotor_sdk::inbound_redis::passes_filter(&argument, #source) {
+        match ::rotor_sdk::cloudevents::passes_filter(&argument, #source) {
             ::core::result::Result::Ok(true) => {}
             ::core::result::Result::Ok(false) => return ::core::result::Result::Ok(()),
             ::core::result::Result::Err(reason) => return ::core::result::Result::Err(reason),

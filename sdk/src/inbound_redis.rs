@@ -79,31 +79,3 @@ pub fn run(handler: impl Future<Output = Result<(), String>>) -> Result<(), Erro
         }
     }
 }
-
-/// Where `#[redis_component(filter = ...)]` finds its filter.
-#[doc(hidden)]
-pub enum FilterSource<'a> {
-    /// The filter itself, as JSON.
-    Json(&'a str),
-    /// The name of a component variable holding the filter as JSON.
-    Variable(&'a str),
-}
-
-/// Whether `event` passes the filter; `Err` when the filter cannot be read.
-///
-/// Used by the code `#[redis_component(filter = ...)]` generates; not meant to be called
-/// directly.
-#[cfg(feature = "cloudevents")]
-#[doc(hidden)]
-pub fn passes_filter(
-    event: &crate::cloudevents::Event,
-    source: FilterSource<'_>,
-) -> Result<bool, String> {
-    let text = match source {
-        FilterSource::Json(text) => text.to_owned(),
-        FilterSource::Variable(name) => crate::variables::get(name)
-            .map_err(|e| format!("cannot read the filter variable `{name}`: {e}"))?,
-    };
-    let filter = crate::cloudevents::Filter::from_json(&text).map_err(|e| e.to_string())?;
-    Ok(filter.matches(event))
-}

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{cargo, install_wasm_target, root, run as run_command};
+use crate::shell::{cargo, install_wasm_target, root, run as run_command};
 
 const ROTOR_ADDRESS: &str = "127.0.0.1:39301";
 const NATIVE_ADDRESS: &str = "127.0.0.1:39302";

@@ -10,11 +10,12 @@
 
 mod bench;
 mod guests;
+mod shell;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use guests::{GUEST_CRATES, WASIP1_CRATES};
+use shell::{cargo, install_wasm_target, run};
 
 /// The crates whose tests run on the host.
 const HOST_CRATES: &[&str] = &[
@@ -43,39 +44,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The repository root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
-
-/// Runs `command`, failing with its description when it does not succeed.
-pub fn run(command: &mut Command) -> Result<(), String> {
-    let description = format!("{command:?}");
-    let status = command
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot start {description}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{description} failed ({status})"))
-    }
-}
-
-/// `cargo` as invoked by the user.
-pub fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
-/// Installs the wasm targets the guests are built for; a no-op when they are present.
-pub fn install_wasm_target() -> Result<(), String> {
-    run(Command::new("rustup").args(["target", "add", "wasm32-wasip2", "wasm32-wasip1"]))
-        .map_err(|e| format!("{e}\nThe guests need the wasm32-wasip2 and wasm32-wasip1 targets; install them with `rustup target add wasm32-wasip2 wasm32-wasip1`."))
 }
 
 fn up(args: &[String]) -> Result<(), String> {
@@ -115,7 +83,7 @@ fn test() -> Result<(), String> {
     }
     run(&mut build)?;
     let mut test = cargo();
-    test.arg("test");
+    test.args(["test", "--no-fail-fast"]);
     for krate in HOST_CRATES {
         test.args(["-p", krate]);
     }

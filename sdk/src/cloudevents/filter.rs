@@ -23,7 +23,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::Event;
+use cloudevents::Event;
 
 /// A filter over events. An attribute an event does not have matches no `exact`, `prefix`
 /// or `suffix` filter (so `not` of such a filter matches it).

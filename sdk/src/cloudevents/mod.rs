@@ -332,6 +332,30 @@ impl crate::inbound_redis::FromPayload for Event {
     }
 }
 
+/// Where `#[redis_component(filter = ...)]` finds its filter.
+#[doc(hidden)]
+pub enum FilterSource<'a> {
+    /// The filter itself, as JSON.
+    Json(&'a str),
+    /// The name of a component variable holding the filter as JSON.
+    Variable(&'a str),
+}
+
+/// Whether `event` passes the filter; `Err` when the filter cannot be read.
+///
+/// Used by the code `#[redis_component(filter = ...)]` generates; not meant to be called
+/// directly.
+#[doc(hidden)]
+pub fn passes_filter(event: &Event, source: FilterSource<'_>) -> Result<bool, String> {
+    let text = match source {
+        FilterSource::Json(text) => text.to_owned(),
+        FilterSource::Variable(name) => crate::variables::get(name)
+            .map_err(|e| format!("cannot read the filter variable `{name}`: {e}"))?,
+    };
+    let filter = Filter::from_json(&text).map_err(|e| e.to_string())?;
+    Ok(filter.matches(event))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,10 @@ use http::header::CONTENT_TYPE;
 use http::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::{IncomingBody, IntoResponse, Request, Response};
+use http::Request;
+
+use super::body::IncomingBody;
+use super::response::{internal_error, with_content_type, IntoResponse, Response, JSON};
 
 /// A handler argument built from the incoming request.
 ///
@@ -202,6 +205,17 @@ async fn read_body(body: IncomingBody) -> Result<Bytes, Rejection> {
             "the request body could not be read",
         )
     })
+}
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => with_content_type(bytes, JSON),
+            Err(error) => internal_error(&format_args!(
+                "serializing the JSON response failed: {error}"
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

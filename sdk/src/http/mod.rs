@@ -28,10 +28,7 @@ pub use body::{Body, BodyError, BodyWriter, IncomingBody};
 pub use bytes::Bytes;
 pub use extract::{FromRequest, Json, Rejection};
 pub use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
-pub use response::IntoResponse;
+pub use response::{IntoResponse, Response};
 pub use router::{Async, Handler, Params, Router, Sync};
 #[doc(hidden)]
 pub use serve::serve;
-
-/// The response every handler's return value becomes.
-pub type Response = http::Response<Body>;

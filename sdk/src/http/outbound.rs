@@ -27,7 +27,7 @@ use http::{HeaderValue, Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{Body, BodyError, IncomingBody};
+use super::body::{Body, BodyError, IncomingBody};
 use crate::bindings::platform::wasi::http::outgoing_handler;
 use crate::bindings::platform::wasi::http::types::{
     self as wasi_http, ErrorCode, FutureIncomingResponse,

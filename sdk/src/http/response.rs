@@ -6,16 +6,19 @@ use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
 
-use super::{Body, Json, Response};
+use super::body::Body;
+
+/// The response every handler's return value becomes.
+pub type Response = http::Response<Body>;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const OCTETS: &str = "application/octet-stream";
-const JSON: &str = "application/json";
+pub(super) const JSON: &str = "application/json";
 
 /// A value a handler can return.
 ///
 /// Implemented for `http::Response<B>` (any `B: Into<Body>`), `String`, `&str`, `Vec<u8>`,
-/// `Bytes`, `Body`, `StatusCode`, `()`, `(StatusCode, T)`, [`Json<T>`] and `Result<T, E>`.
+/// `Bytes`, `Body`, `StatusCode`, `()`, `(StatusCode, T)`, [`Json<T>`](super::Json) and `Result<T, E>`.
 ///
 /// An `Err` becomes a `500 Internal Server Error` whose body says only that; the error itself
 /// is written to stderr, where the host logs it, so that internals never reach a client.
@@ -32,7 +35,7 @@ pub trait IntoResponse {
     fn into_response(self) -> Response;
 }
 
-fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Response {
+pub(super) fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Response {
     let mut response = Response::new(body.into());
     response
         .headers_mut()
@@ -95,17 +98,6 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
         let mut response = self.1.into_response();
         *response.status_mut() = self.0;
         response
-    }
-}
-
-impl<T: serde::Serialize> IntoResponse for Json<T> {
-    fn into_response(self) -> Response {
-        match serde_json::to_vec(&self.0) {
-            Ok(bytes) => with_content_type(bytes, JSON),
-            Err(error) => internal_error(&format_args!(
-                "serializing the JSON response failed: {error}"
-            )),
-        }
     }
 }
 

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use http::header::{HeaderValue, ALLOW};
 use http::{Method, StatusCode};
 
-use super::{IntoResponse, Request, Response};
+use http::Request;
+
+use super::response::{IntoResponse, Response};
 
 type BoxedHandler = Box<dyn Fn(Request<Bytes>, Params) -> Pin<Box<dyn Future<Output = Response>>>>;
 
@@ -16,9 +18,14 @@ type BoxedHandler = Box<dyn Fn(Request<Bytes>, Params) -> Pin<Box<dyn Future<Out
 ///
 /// Patterns are matched segment by segment against the request path (without the query):
 /// a literal segment matches itself, `:name` matches any one non-empty segment and captures
-/// it, and a final `*name` captures the rest of the path, including none of it. The first
-/// route added that matches wins. A path no route matches gets `404 Not Found`; a path that
-/// matches only under other methods gets `405 Method Not Allowed` with an `Allow` header.
+/// it, and a final `*name` captures the rest of the path, including none of it.
+///
+/// When several routes match, the most specific wins, by the rule Spin's host (and Rotor's)
+/// uses for `spin.toml` routes: a route without `*` before one with it, then the one with
+/// more literal segments, then the one with more segments; among equals, the one added
+/// first. So `/items/new` beats `/items/:id`, which beats `/items/*rest`, whatever order they
+/// were added in. A path no route matches gets `404 Not Found`; a path that matches only
+/// under other methods gets `405 Method Not Allowed` with an `Allow` header.
 ///
 /// Handlers take the buffered request and the captured [`Params`] and return anything that
 /// implements [`IntoResponse`], directly or from an `async fn`.
@@ -155,22 +162,24 @@ impl Router {
     ///
     /// Panics if `pattern` is malformed (see [`Router`]); routes are set up once, so a bad
     /// pattern is a programming error best found at the first request.
-    pub fn route<K>(mut self, method: Method, pattern: &str, handler: impl Handler<K>) -> Self {
-        self.routes.push(Route {
-            method: Some(method),
-            pattern: Pattern::parse(pattern),
-            handler: Box::new(move |request, params| handler.call(request, params)),
-        });
-        self
+    pub fn route<K>(self, method: Method, pattern: &str, handler: impl Handler<K>) -> Self {
+        self.add(Some(method), pattern, handler)
     }
 
     /// Adds a route that matches every method.
-    pub fn any<K>(mut self, pattern: &str, handler: impl Handler<K>) -> Self {
+    pub fn any<K>(self, pattern: &str, handler: impl Handler<K>) -> Self {
+        self.add(None, pattern, handler)
+    }
+
+    fn add<K>(mut self, method: Option<Method>, pattern: &str, handler: impl Handler<K>) -> Self {
         self.routes.push(Route {
-            method: None,
+            method,
             pattern: Pattern::parse(pattern),
             handler: Box::new(move |request, params| handler.call(request, params)),
         });
+        // A stable sort keeps the order routes were added in among equally specific ones.
+        self.routes
+            .sort_by_key(|route| std::cmp::Reverse(route.pattern.specificity()));
         self
     }
 
@@ -257,6 +266,16 @@ impl Pattern {
             }
         }
         Pattern { segments, wildcard }
+    }
+
+    /// How specific the pattern is; more specific patterns are tried first.
+    fn specificity(&self) -> (bool, usize, usize) {
+        let literals = self
+            .segments
+            .iter()
+            .filter(|segment| matches!(segment, Segment::Literal(_)))
+            .count();
+        (self.wildcard.is_none(), literals, self.segments.len())
     }
 
     fn matches(&self, path: &str) -> Option<Params> {
@@ -433,13 +452,32 @@ mod tests {
     }
 
     #[test]
-    fn first_match_wins() {
+    fn the_most_specific_route_wins_whatever_the_order() {
         let router = Router::new()
+            .get("/a/*rest", |_: Request<Bytes>, _: Params| "wildcard")
             .get("/a/:x", |_: Request<Bytes>, _: Params| "param")
-            .get("/a/b", |_: Request<Bytes>, _: Params| "literal");
+            .get("/a/b", |_: Request<Bytes>, _: Params| "literal")
+            .get("/a/:x/c", |_: Request<Bytes>, _: Params| {
+                "param then literal"
+            })
+            .get("/a/:x/:y", |_: Request<Bytes>, _: Params| "two params");
+        let answer = |path: &str| body_text(run(router.handle(request(Method::GET, path))));
+        assert_eq!(answer("/a/b"), "literal");
+        assert_eq!(answer("/a/z"), "param");
+        assert_eq!(answer("/a/z/c"), "param then literal");
+        assert_eq!(answer("/a/z/d"), "two params");
+        assert_eq!(answer("/a/z/d/e"), "wildcard");
+        assert_eq!(answer("/a"), "wildcard");
+    }
+
+    #[test]
+    fn equally_specific_routes_keep_the_order_they_were_added_in() {
+        let router = Router::new()
+            .get("/a/:x", |_: Request<Bytes>, _: Params| "first")
+            .get("/a/:y", |_: Request<Bytes>, _: Params| "second");
         assert_eq!(
             body_text(run(router.handle(request(Method::GET, "/a/b")))),
-            "param"
+            "first"
         );
     }
 

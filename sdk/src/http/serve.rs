@@ -2,9 +2,10 @@
 
 use std::future::Future;
 
-use http::{HeaderName, HeaderValue, Method, Uri};
+use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 
-use super::{IncomingBody, IntoResponse, Request, Response, StatusCode};
+use super::body::IncomingBody;
+use super::response::{IntoResponse, Response};
 use crate::bindings::platform::wasi::http::types as wasi_http;
 use crate::executor::block_on;
 

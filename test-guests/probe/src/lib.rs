@@ -10,6 +10,7 @@
 //! - `POST /tcp` connects to the `host:port` in the body, sends `ping` and answers with what
 //!   comes back, through `wasi:sockets` (Rust's `std::net`); a failure is a 502 naming the
 //!   error's kind;
+//! - `GET /config/KEY` and `GET /config` read `wasi:config/store` (see [`config`]);
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
 //!   describes (see [`OutboundCall`]);
 //! - anything else answers "fine".
@@ -17,6 +18,8 @@
 // The probe answers early with a whole `Response` as its error, which keeps each route a few
 // lines; it is a test fixture, not code to copy, so the size of that error does not matter.
 #![allow(clippy::result_large_err)]
+
+mod config;
 
 use rotor_sdk::http::outbound::{self, Timeouts};
 use rotor_sdk::http::{
@@ -33,6 +36,12 @@ async fn handle(request: Request<Bytes>) -> Response {
     let path = request.uri().path().to_owned();
     if path.starts_with("/kv/") || path.starts_with("/kv-many/") || path.starts_with("/sqlite/") {
         return capabilities().handle(request).await;
+    }
+    if path == "/config" {
+        return config::get_all();
+    }
+    if let Some(key) = path.strip_prefix("/config/") {
+        return config::get(key);
     }
     if let Some(name) = path.strip_prefix("/variables/") {
         return read_variable(name);

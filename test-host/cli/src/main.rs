@@ -27,29 +27,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve an app's HTTP routes.
-    Up {
-        /// The app: a directory holding spin.toml, or the manifest itself.
-        #[arg(default_value = ".")]
-        app: PathBuf,
-        /// The address to listen on.
-        #[arg(long, default_value = "127.0.0.1:3000")]
-        listen: SocketAddr,
-        /// Run the components' build commands first.
-        #[arg(long)]
-        build: bool,
-        /// Spin's runtime config: where key-value stores and SQLite databases live.
-        #[arg(long)]
-        runtime_config_file: Option<PathBuf>,
-        /// Where the default key-value store and SQLite database are kept (default: APP/.spin).
-        #[arg(long)]
-        state_dir: Option<PathBuf>,
-        /// SQL to run against the default database before serving; `@FILE` reads it from a file.
-        /// May be given more than once; runs in order.
-        #[arg(long = "sqlite", value_name = "SQL | @FILE")]
-        sqlite_statements: Vec<String>,
-        #[command(flatten)]
-        runtime: RuntimeArgs,
-    },
+    Up(UpArgs),
     /// Run each component's build command.
     Build {
         /// The app: a directory holding spin.toml, or the manifest itself.
@@ -62,20 +40,48 @@ enum Command {
         command: JsCommand,
     },
     /// Run conformance specs (test.json5) against apps.
-    Test {
-        /// An app directory, or a directory whose subdirectories are apps.
-        #[arg(default_value = ".")]
-        path: PathBuf,
-        /// Run the components' build commands first.
-        #[arg(long)]
-        build: bool,
-        /// Run this spec instead of each app's own test.json5 (for an app's twin in another
-        /// language).
-        #[arg(long)]
-        spec: Option<PathBuf>,
-        #[command(flatten)]
-        runtime: RuntimeArgs,
-    },
+    Test(TestArgs),
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// The app: a directory holding spin.toml, or the manifest itself.
+    #[arg(default_value = ".")]
+    app: PathBuf,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Run the components' build commands first.
+    #[arg(long)]
+    build: bool,
+    /// Spin's runtime config: where key-value stores and SQLite databases live.
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
+    /// Where the default key-value store and SQLite database are kept (default: APP/.spin).
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// SQL to run against the default database before serving; `@FILE` reads it from a file.
+    /// May be given more than once; runs in order.
+    #[arg(long = "sqlite", value_name = "SQL | @FILE")]
+    sqlite_statements: Vec<String>,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+#[derive(Args)]
+struct TestArgs {
+    /// An app directory, or a directory whose subdirectories are apps.
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Run the components' build commands first.
+    #[arg(long)]
+    build: bool,
+    /// Run this spec instead of each app's own test.json5 (for an app's twin in another
+    /// language).
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
 }
 
 #[derive(Subcommand)]
@@ -166,78 +172,7 @@ fn say(line: &str) {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Up {
-            app,
-            listen,
-            build,
-            runtime_config_file,
-            state_dir,
-            sqlite_statements,
-            runtime,
-        } => {
-            let manifest = Manifest::load(&manifest::locate(&app))?;
-            if build {
-                rotor_host::build::build_all(&manifest)?;
-            }
-            let options = AppOptions {
-                engine: runtime.engine()?,
-                state: StateOptions {
-                    state_dir,
-                    runtime_config: runtime_config_file,
-                    environment: None,
-                },
-            };
-            let app = App::load(&manifest, &options).await?;
-            let database = app
-                .capabilities()
-                .sqlite_database("default")
-                .expect("every app has a default database");
-            for argument in &sqlite_statements {
-                database
-                    .run_script_argument(argument, Path::new("."))
-                    .map_err(|e| e.context("--sqlite"))?;
-            }
-            let listener = match app.http() {
-                None => None,
-                Some(_) => {
-                    let listener = tokio::net::TcpListener::bind(listen)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-                    let address = listener.local_addr()?;
-                    say(&format!(
-                        "Serving {} on http://{address}",
-                        manifest.application.name
-                    ));
-                    for trigger in &manifest.http_triggers {
-                        say(&format!(
-                            "  http://{address}{} -> {}",
-                            trigger.route, trigger.component
-                        ));
-                    }
-                    Some(listener)
-                }
-            };
-            if let Some(trigger) = app.redis() {
-                say(&format!(
-                    "Subscribing {} to Redis",
-                    manifest.application.name
-                ));
-                for subscription in trigger.subscriptions() {
-                    say(&format!(
-                        "  {} channel {:?} -> {}",
-                        redis::redacted(&subscription.address),
-                        subscription.channel,
-                        subscription.component
-                    ));
-                }
-            }
-            app.serve(listener, async {
-                let _ = tokio::signal::ctrl_c().await;
-                say("Shutting down.");
-            })
-            .await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Up(args) => up(args).await,
         Command::Js {
             command:
                 JsCommand::Build {
@@ -247,8 +182,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                     engine,
                 },
         } => {
-            let preinitialized =
-                js_build::build(&app, &output, engine, !no_preinit).await?;
+            let preinitialized = js_build::build(&app, &output, engine, !no_preinit).await?;
             eprintln!(
                 "Built {} into {}{}.",
                 app.display(),
@@ -266,57 +200,135 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             rotor_host::build::build_all(&manifest)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Test {
-            path,
-            build,
-            spec,
-            runtime,
-        } => {
-            let engine = runtime.engine()?;
-            let mut results = Vec::new();
-            let mut broken = 0;
-            let apps = match &spec {
-                Some(_) => vec![path.clone()],
-                None => conformance::find_apps(&path)?,
-            };
-            for app in apps {
-                let outcome = async {
-                    if build {
-                        rotor_host::build::build_all(&Manifest::load(
-                            &app.join("spin.toml"),
-                        )?)?;
-                    }
-                    let spec = spec
-                        .clone()
-                        .unwrap_or_else(|| app.join(conformance::SPEC_FILE));
-                    conformance::run_spec(&app, &spec, engine.clone()).await
-                }
-                .await;
-                match outcome {
-                    Ok(cases) => results.extend(cases),
-                    Err(error) => {
-                        broken += 1;
-                        println!(
-                            "FAIL {}: the app could not be run: {error:#}",
-                            app.display()
-                        );
-                    }
-                }
+        Command::Test(args) => test(args).await,
+    }
+}
+
+/// `rotor up`: loads the app and serves it until Ctrl-C.
+async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
+    let UpArgs {
+        app,
+        listen,
+        build,
+        runtime_config_file,
+        state_dir,
+        sqlite_statements,
+        runtime,
+    } = args;
+    let manifest = Manifest::load(&manifest::locate(&app))?;
+    if build {
+        rotor_host::build::build_all(&manifest)?;
+    }
+    let options = AppOptions {
+        engine: runtime.engine()?,
+        state: StateOptions {
+            state_dir,
+            runtime_config: runtime_config_file,
+            environment: None,
+        },
+    };
+    let app = App::load(&manifest, &options).await?;
+    let database = app
+        .capabilities()
+        .sqlite_database("default")
+        .expect("every app has a default database");
+    for argument in &sqlite_statements {
+        database
+            .run_script_argument(argument, Path::new("."))
+            .map_err(|e| e.context("--sqlite"))?;
+    }
+    let listener = match app.http() {
+        None => None,
+        Some(_) => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            let address = listener.local_addr()?;
+            say(&format!(
+                "Serving {} on http://{address}",
+                manifest.application.name
+            ));
+            for trigger in &manifest.http_triggers {
+                say(&format!(
+                    "  http://{address}{} -> {}",
+                    trigger.route, trigger.component
+                ));
             }
-            let (_, failed, mut line) = conformance::summary(&results);
-            if broken > 0 {
-                line = format!(
-                    "{} passed, {} failed",
-                    results.len() - failed,
-                    failed + broken
-                );
-            }
-            println!("{line}");
-            Ok(if failed + broken == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Some(listener)
+        }
+    };
+    if let Some(trigger) = app.redis() {
+        say(&format!(
+            "Subscribing {} to Redis",
+            manifest.application.name
+        ));
+        for subscription in trigger.subscriptions() {
+            say(&format!(
+                "  {} channel {:?} -> {}",
+                redis::redacted(&subscription.address),
+                subscription.channel,
+                subscription.component
+            ));
         }
     }
+    app.serve(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+        say("Shutting down.");
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rotor test`: runs each app's spec (or the one given) and prints a line per case and a
+/// summary.
+async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let TestArgs {
+        path,
+        build,
+        spec,
+        runtime,
+    } = args;
+    let engine = runtime.engine()?;
+    let mut results = Vec::new();
+    let mut broken = 0;
+    let apps = match &spec {
+        Some(_) => vec![path.clone()],
+        None => conformance::find_apps(&path)?,
+    };
+    for app in apps {
+        let outcome = async {
+            if build {
+                rotor_host::build::build_all(&Manifest::load(&app.join("spin.toml"))?)?;
+            }
+            let spec = spec
+                .clone()
+                .unwrap_or_else(|| app.join(conformance::SPEC_FILE));
+            conformance::run_spec(&app, &spec, engine.clone()).await
+        }
+        .await;
+        match outcome {
+            Ok(cases) => results.extend(cases),
+            Err(error) => {
+                broken += 1;
+                println!(
+                    "FAIL {}: the app could not be run: {error:#}",
+                    app.display()
+                );
+            }
+        }
+    }
+    let (_, failed, mut line) = conformance::summary(&results);
+    if broken > 0 {
+        line = format!(
+            "{} passed, {} failed",
+            results.len() - failed,
+            failed + broken
+        );
+    }
+    println!("{line}");
+    Ok(if failed + broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

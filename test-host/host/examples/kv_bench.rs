@@ -10,10 +10,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use http::Method;
-use rotor_spec::client;
-use rotor_host::manifest::Manifest;
 use rotor_host::engine::{Engine, EngineConfig};
+use rotor_host::manifest::Manifest;
 use rotor_host::{App, AppOptions};
+use rotor_spec::client;
 
 const PER_REQUEST: usize = 500;
 

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use http::Method;
 use mysql_async::prelude::Queryable as _;
-use rotor_spec::client;
-use rotor_host::manifest::Manifest;
 use rotor_host::engine::{Engine, EngineConfig};
+use rotor_host::manifest::Manifest;
 use rotor_host::{App, AppOptions};
+use rotor_spec::client;
 
 const PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 const MYSQL: &str = "mysql://root@127.0.0.1:3306/test";

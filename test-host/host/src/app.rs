@@ -14,7 +14,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::capabilities::{AppCapabilities, HostLinker, StateOptions};
+use crate::capabilities::instance::HostLinker;
+use crate::capabilities::{AppCapabilities, StateOptions};
 use crate::engine::Engine;
 use crate::manifest::Manifest;
 use crate::triggers::http::{self, HttpTrigger};
@@ -156,7 +157,10 @@ impl App {
         };
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(self.serve(listener, async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
+            // A `Serving` dropped without `stop` leaves the app serving for good.
+            if stopped.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
         }));
         Ok(Serving {
             address,

@@ -9,7 +9,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use super::outbound_http::{OutboundHttp, SelfRequests};
-use super::{Capabilities, ComponentCapabilities};
+use super::{Capabilities, ComponentCapabilities, Grants, HasGrants};
 use crate::engine::guest_output::{PrefixedOutput, Target};
 use crate::engine::{Engine, Limited};
 use crate::manifest::Manifest;
@@ -18,10 +18,10 @@ use crate::manifest::Manifest;
 pub struct InstanceState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    pub(super) table: ResourceTable,
+    table: ResourceTable,
     limits: StoreLimits,
     outbound: OutboundHttp,
-    pub(super) component: Arc<ComponentCapabilities>,
+    component: Arc<ComponentCapabilities>,
 }
 
 impl WasiView for InstanceState {
@@ -40,6 +40,12 @@ impl WasiHttpView for InstanceState {
             table: &mut self.table,
             hooks: &mut self.outbound,
         }
+    }
+}
+
+impl HasGrants for InstanceState {
+    fn grants(&mut self) -> (&Grants, &mut ResourceTable) {
+        (&self.component.grants, &mut self.table)
     }
 }
 
@@ -72,7 +78,11 @@ impl HostLinker {
 
     /// Compiles (or takes from the cache) and links the component `name` of `manifest`, for
     /// any trigger. Errors name the manifest, the component and its source.
-    pub fn link(&self, manifest: &Manifest, name: &str) -> anyhow::Result<InstancePre<InstanceState>> {
+    pub fn link(
+        &self,
+        manifest: &Manifest,
+        name: &str,
+    ) -> anyhow::Result<InstancePre<InstanceState>> {
         let compiled = self.engine.load_source(manifest, name)?;
         let source = manifest
             .components

@@ -5,12 +5,14 @@
 //! manifest entry lists, the hosts its `allowed_outbound_hosts` allows and the variables of
 //! its own `variables` table; anything else is an error in the guest, and nothing is opened.
 //!
-//! Each capability implements [`Capability`]: what it keeps for the whole app (pools, store
-//! backends), what one component is granted of that, and how it adds its interfaces to the
-//! linker. Its host traits are implemented on a [`View`] of the store state: its own grant and
-//! the resource table, nothing else. The [`registry!`] list at the bottom of this file is the
-//! one place that names them all.
+//! Each capability implements [`Capability`](capability::Capability): what it keeps for the
+//! whole app (pools, store backends), what one component is granted of that, and how it adds
+//! its interfaces to the linker. Its host traits are implemented on a
+//! [`View`](capability::View) of the store state: its own grant and the resource table,
+//! nothing else. Each folder generates its own bindings from its world in `wit/world.wit`.
+//! The `registry!` list in this file is the one place that names them all.
 
+pub mod capability;
 pub mod config;
 pub mod instance;
 pub mod key_value;
@@ -25,112 +27,17 @@ pub mod sqlite;
 pub mod variables;
 
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use wasmtime::component::{HasData, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 
 use crate::manifest::runtime_config::RuntimeConfigFile;
 use crate::manifest::template::Template;
-use crate::manifest::{Component, Manifest};
-pub use instance::{HostLinker, InstanceState};
+use crate::manifest::Manifest;
+use capability::{AppContext, Capability, ComponentContext, View};
 use outbound::OutboundGrant;
-use variables::{AppVariables, ComponentVariables};
-
-/// Host bindings generated from the same `wit/` directory the guests use.
-#[allow(missing_docs)]
-pub mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../../wit",
-        world: "rotor:sdk/host-world",
-        imports: { default: async },
-        exports: { default: async },
-        with: {
-            "fermyon:spin/key-value@2.0.0.store": crate::capabilities::key_value::OpenStore,
-            "fermyon:spin/sqlite@2.0.0.connection": crate::capabilities::sqlite::OpenDatabase,
-            "fermyon:spin/postgres@2.0.0.connection": crate::capabilities::postgres::PooledClient,
-            "spin:postgres/postgres@4.0.0.connection": crate::capabilities::postgres::PooledClient,
-            "fermyon:spin/mysql@2.0.0.connection": crate::capabilities::mysql::PooledConn,
-            "fermyon:spin/redis@2.0.0.connection": crate::capabilities::redis::OpenRedis,
-            "fermyon:spin/mqtt@2.0.0.connection": crate::capabilities::mqtt::OpenMqtt,
-        },
-    });
-}
-
-/// One of Spin's capabilities, as the host provides it.
-pub trait Capability {
-    /// What the capability keeps for the whole app: backends, pools, connections. Shared by
-    /// every component and request.
-    type App: Send + Sync + 'static;
-    /// What one component is granted: the part of [`Capability::App`] its manifest entry
-    /// allows. Shared by every instance of the component.
-    type Grant: Send + Sync + 'static;
-
-    /// Sets up the app's side from the manifest and the runtime config. Backends connect
-    /// lazily, on first use, so a server that is down fails the requests that need it rather
-    /// than the whole app.
-    fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App>;
-
-    /// What `component` may use; an error (naming the manifest and the key) when its
-    /// manifest entry grants something the app does not have.
-    fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<Self::Grant>;
-
-    /// Adds the capability's interfaces to `linker`; `view` projects an instance's state onto
-    /// what the host traits are implemented on.
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, Self::Grant>,
-    ) -> wasmtime::Result<()>;
-}
-
-/// What a capability sees of one instance: its component's grant and the resource table
-/// where the guest's handles live. The host traits are implemented on this.
-pub struct View<'a, G> {
-    /// What the component was granted.
-    pub grant: &'a G,
-    /// The instance's resources.
-    pub table: &'a mut ResourceTable,
-}
-
-/// The [`HasData`] marker that tells the generated `add_to_linker` functions to hand the host
-/// traits a [`View`] of grant `G`.
-pub struct HasView<G>(PhantomData<G>);
-
-impl<G: Send + Sync + 'static> HasData for HasView<G> {
-    type Data<'a> = View<'a, G>;
-}
-
-/// What a capability can read while the app loads.
-pub struct AppContext<'a> {
-    /// The app's manifest.
-    pub manifest: &'a Manifest,
-    /// The runtime config (empty when none was given).
-    pub runtime_config: &'a RuntimeConfigFile,
-    /// Where the default stores and databases are kept.
-    pub state_dir: &'a Path,
-    /// The app's variables and their providers.
-    pub variables: &'a Arc<AppVariables>,
-}
-
-/// What a capability can read while it grants one component.
-pub struct ComponentContext<'a> {
-    /// The app's manifest, for error messages.
-    pub manifest: &'a Manifest,
-    /// The component's name.
-    pub name: &'a str,
-    /// The component's manifest entry.
-    pub component: &'a Component,
-    /// The component's variables.
-    pub variables: &'a Arc<ComponentVariables>,
-    /// The component's `allowed_outbound_hosts`.
-    pub outbound: &'a Arc<OutboundGrant>,
-}
-
-/// The file name of the default key-value store, under the state directory (as Spin names it).
-pub const DEFAULT_KEY_VALUE_FILE: &str = "sqlite_key_value.db";
-/// The file name of the default SQLite database, under the state directory (as Spin names it).
-pub const DEFAULT_SQLITE_FILE: &str = "sqlite_db.db";
+use variables::resolve::{AppVariables, ComponentVariables};
 
 /// Where an app keeps its state and what its runtime config says.
 #[derive(Debug, Clone, Default)]
@@ -153,6 +60,13 @@ pub struct ComponentCapabilities {
     pub outbound: Arc<OutboundGrant>,
     /// One grant per capability.
     pub grants: Grants,
+}
+
+/// Store data that holds its component's grants and a resource table: what the registry
+/// links the capabilities against.
+pub trait HasGrants: Send + 'static {
+    /// The component's grants, and the instance's resources.
+    fn grants(&mut self) -> (&Grants, &mut ResourceTable);
 }
 
 /// Lists every capability once: the app's state, a component's grants and the linker all
@@ -183,10 +97,13 @@ macro_rules! registry {
             }
 
             /// Adds every capability's interfaces to `linker`.
-            pub(crate) fn add_to_linker(linker: &mut Linker<InstanceState>) -> anyhow::Result<()> {
-                $(<$capability as Capability>::add_to_linker(linker, |state| View {
-                    grant: &state.component.grants.$field,
-                    table: &mut state.table,
+            pub fn add_to_linker<T: HasGrants>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+                $(<$capability as Capability>::add_to_linker(linker, |state: &mut T| {
+                    let (grants, table) = state.grants();
+                    View {
+                        grant: &grants.$field,
+                        table,
+                    }
                 })?;)*
                 Ok(())
             }

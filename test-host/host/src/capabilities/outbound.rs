@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::variables::ComponentVariables;
+use super::variables::resolve::ComponentVariables;
 use crate::manifest::allowed_hosts::AllowedHosts;
 use crate::manifest::template::Template;
 use crate::manifest::Component;

@@ -218,7 +218,10 @@ fn existing_source(manifest: &Manifest, name: &str) -> anyhow::Result<PathBuf> {
         } else {
             ""
         };
-        bail!("{}: the file does not exist{hint}", source_context(manifest, name));
+        bail!(
+            "{}: the file does not exist{hint}",
+            source_context(manifest, name)
+        );
     }
     Ok(source)
 }

@@ -245,20 +245,17 @@ impl Manifest {
 
     /// Parses and checks manifest `text`, reporting errors against `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Manifest, ManifestError> {
-        let error = |span: Option<std::ops::Range<usize>>, key: Option<String>, message: String| {
-            FileError::at(path, text, span, key, message)
-        };
+        let source = Source { path, text };
         let raw: RawManifest = toml_file::parse(path, text)?;
 
         let version = raw.spin_manifest_version.get_ref();
         if version.as_integer() != Some(2) && version.as_str() != Some("2") {
-            return Err(error(
+            return Err(source.error(
                 Some(raw.spin_manifest_version.span()),
                 Some("spin_manifest_version".into()),
                 format!("Rotor reads manifest version 2; this file says {version}"),
             ));
         }
-
         let app_redis_address = raw
             .application
             .trigger
@@ -267,207 +264,13 @@ impl Manifest {
             .and_then(|r| r.get("address"))
             .and_then(|a| a.as_str())
             .map(str::to_owned);
-        let mut redis_triggers = Vec::new();
-        for (index, trigger) in raw.trigger.redis.into_iter().enumerate() {
-            let key = |field: &str| Some(format!("trigger.redis[{index}].{field}"));
-            let Some(component) = trigger.component.get_ref().as_str() else {
-                return Err(error(
-                    Some(trigger.component.span()),
-                    key("component"),
-                    "expected the name of a `[component.NAME]` table".into(),
-                ));
-            };
-            if !raw.component.contains_key(component) {
-                return Err(error(
-                    Some(trigger.component.span()),
-                    key("component"),
-                    format!("no `[component.{component}]` table in this manifest"),
-                ));
-            }
-            let Some(address) = trigger.address.or_else(|| app_redis_address.clone()) else {
-                return Err(error(
-                    Some(trigger.channel.span()),
-                    key("address"),
-                    "no Redis address: set `address` here or in `[application.trigger.redis]`"
-                        .into(),
-                ));
-            };
-            if trigger.channel.get_ref().is_empty() {
-                return Err(error(
-                    Some(trigger.channel.span()),
-                    key("channel"),
-                    "the channel is empty".into(),
-                ));
-            }
-            let _ = trigger.id;
-            redis_triggers.push(RedisTrigger {
-                address,
-                line: line_of(text, trigger.channel.span().start),
-                channel: trigger.channel.into_inner(),
-                component: component.to_owned(),
-            });
-        }
-
-        let mut http_triggers = Vec::new();
-        for (index, trigger) in raw.trigger.http.into_iter().enumerate() {
-            let key = |field: &str| Some(format!("trigger.http[{index}].{field}"));
-            let line = line_of(text, trigger.route.span().start);
-            let route = match trigger.route.get_ref() {
-                RawRoute::Path(route) => route.clone(),
-                RawRoute::Private { private: true } => continue,
-                RawRoute::Private { private: false } => {
-                    return Err(error(
-                        Some(trigger.route.span()),
-                        key("route"),
-                        "a route is a path such as \"/hello/...\", or { private = true }".into(),
-                    ))
-                }
-            };
-            if !route.starts_with('/') {
-                return Err(error(
-                    Some(trigger.route.span()),
-                    key("route"),
-                    format!("route {route:?} must start with '/'"),
-                ));
-            }
-            let executor = match &trigger.executor {
-                None => Executor::Component,
-                Some(executor) => {
-                    let table = executor.get_ref();
-                    let kind = table.get("type").and_then(|t| t.as_str()).unwrap_or("");
-                    let text = |field: &str| -> Result<Option<String>, ManifestError> {
-                        match table.get(field) {
-                            None => Ok(None),
-                            Some(toml::Value::String(value)) => Ok(Some(value.clone())),
-                            Some(_) => Err(error(
-                                Some(executor.span()),
-                                key(&format!("executor.{field}")),
-                                format!("`{field}` must be a string"),
-                            )),
-                        }
-                    };
-                    match kind {
-                        "spin" | "http" => Executor::Component,
-                        "wagi" => {
-                            if let Some(unknown) = table
-                                .keys()
-                                .find(|k| !["type", "argv", "entrypoint"].contains(&k.as_str()))
-                            {
-                                return Err(error(
-                                    Some(executor.span()),
-                                    key(&format!("executor.{unknown}")),
-                                    "the wagi executor takes `argv` and `entrypoint`".into(),
-                                ));
-                            }
-                            let defaults = WagiSettings::default();
-                            Executor::Wagi(WagiSettings {
-                                argv: text("argv")?.unwrap_or(defaults.argv),
-                                entrypoint: text("entrypoint")?.unwrap_or(defaults.entrypoint),
-                            })
-                        }
-                        other => {
-                            return Err(error(
-                                Some(executor.span()),
-                                key("executor"),
-                                format!("executor type {other:?} is unknown; use \"spin\" (the default) or \"wagi\""),
-                            ))
-                        }
-                    }
-                }
-            };
-            let Some(component) = trigger.component.get_ref().as_str() else {
-                return Err(error(
-                    Some(trigger.component.span()),
-                    key("component"),
-                    "expected the name of a `[component.NAME]` table; inline components are not supported".into(),
-                ));
-            };
-            if !raw.component.contains_key(component) {
-                return Err(error(
-                    Some(trigger.component.span()),
-                    key("component"),
-                    format!("no `[component.{component}]` table in this manifest"),
-                ));
-            }
-            let _ = trigger.id;
-            http_triggers.push(HttpTrigger {
-                route,
-                component: component.to_owned(),
-                line,
-                executor,
-            });
-        }
-
-        let mut variables = BTreeMap::new();
-        for (name, declared) in raw.variables {
-            let key = Some(format!("variables.{name}"));
-            let span = Some(declared.span());
-            if let Err(e) = template::check_name(&name) {
-                return Err(error(span, key, e.0));
-            }
-            let declared = declared.into_inner();
-            match (&declared.default, declared.required) {
-                (Some(_), true) => {
-                    return Err(error(
-                        span,
-                        key,
-                        "a variable has a `default` or is `required`, not both".into(),
-                    ))
-                }
-                (None, false) => {
-                    return Err(error(
-                        span,
-                        key,
-                        "a variable needs a `default` or `required = true`".into(),
-                    ))
-                }
-                _ => {}
-            }
-            variables.insert(name, declared);
-        }
-
+        let redis_triggers =
+            source.redis_triggers(raw.trigger.redis, &raw.component, app_redis_address)?;
+        let http_triggers = source.http_triggers(raw.trigger.http, &raw.component)?;
+        let variables = source.variables(raw.variables)?;
         for (name, component) in &raw.component {
-            for (variable, value) in &component.variables {
-                let key = Some(format!("component.{name}.variables.{variable}"));
-                if let Err(e) = template::check_name(variable) {
-                    return Err(error(Some(value.span()), key, e.0));
-                }
-                let parsed = Template::parse(value.get_ref())
-                    .map_err(|e| error(Some(value.span()), key.clone(), e.0))?;
-                let missing = parsed
-                    .variables()
-                    .find(|v| !variables.contains_key(*v))
-                    .map(str::to_owned);
-                if let Some(missing) = missing {
-                    return Err(error(
-                        Some(value.span()),
-                        key,
-                        format!("`{{{{ {missing} }}}}` names no variable of `[variables]`"),
-                    ));
-                }
-            }
-            for (index, entry) in component.allowed_outbound_hosts.iter().enumerate() {
-                let key = Some(format!("component.{name}.allowed_outbound_hosts[{index}]"));
-                let parsed = Template::parse(entry.get_ref())
-                    .map_err(|e| error(Some(entry.span()), key.clone(), e.0))?;
-                if parsed.variables().next().is_none() {
-                    AllowedHost::parse(entry.get_ref())
-                        .map_err(|e| error(Some(entry.span()), key.clone(), e))?;
-                }
-                let missing = parsed
-                    .variables()
-                    .find(|v| !variables.contains_key(*v) && !component.variables.contains_key(*v))
-                    .map(str::to_owned);
-                if let Some(missing) = missing {
-                    return Err(error(
-                        Some(entry.span()),
-                        key,
-                        format!("`{{{{ {missing} }}}}` names no variable of `[variables]` or of the component"),
-                    ));
-                }
-            }
+            source.check_component(name, component, &variables)?;
         }
-
         Ok(Manifest {
             path: path.to_owned(),
             application: raw.application,
@@ -497,6 +300,267 @@ impl Manifest {
     /// The absolute path of a component's `source`.
     pub fn source_path(&self, component: &Component) -> PathBuf {
         self.dir().join(&component.source)
+    }
+}
+
+/// The text of a manifest and where it came from, for errors that name file, line and key.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn error(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        key: Option<String>,
+        message: String,
+    ) -> ManifestError {
+        FileError::at(self.path, self.text, span, key, message)
+    }
+
+    /// The `[[trigger.redis]]` entries, each checked against the components.
+    fn redis_triggers(
+        &self,
+        raw: Vec<RawRedisTrigger>,
+        components: &BTreeMap<String, Component>,
+        app_redis_address: Option<String>,
+    ) -> Result<Vec<RedisTrigger>, ManifestError> {
+        let mut redis_triggers = Vec::new();
+        for (index, trigger) in raw.into_iter().enumerate() {
+            let key = |field: &str| Some(format!("trigger.redis[{index}].{field}"));
+            let Some(component) = trigger.component.get_ref().as_str() else {
+                return Err(self.error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    "expected the name of a `[component.NAME]` table".into(),
+                ));
+            };
+            if !components.contains_key(component) {
+                return Err(self.error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    format!("no `[component.{component}]` table in this manifest"),
+                ));
+            }
+            let Some(address) = trigger.address.or_else(|| app_redis_address.clone()) else {
+                return Err(self.error(
+                    Some(trigger.channel.span()),
+                    key("address"),
+                    "no Redis address: set `address` here or in `[application.trigger.redis]`"
+                        .into(),
+                ));
+            };
+            if trigger.channel.get_ref().is_empty() {
+                return Err(self.error(
+                    Some(trigger.channel.span()),
+                    key("channel"),
+                    "the channel is empty".into(),
+                ));
+            }
+            let _ = trigger.id;
+            redis_triggers.push(RedisTrigger {
+                address,
+                line: line_of(self.text, trigger.channel.span().start),
+                channel: trigger.channel.into_inner(),
+                component: component.to_owned(),
+            });
+        }
+
+        Ok(redis_triggers)
+    }
+
+    /// The `[[trigger.http]]` entries, each checked against the components; private routes
+    /// are left out.
+    fn http_triggers(
+        &self,
+        raw: Vec<RawHttpTrigger>,
+        components: &BTreeMap<String, Component>,
+    ) -> Result<Vec<HttpTrigger>, ManifestError> {
+        let mut http_triggers = Vec::new();
+        for (index, trigger) in raw.into_iter().enumerate() {
+            let key = |field: &str| Some(format!("trigger.http[{index}].{field}"));
+            let line = line_of(self.text, trigger.route.span().start);
+            let route = match trigger.route.get_ref() {
+                RawRoute::Path(route) => route.clone(),
+                RawRoute::Private { private: true } => continue,
+                RawRoute::Private { private: false } => {
+                    return Err(self.error(
+                        Some(trigger.route.span()),
+                        key("route"),
+                        "a route is a path such as \"/hello/...\", or { private = true }".into(),
+                    ))
+                }
+            };
+            if !route.starts_with('/') {
+                return Err(self.error(
+                    Some(trigger.route.span()),
+                    key("route"),
+                    format!("route {route:?} must start with '/'"),
+                ));
+            }
+            let executor = self.executor(trigger.executor.as_ref(), &key)?;
+            let Some(component) = trigger.component.get_ref().as_str() else {
+                return Err(self.error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    "expected the name of a `[component.NAME]` table; inline components are not supported".into(),
+                ));
+            };
+            if !components.contains_key(component) {
+                return Err(self.error(
+                    Some(trigger.component.span()),
+                    key("component"),
+                    format!("no `[component.{component}]` table in this manifest"),
+                ));
+            }
+            let _ = trigger.id;
+            http_triggers.push(HttpTrigger {
+                route,
+                component: component.to_owned(),
+                line,
+                executor,
+            });
+        }
+
+        Ok(http_triggers)
+    }
+
+    /// A route's `executor`: a component (the default), or a WAGI module.
+    fn executor(
+        &self,
+        executor: Option<&Spanned<toml::Table>>,
+        key: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Executor, ManifestError> {
+        let Some(executor) = executor else {
+            return Ok(Executor::Component);
+        };
+        let table = executor.get_ref();
+        let kind = table.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let text = |field: &str| -> Result<Option<String>, ManifestError> {
+            match table.get(field) {
+                None => Ok(None),
+                Some(toml::Value::String(value)) => Ok(Some(value.clone())),
+                Some(_) => Err(self.error(
+                    Some(executor.span()),
+                    key(&format!("executor.{field}")),
+                    format!("`{field}` must be a string"),
+                )),
+            }
+        };
+        match kind {
+            "spin" | "http" => Ok(Executor::Component),
+            "wagi" => {
+                if let Some(unknown) = table
+                    .keys()
+                    .find(|k| !["type", "argv", "entrypoint"].contains(&k.as_str()))
+                {
+                    return Err(self.error(
+                        Some(executor.span()),
+                        key(&format!("executor.{unknown}")),
+                        "the wagi executor takes `argv` and `entrypoint`".into(),
+                    ));
+                }
+                let defaults = WagiSettings::default();
+                Ok(Executor::Wagi(WagiSettings {
+                    argv: text("argv")?.unwrap_or(defaults.argv),
+                    entrypoint: text("entrypoint")?.unwrap_or(defaults.entrypoint),
+                }))
+            }
+            other => Err(self.error(
+                Some(executor.span()),
+                key("executor"),
+                format!(
+                    "executor type {other:?} is unknown; use \"spin\" (the default) or \"wagi\""
+                ),
+            )),
+        }
+    }
+
+    /// `[variables]`: each has a valid name, and a `default` or `required = true`.
+    fn variables(
+        &self,
+        raw: BTreeMap<String, Spanned<VariableDecl>>,
+    ) -> Result<BTreeMap<String, VariableDecl>, ManifestError> {
+        let mut variables = BTreeMap::new();
+        for (name, declared) in raw {
+            let key = Some(format!("variables.{name}"));
+            let span = Some(declared.span());
+            if let Err(e) = template::check_name(&name) {
+                return Err(self.error(span, key, e.0));
+            }
+            let declared = declared.into_inner();
+            match (&declared.default, declared.required) {
+                (Some(_), true) => {
+                    return Err(self.error(
+                        span,
+                        key,
+                        "a variable has a `default` or is `required`, not both".into(),
+                    ))
+                }
+                (None, false) => {
+                    return Err(self.error(
+                        span,
+                        key,
+                        "a variable needs a `default` or `required = true`".into(),
+                    ))
+                }
+                _ => {}
+            }
+            variables.insert(name, declared);
+        }
+
+        Ok(variables)
+    }
+
+    /// A component's `variables` and `allowed_outbound_hosts`: valid, and naming only
+    /// declared variables.
+    fn check_component(
+        &self,
+        name: &str,
+        component: &Component,
+        variables: &BTreeMap<String, VariableDecl>,
+    ) -> Result<(), ManifestError> {
+        for (variable, value) in &component.variables {
+            let key = Some(format!("component.{name}.variables.{variable}"));
+            if let Err(e) = template::check_name(variable) {
+                return Err(self.error(Some(value.span()), key, e.0));
+            }
+            let parsed = Template::parse(value.get_ref())
+                .map_err(|e| self.error(Some(value.span()), key.clone(), e.0))?;
+            let missing = parsed
+                .variables()
+                .find(|v| !variables.contains_key(*v))
+                .map(str::to_owned);
+            if let Some(missing) = missing {
+                return Err(self.error(
+                    Some(value.span()),
+                    key,
+                    format!("`{{{{ {missing} }}}}` names no variable of `[variables]`"),
+                ));
+            }
+        }
+        for (index, entry) in component.allowed_outbound_hosts.iter().enumerate() {
+            let key = Some(format!("component.{name}.allowed_outbound_hosts[{index}]"));
+            let parsed = Template::parse(entry.get_ref())
+                .map_err(|e| self.error(Some(entry.span()), key.clone(), e.0))?;
+            if parsed.variables().next().is_none() {
+                AllowedHost::parse(entry.get_ref())
+                    .map_err(|e| self.error(Some(entry.span()), key.clone(), e))?;
+            }
+            let missing = parsed
+                .variables()
+                .find(|v| !variables.contains_key(*v) && !component.variables.contains_key(*v))
+                .map(str::to_owned);
+            if let Some(missing) = missing {
+                return Err(self.error(
+                    Some(entry.span()),
+                    key,
+                    format!("`{{{{ {missing} }}}}` names no variable of `[variables]` or of the component"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

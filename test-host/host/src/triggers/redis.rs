@@ -16,8 +16,19 @@ use anyhow::Context as _;
 use futures_util::StreamExt as _;
 use tokio::sync::Semaphore;
 
-use crate::capabilities::bindings::{HostWorld as RedisGuest, HostWorldPre as RedisGuestPre};
-use crate::capabilities::{AppCapabilities, ComponentCapabilities, HostLinker, InstanceState};
+use crate::capabilities::instance::{HostLinker, InstanceState};
+use crate::capabilities::{AppCapabilities, ComponentCapabilities};
+use bindings::{RedisTriggerHost as RedisGuest, RedisTriggerHostPre as RedisGuestPre};
+
+/// Bindings of the `fermyon:spin/inbound-redis` export, from `wit/`.
+#[allow(missing_docs)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/redis-trigger-host",
+        exports: { default: async },
+    });
+}
 use crate::manifest::Manifest;
 
 /// How many messages may be in handling at once, over all channels.

@@ -41,6 +41,9 @@ pub const SPIN_WASI_INTERFACES: &[&str] = &[
 /// conformance suite's `postgres` test imports it).
 pub const SPIN3_POSTGRES: &str = "spin:postgres/postgres@4.0.0";
 
+/// The WASI configuration interface Spin 3 links, answered from a component's variables.
+pub const SPIN3_CONFIG: &str = "wasi:config/store@0.2.0-draft-2024-09-27";
+
 /// Spin's own capability interfaces, all at `@2.0.0`.
 pub const SPIN_CAPABILITIES: &[&str] = &[
     "fermyon:spin/key-value",
@@ -78,7 +81,7 @@ pub fn interfaces(path: &std::path::Path) -> (Vec<String>, Vec<String>) {
 pub fn is_spin_import(name: &str) -> bool {
     // The types of Spin's Redis trigger live in an unversioned, type-only interface that
     // every Redis component imports; Spin's own Rust SDK components do too.
-    if name == "fermyon:spin/redis-types" || name == SPIN3_POSTGRES {
+    if name == "fermyon:spin/redis-types" || name == SPIN3_POSTGRES || name == SPIN3_CONFIG {
         return true;
     }
     let Some((interface, version)) = name.split_once('@') else {

@@ -9,10 +9,19 @@ use std::sync::Arc;
 
 use wasmtime::component::Linker;
 
-use super::bindings::fermyon::spin2_0_0::variables::Error as VariableError;
-use super::bindings::wasi::config::store::{self, Error};
-use super::variables::ComponentVariables;
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
+use super::variables::resolve::{ComponentVariables, VariableError};
+use bindings::wasi::config::store::{self, Error};
+
+/// Host bindings of `wasi:config/store@0.2.0-draft-2024-09-27`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/config-host",
+        imports: { default: async },
+    });
+}
 
 /// The `wasi:config` capability.
 pub struct Config;
@@ -29,9 +38,9 @@ impl Capability for Config {
         Ok(component.variables.clone())
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, Self::Grant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, Self::Grant>,
     ) -> wasmtime::Result<()> {
         store::add_to_linker::<_, HasView<Self::Grant>>(linker, view)
     }
@@ -46,7 +55,6 @@ async fn value(variables: &ComponentVariables, key: &str) -> Result<Option<Strin
         Err(VariableError::Undefined(message) | VariableError::Provider(message)) => {
             Err(Error::Upstream(message))
         }
-        Err(VariableError::Other(message)) => Err(Error::Io(message)),
     }
 }
 

@@ -7,31 +7,34 @@
 
 pub mod redis;
 pub mod sqlite;
+pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use futures_util::future::BoxFuture;
 use wasmtime::component::{Linker, Resource};
 
-use super::bindings::fermyon::spin2_0_0::key_value::{self, Error};
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use crate::manifest::runtime_config::KeyValueStoreConfig;
+use bindings::fermyon::spin2_0_0::key_value::{self, Error};
+use store::Store;
 
-/// Where one store's data lives. Every method answers in the WIT's own error type.
-pub trait Store: Send + Sync {
-    /// The value under `key`.
-    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, Error>>;
-    /// Writes `value` under `key`.
-    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), Error>>;
-    /// Removes `key`.
-    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), Error>>;
-    /// Whether `key` holds a value.
-    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, Error>>;
-    /// Every key in the store, sorted.
-    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, Error>>;
+/// Host bindings of `fermyon:spin/key-value@2.0.0`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/key-value-host",
+        imports: { default: async },
+        with: {
+            "fermyon:spin/key-value@2.0.0.store": super::OpenStore,
+        },
+    });
 }
+
+/// The file name of the default key-value store, under the state directory (as Spin names it).
+pub const DEFAULT_KEY_VALUE_FILE: &str = "sqlite_key_value.db";
 
 /// The key-value capability.
 pub struct KeyValue;
@@ -51,7 +54,7 @@ impl Capability for KeyValue {
     type Grant = KeyValueGrant;
 
     fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
-        let default_file = app.state_dir.join(super::DEFAULT_KEY_VALUE_FILE);
+        let default_file = app.state_dir.join(DEFAULT_KEY_VALUE_FILE);
         let mut stores: Self::App = BTreeMap::new();
         stores.insert(
             "default".to_owned(),
@@ -63,11 +66,11 @@ impl Capability for KeyValue {
                     path.clone().unwrap_or_else(|| default_file.clone()),
                     label,
                 )),
-                KeyValueStoreConfig::Redis { url } => Arc::new(
-                    redis::RedisStore::new(url).with_context(|| {
+                KeyValueStoreConfig::Redis { url } => {
+                    Arc::new(redis::RedisStore::new(url).with_context(|| {
                         format!("key-value store `{label}`: bad Redis URL {url:?}")
-                    })?,
-                ),
+                    })?)
+                }
             };
             stores.insert(label.clone(), store);
         }
@@ -89,9 +92,9 @@ impl Capability for KeyValue {
         Ok(KeyValueGrant { stores })
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, KeyValueGrant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, KeyValueGrant>,
     ) -> wasmtime::Result<()> {
         key_value::add_to_linker::<_, HasView<KeyValueGrant>>(linker, view)
     }
@@ -124,7 +127,7 @@ impl key_value::HostStore for View<'_, KeyValueGrant> {
         store: Resource<OpenStore>,
         key: String,
     ) -> Result<Option<Vec<u8>>, Error> {
-        self.store(&store)?.get(key).await
+        self.store(&store)?.get(key).await.map_err(Error::Other)
     }
 
     async fn set(
@@ -133,19 +136,22 @@ impl key_value::HostStore for View<'_, KeyValueGrant> {
         key: String,
         value: Vec<u8>,
     ) -> Result<(), Error> {
-        self.store(&store)?.set(key, value).await
+        self.store(&store)?
+            .set(key, value)
+            .await
+            .map_err(Error::Other)
     }
 
     async fn delete(&mut self, store: Resource<OpenStore>, key: String) -> Result<(), Error> {
-        self.store(&store)?.delete(key).await
+        self.store(&store)?.delete(key).await.map_err(Error::Other)
     }
 
     async fn exists(&mut self, store: Resource<OpenStore>, key: String) -> Result<bool, Error> {
-        self.store(&store)?.exists(key).await
+        self.store(&store)?.exists(key).await.map_err(Error::Other)
     }
 
     async fn get_keys(&mut self, store: Resource<OpenStore>) -> Result<Vec<String>, Error> {
-        self.store(&store)?.keys().await
+        self.store(&store)?.keys().await.map_err(Error::Other)
     }
 
     async fn drop(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<()> {

@@ -4,8 +4,7 @@ use futures_util::future::BoxFuture;
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
-use super::Store;
-use crate::capabilities::bindings::fermyon::spin2_0_0::key_value::Error;
+use super::store::Store;
 
 /// A store on a Redis server, over one multiplexed connection shared by every request and
 /// made on first use.
@@ -23,7 +22,7 @@ impl RedisStore {
         })
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, Error> {
+    async fn connection(&self) -> Result<ConnectionManager, String> {
         self.connection
             .get_or_try_init(|| {
                 ConnectionManager::new_with_config(
@@ -33,20 +32,20 @@ impl RedisStore {
             })
             .await
             .cloned()
-            .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))
+            .map_err(|e| format!("connecting to Redis: {e}"))
     }
 }
 
-fn redis_error(error: redis::RedisError) -> Error {
-    Error::Other(format!("Redis: {error}"))
+fn redis_error(error: redis::RedisError) -> String {
+    format!("Redis: {error}")
 }
 
 impl Store for RedisStore {
-    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, Error>> {
+    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, String>> {
         Box::pin(async move { self.connection().await?.get(key).await.map_err(redis_error) })
     }
 
-    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             self.connection()
                 .await?
@@ -56,11 +55,11 @@ impl Store for RedisStore {
         })
     }
 
-    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), Error>> {
+    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move { self.connection().await?.del(key).await.map_err(redis_error) })
     }
 
-    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, Error>> {
+    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, String>> {
         Box::pin(async move {
             self.connection()
                 .await?
@@ -70,7 +69,7 @@ impl Store for RedisStore {
         })
     }
 
-    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
         Box::pin(async move {
             let mut keys: Vec<String> = self
                 .connection()

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use rusqlite::OptionalExtension;
 
-use super::Store;
-use crate::capabilities::bindings::fermyon::spin2_0_0::key_value::Error;
-use crate::capabilities::sqlite::SharedConnection;
+use super::store::Store;
+use crate::capabilities::sqlite::connection::SharedConnection;
 
 /// The table every SQLite-backed store lives in (Spin's layout).
 const STORE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
@@ -38,19 +37,14 @@ impl SqliteStore {
     fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send + 'static,
-    ) -> BoxFuture<'_, Result<T, Error>> {
+    ) -> BoxFuture<'_, Result<T, String>> {
         let label = self.label.clone();
-        Box::pin(async move {
-            self.file
-                .run(move |c| work(c, &label))
-                .await
-                .map_err(Error::Other)
-        })
+        Box::pin(async move { self.file.run(move |c| work(c, &label)).await })
     }
 }
 
 impl Store for SqliteStore {
-    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, Error>> {
+    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, String>> {
         self.run(move |c, label| {
             c.query_row(
                 "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
@@ -61,7 +55,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), Error>> {
+    fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), String>> {
         self.run(move |c, label| {
             c.execute(
                 "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
@@ -72,7 +66,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), Error>> {
+    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), String>> {
         self.run(move |c, label| {
             c.execute(
                 "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2",
@@ -82,7 +76,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, Error>> {
+    fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, String>> {
         self.run(move |c, label| {
             c.query_row(
                 "SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)",
@@ -92,7 +86,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, Error>> {
+    fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
         self.run(move |c, label| {
             let mut statement =
                 c.prepare("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;

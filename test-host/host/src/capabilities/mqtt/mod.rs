@@ -14,10 +14,23 @@ use rumqttc::{
 };
 use wasmtime::component::{Linker, Resource};
 
-use super::bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::outbound::OutboundGrant;
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+use bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
+
+/// Host bindings of `fermyon:spin/mqtt@2.0.0`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/mqtt-host",
+        imports: { default: async },
+        with: {
+            "fermyon:spin/mqtt@2.0.0.connection": super::OpenMqtt,
+        },
+    });
+}
 
 /// The MQTT capability: a connection per `open`, to the brokers a component is granted.
 pub struct Mqtt;
@@ -34,9 +47,9 @@ impl Capability for Mqtt {
         Ok(component.outbound.clone())
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, Self::Grant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, Self::Grant>,
     ) -> wasmtime::Result<()> {
         mqtt::add_to_linker::<_, HasView<Self::Grant>>(linker, view)
     }

@@ -17,13 +17,26 @@ use std::sync::Arc;
 
 use wasmtime::component::{Linker, Resource};
 
-use super::bindings::fermyon::spin2_0_0::mysql;
-use super::bindings::fermyon::spin2_0_0::rdbms_types::{
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
+use super::outbound::OutboundGrant;
+use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+use bindings::fermyon::spin2_0_0::mysql;
+use bindings::fermyon::spin2_0_0::rdbms_types::{
     self, Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
 };
-use super::outbound::OutboundGrant;
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
-use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+
+/// Host bindings of `fermyon:spin/mysql@2.0.0`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/mysql-host",
+        imports: { default: async },
+        with: {
+            "fermyon:spin/mysql@2.0.0.connection": super::PooledConn,
+        },
+    });
+}
 
 /// How many connections one address may have open at once; more requests wait their turn.
 const POOL_SIZE: usize = 32;
@@ -61,12 +74,11 @@ impl Capability for Mysql {
         })
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, MysqlGrant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, MysqlGrant>,
     ) -> wasmtime::Result<()> {
-        // `rdbms-types` holds only the types MySQL and Spin 2's PostgreSQL share; it is linked
-        // once, here.
+        // `rdbms-types` only holds types; PostgreSQL links it too, and either may come first.
         rdbms_types::add_to_linker::<_, HasView<MysqlGrant>>(linker, view)?;
         mysql::add_to_linker::<_, HasView<MysqlGrant>>(linker, view)
     }

@@ -21,11 +21,25 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, NoTls};
 use wasmtime::component::Linker;
 
-use super::bindings::fermyon::spin2_0_0::postgres as postgres2;
-use super::bindings::spin::postgres::postgres::{self as postgres4, Error};
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::outbound::OutboundGrant;
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+use bindings::fermyon::spin2_0_0::{postgres as postgres2, rdbms_types};
+use bindings::spin::postgres::postgres::{self as postgres4, Error};
+
+/// Host bindings of `fermyon:spin/postgres@2.0.0` and `spin:postgres/postgres@4.0.0`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/postgres-host",
+        imports: { default: async },
+        with: {
+            "fermyon:spin/postgres@2.0.0.connection": super::PooledClient,
+            "spin:postgres/postgres@4.0.0.connection": super::PooledClient,
+        },
+    });
+}
 
 /// How many connections one address may have open at once; more requests wait their turn.
 const POOL_SIZE: usize = 32;
@@ -57,14 +71,18 @@ impl Capability for Postgres {
         })
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, PostgresGrant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, PostgresGrant>,
     ) -> wasmtime::Result<()> {
+        // `rdbms-types` only holds types; MySQL links it too, and either may come first.
+        rdbms_types::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)?;
         postgres2::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)?;
         postgres4::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)
     }
 }
+
+impl rdbms_types::Host for View<'_, PostgresGrant> {}
 
 /// The pools of every address the app's components have used.
 #[derive(Default)]

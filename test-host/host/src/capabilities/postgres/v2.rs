@@ -4,15 +4,15 @@
 
 use wasmtime::component::Resource;
 
-use super::v4;
-use super::PooledClient;
-use crate::capabilities::bindings::fermyon::spin2_0_0::postgres;
-use crate::capabilities::bindings::fermyon::spin2_0_0::rdbms_types::{
+use super::bindings::fermyon::spin2_0_0::postgres;
+use super::bindings::fermyon::spin2_0_0::rdbms_types::{
     Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
 };
-use crate::capabilities::bindings::spin::postgres::postgres as pg4;
+use super::bindings::spin::postgres::postgres as pg4;
+use super::v4;
+use super::PooledClient;
 use super::PostgresGrant;
-use crate::capabilities::View;
+use crate::capabilities::capability::View;
 
 fn widen(value: ParameterValue) -> pg4::ParameterValue {
     use pg4::ParameterValue as New;

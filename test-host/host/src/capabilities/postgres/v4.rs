@@ -11,14 +11,14 @@ use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{Client, Row};
 use wasmtime::component::Resource;
 
-use super::wire::{self, Interval as WireInterval, Json, Numeric, Range, Uuid};
-use super::PooledClient;
-use crate::capabilities::bindings::spin::postgres::postgres::{
+use super::bindings::spin::postgres::postgres::{
     self, Column, DbDataType, DbError, DbValue, Error, Interval, ParameterValue, QueryError,
     RangeBoundKind, RowSet,
 };
+use super::wire::{self, Interval as WireInterval, Json, Numeric, Range, Uuid};
+use super::PooledClient;
 use super::PostgresGrant;
-use crate::capabilities::View;
+use crate::capabilities::capability::View;
 
 /// The interface's type for a result column of PostgreSQL type `ty`.
 pub fn column_type(ty: &Type) -> DbDataType {

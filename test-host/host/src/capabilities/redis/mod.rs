@@ -13,12 +13,23 @@ use redis::{ConnectionAddr, Value};
 use tokio::sync::OnceCell;
 use wasmtime::component::{Linker, Resource};
 
-use super::bindings::fermyon::spin2_0_0::redis::{
-    self as spin_redis, Error, RedisParameter, RedisResult,
-};
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::outbound::OutboundGrant;
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
+use bindings::fermyon::spin2_0_0::redis::{self as spin_redis, Error, RedisParameter, RedisResult};
+
+/// Host bindings of `fermyon:spin/redis@2.0.0`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/redis-host",
+        imports: { default: async },
+        with: {
+            "fermyon:spin/redis@2.0.0.connection": super::OpenRedis,
+        },
+    });
+}
 
 /// How long connecting, and then each command, may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -57,9 +68,9 @@ impl Capability for Redis {
         })
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, RedisGrant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, RedisGrant>,
     ) -> wasmtime::Result<()> {
         spin_redis::add_to_linker::<_, HasView<RedisGrant>>(linker, view)
     }

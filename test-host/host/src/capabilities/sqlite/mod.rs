@@ -5,77 +5,31 @@
 //! `runtime-config.toml`'s `[sqlite_database.NAME]`. A component opens only the databases its
 //! `sqlite_databases` lists (`access-denied` otherwise).
 
+pub mod connection;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use rusqlite::types::ValueRef;
 use wasmtime::component::{Linker, Resource};
 
-use super::bindings::fermyon::spin2_0_0::sqlite::{self, Error, QueryResult, RowResult, Value};
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use crate::manifest::runtime_config::SqliteDatabaseConfig;
+use bindings::fermyon::spin2_0_0::sqlite::{self, Error, QueryResult, RowResult, Value};
+use connection::SharedConnection;
 
-/// One connection to a SQLite file, opened on first use and shared by every request.
-///
-/// SQLite serializes writers anyway; one connection behind a lock keeps that simple and loses
-/// no write, and work on it runs on tokio's blocking pool so it never stalls other requests.
-pub struct SharedConnection {
-    path: PathBuf,
-    setup: &'static str,
-    connection: Mutex<Option<rusqlite::Connection>>,
-}
-
-impl SharedConnection {
-    /// A connection to `path`; `setup` runs once when it opens (schema, pragmas).
-    pub fn new(path: PathBuf, setup: &'static str) -> Arc<SharedConnection> {
-        Arc::new(SharedConnection {
-            path,
-            setup,
-            connection: Mutex::new(None),
-        })
-    }
-
-    /// Runs `work` on the connection, opening it first if needed, off the async runtime.
-    pub async fn run<T: Send + 'static>(
-        self: &Arc<Self>,
-        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<T, String> {
-        let shared = self.clone();
-        tokio::task::spawn_blocking(move || shared.run_blocking(work))
-            .await
-            .map_err(|e| format!("the database task failed: {e}"))?
-    }
-
-    /// Runs `work` on the connection on the current thread.
-    pub fn run_blocking<T>(
-        &self,
-        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, String> {
-        let mut guard = self
-            .connection
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if guard.is_none() {
-            *guard = Some(
-                self.open()
-                    .map_err(|e| format!("opening {}: {e}", self.path.display()))?,
-            );
-        }
-        work(guard.as_ref().expect("opened above")).map_err(|e| e.to_string())
-    }
-
-    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let connection = rusqlite::Connection::open(&self.path)?;
-        connection.busy_timeout(Duration::from_secs(5))?;
-        connection.execute_batch("PRAGMA journal_mode = WAL;")?;
-        connection.execute_batch(self.setup)?;
-        Ok(connection)
-    }
+/// Host bindings of `fermyon:spin/sqlite@2.0.0`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/sqlite-host",
+        imports: { default: async },
+        with: {
+            "fermyon:spin/sqlite@2.0.0.connection": super::OpenDatabase,
+        },
+    });
 }
 
 /// A SQLite database an app may grant.
@@ -173,6 +127,9 @@ pub struct OpenDatabase {
     database: Arc<Database>,
 }
 
+/// The file name of the default SQLite database, under the state directory (as Spin names it).
+pub const DEFAULT_SQLITE_FILE: &str = "sqlite_db.db";
+
 /// The SQLite capability.
 pub struct Sqlite;
 
@@ -189,7 +146,7 @@ impl Capability for Sqlite {
         let mut databases = BTreeMap::new();
         databases.insert(
             "default".to_owned(),
-            Arc::new(Database::new(app.state_dir.join(super::DEFAULT_SQLITE_FILE))),
+            Arc::new(Database::new(app.state_dir.join(DEFAULT_SQLITE_FILE))),
         );
         for (name, SqliteDatabaseConfig::File(path)) in &app.runtime_config.sqlite_databases {
             let path = path
@@ -215,9 +172,9 @@ impl Capability for Sqlite {
         Ok(SqliteGrant { databases })
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, SqliteGrant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, SqliteGrant>,
     ) -> wasmtime::Result<()> {
         sqlite::add_to_linker::<_, HasView<SqliteGrant>>(linker, view)
     }

@@ -1,187 +1,26 @@
-//! `fermyon:spin/variables@2.0.0`: application variables from the manifest, resolved through
-//! Spin's providers in Spin's order: the environment (`SPIN_VARIABLE_NAME`), then each Vault
-//! of the runtime config, then the manifest's `default`.
-//!
-//! A guest reads the variables of its own `[component.NAME.variables]` table; each is a
-//! template over application variables, filled when the guest asks. Values marked
-//! `secret = true` are never logged, and no error message carries a value.
+//! `fermyon:spin/variables@2.0.0`: a guest reads the variables of its own
+//! `[component.NAME.variables]` table, each a template over application variables filled when
+//! the guest asks ([`resolve`]); Vault is one of the providers ([`vault`]).
 
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
-
+pub mod resolve;
 pub mod vault;
+
+use std::sync::Arc;
 
 use wasmtime::component::Linker;
 
-use super::bindings::fermyon::spin2_0_0::variables::{self, Error};
-use super::{AppContext, Capability, ComponentContext, HasView, InstanceState, View};
-use crate::manifest::runtime_config::VaultConfig;
-use crate::manifest::template::{self, Template};
-use crate::manifest::{Manifest, VariableDecl};
-use vault::VaultProvider;
+use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
+use bindings::fermyon::spin2_0_0::variables::{self, Error};
+use resolve::{AppVariables, ComponentVariables, VariableError};
 
-/// The prefix of the environment variables that provide application variables.
-pub const ENVIRONMENT_PREFIX: &str = "SPIN_VARIABLE_";
-
-/// Why an application variable has no value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResolveError {
-    /// Not declared, or declared without a default and no provider has it.
-    Undefined(String),
-    /// A provider failed; the message names the provider and the variable, never a value.
-    Provider(String),
-}
-
-impl std::fmt::Display for ResolveError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ResolveError::Undefined(message) | ResolveError::Provider(message) => {
-                f.write_str(message)
-            }
-        }
-    }
-}
-
-impl std::error::Error for ResolveError {}
-
-/// An app's `[variables]` and the providers that fill them.
-#[derive(Debug)]
-pub struct AppVariables {
-    declared: BTreeMap<String, VariableDecl>,
-    environment: BTreeMap<String, String>,
-    vaults: Vec<VaultProvider>,
-}
-
-impl AppVariables {
-    /// The variables `manifest` declares, with the `SPIN_VARIABLE_*` entries of
-    /// `environment` and the given Vaults as providers.
-    pub fn new(
-        manifest: &Manifest,
-        environment: impl IntoIterator<Item = (String, String)>,
-        vaults: &[VaultConfig],
-    ) -> AppVariables {
-        AppVariables {
-            declared: manifest.variables.clone(),
-            environment: environment
-                .into_iter()
-                .filter_map(|(key, value)| {
-                    let name = key.strip_prefix(ENVIRONMENT_PREFIX)?.to_ascii_lowercase();
-                    Some((name, value))
-                })
-                .collect(),
-            vaults: vaults.iter().cloned().map(VaultProvider::new).collect(),
-        }
-    }
-
-    /// The value of application variable `name`.
-    pub async fn resolve(&self, name: &str) -> Result<String, ResolveError> {
-        let Some(declared) = self.declared.get(name) else {
-            return Err(ResolveError::Undefined(format!(
-                "the manifest declares no application variable `{name}`"
-            )));
-        };
-        if let Some(value) = self.environment.get(name) {
-            return Ok(value.clone());
-        }
-        for vault in &self.vaults {
-            if let Some(value) = vault.get(name).await.map_err(ResolveError::Provider)? {
-                return Ok(value);
-            }
-        }
-        declared.default.clone().ok_or_else(|| {
-            let vaults: Vec<String> = self
-                .vaults
-                .iter()
-                .map(|vault| format!("Vault at {} has no secret for it", vault.url()))
-                .collect();
-            let tried = if vaults.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", vaults.join("; "))
-            };
-            ResolveError::Undefined(format!(
-                "application variable `{name}` is required, and no provider has a value for it (set {ENVIRONMENT_PREFIX}{}{tried})",
-                name.to_ascii_uppercase()
-            ))
-        })
-    }
-
-    /// Checks that every `required` variable has a value, before the app serves; the error
-    /// names the variable and the manifest.
-    pub async fn check_required(&self, manifest: &Path) -> anyhow::Result<()> {
-        for (name, declared) in &self.declared {
-            if !declared.required {
-                continue;
-            }
-            match self.resolve(name).await {
-                Ok(_) => {}
-                Err(ResolveError::Undefined(message)) => anyhow::bail!(
-                    "{}: variable `{name}` is required but has no value: {message}",
-                    manifest.display(),
-                ),
-                Err(ResolveError::Provider(message)) => anyhow::bail!(
-                    "{}: variable `{name}` is required, and its provider failed: {message}",
-                    manifest.display()
-                ),
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The variables one component may read: its own templates over the app's variables.
-#[derive(Debug)]
-pub struct ComponentVariables {
-    app: Arc<AppVariables>,
-    templates: BTreeMap<String, Template>,
-}
-
-impl ComponentVariables {
-    /// `templates` as the manifest checked them, over `app`.
-    pub fn new(app: Arc<AppVariables>, templates: BTreeMap<String, Template>) -> Self {
-        ComponentVariables { app, templates }
-    }
-
-    /// The value of component variable `name`, as the guest sees it.
-    pub async fn get(&self, name: &str) -> Result<String, Error> {
-        if template::check_name(name).is_err() {
-            return Err(Error::InvalidName(format!(
-                "{name:?} is not a valid variable name"
-            )));
-        }
-        let Some(template) = self.templates.get(name) else {
-            return Err(Error::Undefined(format!(
-                "the component declares no variable `{name}` in its `variables` table"
-            )));
-        };
-        template
-            .render_async(|app_variable| async move { self.app.resolve(&app_variable).await })
-            .await
-            .map_err(|error| match error {
-                ResolveError::Undefined(message) => Error::Undefined(message),
-                ResolveError::Provider(message) => Error::Provider(message),
-            })
-    }
-
-    /// Whether the component's `variables` table declares `name`.
-    pub fn declares(&self, name: &str) -> bool {
-        self.templates.contains_key(name)
-    }
-
-    /// The names the component's `variables` table declares, in order.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.templates.keys().map(String::as_str)
-    }
-
-    /// The value of `name` read as an application variable first, then as a component
-    /// variable: what a `{{ name }}` in `allowed_outbound_hosts` means.
-    pub async fn resolve_for_outbound(&self, name: &str) -> Result<String, String> {
-        if self.templates.contains_key(name) {
-            return self.get(name).await.map_err(|e| format!("{e:?}"));
-        }
-        self.app.resolve(name).await.map_err(|e| e.to_string())
-    }
+/// Host bindings of `fermyon:spin/variables@2.0.0`, from `wit/`.
+#[allow(missing_docs)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "rotor:sdk/variables-host",
+        imports: { default: async },
+    });
 }
 
 /// The variables capability.
@@ -199,9 +38,9 @@ impl Capability for Variables {
         Ok(component.variables.clone())
     }
 
-    fn add_to_linker(
-        linker: &mut Linker<InstanceState>,
-        view: fn(&mut InstanceState) -> View<'_, Self::Grant>,
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        view: fn(&mut T) -> View<'_, Self::Grant>,
     ) -> wasmtime::Result<()> {
         variables::add_to_linker::<_, HasView<Self::Grant>>(linker, view)
     }
@@ -209,7 +48,11 @@ impl Capability for Variables {
 
 impl variables::Host for View<'_, Arc<ComponentVariables>> {
     async fn get(&mut self, name: String) -> Result<String, Error> {
-        let result = self.grant.get(&name).await;
+        let result = self.grant.get(&name).await.map_err(|error| match error {
+            VariableError::InvalidName(message) => Error::InvalidName(message),
+            VariableError::Undefined(message) => Error::Undefined(message),
+            VariableError::Provider(message) => Error::Provider(message),
+        });
         if let Err(error) = &result {
             tracing::debug!(variable = %name, "variable lookup failed: {error:?}");
         }

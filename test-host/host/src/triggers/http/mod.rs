@@ -22,8 +22,9 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
+use crate::capabilities::instance::{HostLinker, InstanceState};
 use crate::capabilities::outbound_http::{HostBody, SelfRequests};
-use crate::capabilities::{AppCapabilities, ComponentCapabilities, HostLinker, InstanceState};
+use crate::capabilities::{AppCapabilities, ComponentCapabilities};
 use crate::manifest::{Executor, HttpTrigger as HttpRoute, Manifest};
 use routes::{RouteMatch, RouteTable};
 use wagi::{RequestInfo, WagiModule};

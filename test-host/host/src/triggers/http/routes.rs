@@ -3,7 +3,9 @@
 //! A route is exact (`/hello`), a prefix wildcard (`/hello/...`, which also matches `/hello`
 //! itself; `/...` matches everything), and may contain `:name` segments that match any one
 //! segment. When several routes match, the most specific wins: an exact route before a
-//! wildcard, then the one with more literal segments, then the one with more segments.
+//! wildcard, then the one with more literal segments, then the one with more segments; among
+//! equals, the manifest's order. `rotor_sdk::http::Router` follows the same rule
+//! (`tests/route_precedence.rs` checks that both agree).
 
 use std::fmt;
 

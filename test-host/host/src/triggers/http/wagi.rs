@@ -415,7 +415,10 @@ mod tests {
             ("SCRIPT_NAME".to_owned(), "/wagi".to_owned()),
             ("QUERY_STRING".to_owned(), "a&b%20c&&d=1".to_owned()),
         ];
-        assert_eq!(argv(crate::manifest::DEFAULT_WAGI_ARGV, &variables), ["/wagi", "a", "b c", "d=1"]);
+        assert_eq!(
+            argv(crate::manifest::DEFAULT_WAGI_ARGV, &variables),
+            ["/wagi", "a", "b c", "d=1"]
+        );
         assert_eq!(argv("tool --x", &variables), ["tool", "--x"]);
     }
 
