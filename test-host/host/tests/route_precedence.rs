@@ -7,10 +7,15 @@ use http::{Method, Request};
 use rotor_host::triggers::http::routes::RouteTable;
 use rotor_sdk::http::{Params, Router};
 
-/// Route sets, each in the order a manifest or a router lists them, with paths and the route
-/// that must answer each. Routes are written in the host's syntax; `/...` becomes the SDK's
-/// `/*rest`.
-const CASES: &[(&[&str], &[(&str, &str)])] = &[
+/// Routes, in the order a manifest or a router lists them, and (path, the route that must
+/// answer it) pairs.
+type Case = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+/// Routes are written in the host's syntax; `/...` becomes the SDK's `/*rest`.
+const CASES: &[Case] = &[
     (
         &["/a/...", "/a/:x", "/a/b", "/a/:x/c", "/a/:x/:y"],
         &[

@@ -535,6 +535,7 @@ pub fn summary(results: &[CaseResult]) -> (usize, usize, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::ReceivedResponse;
 
     fn received(headers: &[(&str, &str)], body: &str) -> ReceivedResponse {
         let mut map = http::HeaderMap::new();

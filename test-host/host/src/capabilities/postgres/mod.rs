@@ -1,7 +1,7 @@
 //! PostgreSQL on tokio-postgres, with a pool of connections per address shared by every
 //! request of the app, behind two interfaces: Spin 3's `spin:postgres/postgres@4.0.0` (dates
 //! and times, UUID, JSON, numeric, ranges, arrays, intervals: [`v4`]) and Spin 2's
-//! `fermyon:spin/postgres@2.0.0` ([`v2`], answered through the same code).
+//! `fermyon:spin/postgres@2.0.0` (`v2`, answered through the same code).
 //!
 //! An address must be granted in `allowed_outbound_hosts` (`postgres://host:port`); anything
 //! else is `connection-failed` and no connection is made. Parameters are converted to the
