@@ -134,7 +134,8 @@ impl App {
         };
         forward.abort();
         if let Some(task) = redis {
-            task.abort();
+            // The trigger stops its subscribers itself once told to; aborting it here would
+            // leave them running.
             let _ = task.await;
         }
         served

@@ -135,5 +135,16 @@ async fn the_redis_trigger_end_to_end() {
     let records = wait_for_records(&mut redis, &key, 1).await;
     assert_eq!(records, ["after-reconnect"]);
     let _: i64 = redis.del(&key).await.unwrap();
+
+    // A stopped app leaves the channel: soon nobody receives what is published on it.
     serving.stop().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let receivers: i64 = redis.publish(&channel, "after-stop").await.unwrap();
+        if receivers == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the subscriber outlived the app");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -237,34 +237,26 @@ pub async fn run_spec(
     let mut spec = Spec::load(spec_file)?;
     let spec_dir = spec_file.parent().unwrap_or(Path::new("."));
     let state = tempfile::tempdir()?;
-    let Preconditions {
-        environment,
-        runtime_config,
-        fixtures,
-        tcp_echo,
-        databases,
-        redis_channels,
-        mqtt_topics,
-        ports,
-    } = Preconditions::set_up(&spec, app_dir, spec_dir).await?;
+    let mut around = Preconditions::set_up(&spec, app_dir, spec_dir).await?;
     let manifest_path = app_dir.join("spin.toml");
-    let manifest_text = suite::manifest_text(app_dir, &toml_file::read(&manifest_path)?, &ports)?;
+    let manifest_text =
+        suite::manifest_text(app_dir, &toml_file::read(&manifest_path)?, &around.ports)?;
     let mut manifest = Manifest::parse(&manifest_path, &manifest_text)?;
     for invocation in &mut spec.invocations {
         if let Some(request) = &mut invocation.request {
-            request.substitute(&ports)?;
+            request.substitute(&around.ports)?;
         }
     }
-    if let Some(isolated) = &redis_channels {
+    if let Some(isolated) = &around.redis_channels {
         for trigger in &mut manifest.redis_triggers {
             trigger.channel = isolated.name(&trigger.channel);
         }
     }
-    let runtime_config = if runtime_config.is_empty() {
+    let runtime_config = if around.runtime_config.is_empty() {
         None
     } else {
         let path = state.path().join("runtime-config.toml");
-        std::fs::write(&path, runtime_config)?;
+        std::fs::write(&path, &around.runtime_config)?;
         Some(path)
     };
     let app = App::load(
@@ -274,7 +266,7 @@ pub async fn run_spec(
             state: StateOptions {
                 state_dir: Some(state.path().to_owned()),
                 runtime_config,
-                environment: Some(environment),
+                environment: Some(std::mem::take(&mut around.environment)),
             },
         },
     )
@@ -292,7 +284,7 @@ pub async fn run_spec(
         }
     }
     let serving = app.start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    if let Some(isolated) = &redis_channels {
+    if let Some(isolated) = &around.redis_channels {
         if !manifest.redis_triggers.is_empty() {
             isolated.wait_for_subscribers(&manifest).await?;
         }
@@ -300,8 +292,8 @@ pub async fn run_spec(
     let address = serving.address;
     let running = RunningApp {
         address,
-        redis: redis_channels,
-        mqtt: mqtt_topics,
+        redis: around.redis_channels.take(),
+        mqtt: around.mqtt_topics.take(),
     };
     let mut results = Vec::new();
     for invocation in &spec.invocations {
@@ -321,13 +313,7 @@ pub async fn run_spec(
         tracing::warn!("stopping the app failed: {error:#}");
     }
     drop(running);
-    drop(fixtures);
-    drop(tcp_echo);
-    for database in databases {
-        if let Err(error) = database.remove().await {
-            tracing::warn!("dropping a scratch database failed: {error:#}");
-        }
-    }
+    around.tear_down().await;
     Ok(results)
 }
 
@@ -347,35 +333,39 @@ struct Preconditions {
 impl Preconditions {
     /// Sets up every precondition of `spec` but `sqlite`, which runs once the app is loaded.
     async fn set_up(spec: &Spec, app_dir: &Path, spec_dir: &Path) -> anyhow::Result<Self> {
-        let mut environment: BTreeMap<String, String> = std::env::vars().collect();
-        let mut runtime_config = String::new();
-        let mut fixtures: Vec<FixtureServer> = Vec::new();
-        let mut tcp_echo: Option<TcpEchoServer> = None;
-        let mut databases: Vec<ScratchDatabase> = Vec::new();
-        let mut redis_channels: Option<RedisChannels> = None;
-        let mut mqtt_topics: Option<MqttTopics> = None;
-        let mut ports = suite::Ports::default();
+        let mut around = Preconditions {
+            environment: std::env::vars().collect(),
+            runtime_config: String::new(),
+            fixtures: Vec::new(),
+            tcp_echo: None,
+            databases: Vec::new(),
+            redis_channels: None,
+            mqtt_topics: None,
+            ports: suite::Ports::default(),
+        };
         for precondition in &spec.preconditions {
             match precondition {
                 Precondition::HttpEcho => {
                     let echo = FixtureServer::start(fixtures::echo()).await?;
-                    ports.expose(80, echo.address().port());
-                    fixtures.push(echo);
+                    around.ports.expose(80, echo.address().port());
+                    around.fixtures.push(echo);
                 }
                 Precondition::TcpEcho => {
                     let echo = TcpEchoServer::start().await?;
-                    ports.expose(7, echo.address().port());
-                    tcp_echo = Some(echo);
+                    around.ports.expose(7, echo.address().port());
+                    around.tcp_echo = Some(echo);
                 }
                 Precondition::Mqtt { topics, variables } => {
                     let isolated = MqttTopics::start(topics)
                         .await
                         .with_context(|| format!("{}: precondition mqtt", app_dir.display()))?;
                     for (variable, topic) in variables {
-                        environment.insert(variable_env(variable), isolated.name(topic));
+                        around
+                            .environment
+                            .insert(variable_env(variable), isolated.name(topic));
                     }
-                    ports.expose(1883, 1883);
-                    mqtt_topics = Some(isolated);
+                    around.ports.expose(1883, 1883);
+                    around.mqtt_topics = Some(isolated);
                 }
                 Precondition::Postgres {
                     variable: None,
@@ -391,18 +381,20 @@ impl Preconditions {
                             .with_context(|| {
                                 format!("{}: precondition postgres", app_dir.display())
                             })?;
-                    ports.expose(5432, 5432);
-                    databases.push(database);
+                    around.ports.expose(5432, 5432);
+                    around.databases.push(database);
                 }
                 Precondition::Variables { values } => {
                     for (name, value) in values {
-                        environment.insert(variable_env(name), value.clone());
+                        around.environment.insert(variable_env(name), value.clone());
                     }
                 }
                 Precondition::HttpBackend { variable, routes } => {
                     let backend = FixtureServer::start(fixtures::canned(routes.clone())).await?;
-                    environment.insert(variable_env(variable), backend.url());
-                    fixtures.push(backend);
+                    around
+                        .environment
+                        .insert(variable_env(variable), backend.url());
+                    around.fixtures.push(backend);
                 }
                 Precondition::Vault {
                     token,
@@ -421,11 +413,11 @@ impl Preconditions {
                     let vault =
                         FixtureServer::start(fixtures::fake_vault(token, mount, paths)).await?;
                     let _ = write!(
-                        runtime_config,
+                        around.runtime_config,
                         "[[config_provider]]\ntype = \"vault\"\nurl = \"{}\"\ntoken = \"{token}\"\nmount = \"{mount}\"\nprefix = \"{prefix}\"\n\n",
                         vault.url()
                     );
-                    fixtures.push(vault);
+                    around.fixtures.push(vault);
                 }
                 Precondition::Postgres {
                     variable: Some(variable),
@@ -449,9 +441,11 @@ impl Preconditions {
                             .with_context(|| {
                                 format!("{}: precondition {}", app_dir.display(), server.name())
                             })?;
-                    environment.insert(variable_env(variable), database.url());
-                    ports.expose(server.port(), server.port());
-                    databases.push(database);
+                    around
+                        .environment
+                        .insert(variable_env(variable), database.url());
+                    around.ports.expose(server.port(), server.port());
+                    around.databases.push(database);
                 }
                 Precondition::Redis {
                     channels,
@@ -461,24 +455,28 @@ impl Preconditions {
                         .await
                         .with_context(|| format!("{}: precondition redis", app_dir.display()))?;
                     for (variable, channel) in variables {
-                        environment.insert(variable_env(variable), isolated.name(channel));
+                        around
+                            .environment
+                            .insert(variable_env(variable), isolated.name(channel));
                     }
-                    ports.expose(6379, 6379);
-                    redis_channels = Some(isolated);
+                    around.ports.expose(6379, 6379);
+                    around.redis_channels = Some(isolated);
                 }
                 Precondition::KeyValueStore { .. } | Precondition::Sqlite { .. } => {}
             }
         }
-        Ok(Preconditions {
-            environment,
-            runtime_config,
-            fixtures,
-            tcp_echo,
-            databases,
-            redis_channels,
-            mqtt_topics,
-            ports,
-        })
+        Ok(around)
+    }
+
+    /// Stops the stand-in services and drops the scratch databases.
+    async fn tear_down(self) {
+        drop(self.fixtures);
+        drop(self.tcp_echo);
+        for database in self.databases {
+            if let Err(error) = database.remove().await {
+                tracing::warn!("dropping a scratch database failed: {error:#}");
+            }
+        }
     }
 }
 
