@@ -60,6 +60,10 @@ struct UpArgs {
     /// Where the default key-value store and SQLite database are kept (default: APP/.spin).
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// A value for an application variable, before every provider: NAME=VALUE, or @FILE
+    /// (a JSON or TOML table of names and values). May be given more than once.
+    #[arg(long = "variable", value_name = "NAME=VALUE | @FILE")]
+    variables: Vec<String>,
     /// SQL to run against the default database before serving; `@FILE` reads it from a file.
     /// May be given more than once; runs in order.
     #[arg(long = "sqlite", value_name = "SQL | @FILE")]
@@ -212,6 +216,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         build,
         runtime_config_file,
         state_dir,
+        variables,
         sqlite_statements,
         runtime,
     } = args;
@@ -225,6 +230,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             state_dir,
             runtime_config: runtime_config_file,
             environment: None,
+            variables: variable_arguments(&variables)?,
         },
     };
     let app = App::load(&manifest, &options).await?;
@@ -331,4 +337,33 @@ async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The values of `--variable` arguments, later ones overriding earlier ones.
+fn variable_arguments(
+    arguments: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut values = std::collections::BTreeMap::new();
+    for argument in arguments {
+        if let Some(file) = argument.strip_prefix('@') {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| anyhow::anyhow!("--variable {argument}: cannot read {file}: {e}"))?;
+            let table: std::collections::BTreeMap<String, String> = if file.ends_with(".json") {
+                serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("--variable {argument}: not a JSON object of strings: {e}")
+                })?
+            } else {
+                toml::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("--variable {argument}: not a TOML table of strings: {e}")
+                })?
+            };
+            values.extend(table);
+        } else {
+            let Some((name, value)) = argument.split_once('=') else {
+                anyhow::bail!("--variable {argument:?}: expected NAME=VALUE or @FILE");
+            };
+            values.insert(name.trim().to_owned(), value.to_owned());
+        }
+    }
+    Ok(values)
 }

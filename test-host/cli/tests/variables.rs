@@ -125,14 +125,14 @@ async fn vault_provides_secrets_and_its_failures_are_clear() {
     assert_eq!(read(address, "api_key").await.unwrap(), "vault-value-123");
     // A secret Vault does not have falls through to the default.
     assert_eq!(read(address, "missing").await.unwrap(), "from-default");
-    // The environment comes before Vault.
+    // As in Spin, the runtime config's providers come before the environment.
     let (address, _dir) = serve(
         &manifest,
         &[("SPIN_VARIABLE_API_KEY", "from-env")],
         Some(vault_config(&vault.url(), VAULT_TOKEN)),
     )
     .await;
-    assert_eq!(read(address, "api_key").await.unwrap(), "from-env");
+    assert_eq!(read(address, "api_key").await.unwrap(), "vault-value-123");
 
     // A required secret Vault does not have: the app is refused before it serves, and the
     // error says where Rotor looked.
@@ -257,6 +257,74 @@ fn a_missing_required_variable_stops_rotor_up_before_serving() {
     assert!(stderr.contains("spin.toml"), "{stderr}");
     assert!(stderr.contains("SPIN_VARIABLE_API_TOKEN"), "{stderr}");
     assert!(!String::from_utf8_lossy(&output.stdout).contains("Serving"));
+}
+
+#[test]
+fn variable_arguments_come_before_every_provider() {
+    common::guests();
+    let dir = common::app_dir(&manifest(
+        "greeting = { default = \"from-default\" }\nname = { required = true }",
+        "greeting = \"{{ greeting }}\", name = \"{{ name }}\"",
+        "",
+    ));
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        "[[variables_provider]]\ntype = \"static\"\nvalues = { greeting = \"from-static\", name = \"static-name\" }\n",
+    )
+    .unwrap();
+    let file = dir.path().join("more.json");
+    std::fs::write(&file, r#"{ "name": "from-file" }"#).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rotor"))
+        .args(["up", "--listen", "127.0.0.1:0", "--no-cache"])
+        .args(["--variable", "greeting=from-cli=with-equals"])
+        .arg("--variable")
+        .arg(format!("@{}", file.display()))
+        .arg("--runtime-config-file")
+        .arg(&config)
+        .arg(dir.path())
+        .env("SPIN_VARIABLE_GREETING", "from-env")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = drain(child.stderr.take().unwrap());
+    let (first_line, stdout_rest) = first_line_then_drain(child.stdout.take().unwrap());
+    let address: Option<SocketAddr> = first_line
+        .rsplit("http://")
+        .next()
+        .and_then(|a| a.trim().parse().ok());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let values = address.map(|address| {
+        runtime.block_on(async { (read(address, "greeting").await, read(address, "name").await) })
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let logs = stderr.join().unwrap();
+    let _ = stdout_rest.join();
+    let (greeting, name) = values.unwrap_or_else(|| panic!("rotor up did not serve: {logs}"));
+    assert_eq!(greeting.unwrap(), "from-cli=with-equals");
+    assert_eq!(name.unwrap(), "from-file");
+}
+
+#[test]
+fn a_malformed_variable_argument_is_refused() {
+    let dir = common::app_dir(&manifest("greeting = { default = \"x\" }", "", ""));
+    let output = Command::new(env!("CARGO_BIN_EXE_rotor"))
+        .args([
+            "up",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-cache",
+            "--variable",
+            "no-equals-sign",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("expected NAME=VALUE or @FILE"), "{stderr}");
 }
 
 #[test]

@@ -46,8 +46,10 @@ pub struct StateOptions {
     pub state_dir: Option<PathBuf>,
     /// `runtime-config.toml`, if any.
     pub runtime_config: Option<PathBuf>,
-    /// The environment the `SPIN_VARIABLE_*` provider reads; the process's own when `None`.
+    /// The environment the `env` providers read; the process's own when `None`.
     pub environment: Option<BTreeMap<String, String>>,
+    /// Values given with `--variable NAME=VALUE`, which come before every provider.
+    pub variables: BTreeMap<String, String>,
 }
 
 /// What one component may use, shared by all its instances.
@@ -160,8 +162,9 @@ impl AppCapabilities {
         };
         let variables = Arc::new(AppVariables::new(
             manifest,
+            &options.variables,
             environment,
-            &runtime_config.vaults,
+            &runtime_config.variables_providers,
         ));
         let capabilities = Capabilities::load(&AppContext {
             manifest,

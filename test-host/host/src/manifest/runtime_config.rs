@@ -13,7 +13,8 @@
 //! type = "spin"
 //! path = "data/app.db"
 //!
-//! [[config_provider]]        # application variables from HashiCorp Vault
+//! [[variables_provider]]     # application variables from HashiCorp Vault
+//!                            # (`config_provider` is the older name of the same list)
 //! type = "vault"
 //! url = "http://127.0.0.1:8200"
 //! token = "root"
@@ -36,7 +37,9 @@ pub struct RuntimeConfigFile {
     /// SQLite databases by name.
     pub sqlite_databases: BTreeMap<String, SqliteDatabaseConfig>,
     /// The Vault variables providers, in file order (asked in that order).
-    pub vaults: Vec<VaultConfig>,
+    /// The variables providers, in file order (asked in that order, after `--variable` and
+    /// before the environment).
+    pub variables_providers: Vec<VariablesProviderConfig>,
 }
 
 /// Where one key-value store lives.
@@ -51,7 +54,49 @@ pub enum KeyValueStoreConfig {
     },
 }
 
-/// A HashiCorp Vault that provides application variables (`[[config_provider]] type = "vault"`).
+/// One `[[variables_provider]]` entry.
+#[derive(Clone, PartialEq, Eq)]
+pub enum VariablesProviderConfig {
+    /// `type = "vault"`: HashiCorp Vault (or OpenBao).
+    Vault(VaultConfig),
+    /// `type = "env"`: environment variables `PREFIX_NAME`, then a dotenv file.
+    Env {
+        /// The prefix, `SPIN_VARIABLE` unless given.
+        prefix: String,
+        /// A dotenv file read when the environment lacks a variable, relative to the
+        /// runtime config file.
+        dotenv_path: Option<PathBuf>,
+    },
+    /// `type = "static"`: the values written in the file.
+    Static(BTreeMap<String, String>),
+}
+
+impl std::fmt::Debug for VariablesProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VariablesProviderConfig::Vault(vault) => vault.fmt(f),
+            VariablesProviderConfig::Env {
+                prefix,
+                dotenv_path,
+            } => f
+                .debug_struct("Env")
+                .field("prefix", prefix)
+                .field("dotenv_path", dotenv_path)
+                .finish(),
+            // The values may be secrets: only their names are shown.
+            VariablesProviderConfig::Static(values) => f
+                .debug_tuple("Static")
+                .field(&values.keys().collect::<Vec<_>>())
+                .finish(),
+        }
+    }
+}
+
+/// The prefix of the environment variables that provide application variables, unless an
+/// `env` provider names another.
+pub const DEFAULT_ENV_PREFIX: &str = "SPIN_VARIABLE";
+
+/// A HashiCorp Vault that provides application variables (`[[variables_provider]] type = "vault"`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct VaultConfig {
     /// The server, without a trailing `/`.
@@ -104,19 +149,30 @@ struct Raw {
     #[serde(default)]
     sqlite_database: BTreeMap<String, RawStore>,
     #[serde(default)]
-    config_provider: Vec<RawProvider>,
+    variables_provider: Option<Vec<RawProvider>>,
+    #[serde(default)]
+    config_provider: Option<Vec<RawProvider>>,
 }
 
+/// Every field any provider type takes; which ones a type allows is checked in code, so
+/// that an error can name the key.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawProvider {
     #[serde(rename = "type")]
     kind: String,
-    url: String,
-    token: String,
-    mount: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    mount: Option<String>,
     #[serde(default)]
     prefix: Option<String>,
+    #[serde(default)]
+    dotenv_path: Option<String>,
+    #[serde(default)]
+    values: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -182,30 +238,89 @@ impl RuntimeConfigFile {
                 SqliteDatabaseConfig::File(database.path.map(|p| dir.join(p))),
             );
         }
-        for (index, provider) in raw.config_provider.iter().enumerate() {
-            if provider.kind != "vault" {
+        let (section, providers) = match (raw.variables_provider, raw.config_provider) {
+            (Some(_), Some(_)) => {
                 return Err(error(
-                    format!("config_provider[{index}].type"),
+                    "config_provider".into(),
+                    "give the providers as `[[variables_provider]]` or as `[[config_provider]]`, not both".into(),
+                ))
+            }
+            (Some(providers), None) => ("variables_provider", providers),
+            (None, Some(providers)) => ("config_provider", providers),
+            (None, None) => ("variables_provider", Vec::new()),
+        };
+        for (index, provider) in providers.into_iter().enumerate() {
+            let key = |field: &str| format!("{section}[{index}].{field}");
+            let allowed: &[&str] = match provider.kind.as_str() {
+                "vault" | "open_bao" => &["url", "token", "mount", "prefix"],
+                "env" => &["prefix", "dotenv_path"],
+                "static" => &["values"],
+                other => {
+                    return Err(error(
+                        key("type"),
+                        format!("unknown variables provider {other:?}; Rotor reads \"vault\", \"env\" and \"static\""),
+                    ))
+                }
+            };
+            let given = [
+                ("url", provider.url.is_some()),
+                ("token", provider.token.is_some()),
+                ("mount", provider.mount.is_some()),
+                ("prefix", provider.prefix.is_some()),
+                ("dotenv_path", provider.dotenv_path.is_some()),
+                ("values", provider.values.is_some()),
+            ];
+            if let Some((field, _)) = given
+                .iter()
+                .find(|(field, present)| *present && !allowed.contains(field))
+            {
+                return Err(error(
+                    key(field),
                     format!(
-                        "unknown config provider {:?}; Rotor reads \"vault\"",
-                        provider.kind
+                        "a {:?} provider takes {}",
+                        provider.kind,
+                        allowed
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
             }
-            if provider.url.parse::<http::Uri>().is_err()
-                || !(provider.url.starts_with("http://") || provider.url.starts_with("https://"))
-            {
-                return Err(error(
-                    format!("config_provider[{index}].url"),
-                    format!("{:?} is not an http:// or https:// URL", provider.url),
-                ));
-            }
-            config.vaults.push(VaultConfig::new(
-                &provider.url,
-                &provider.token,
-                &provider.mount,
-                provider.prefix.as_deref(),
-            ));
+            let parsed = match provider.kind.as_str() {
+                "env" => VariablesProviderConfig::Env {
+                    prefix: provider
+                        .prefix
+                        .unwrap_or_else(|| DEFAULT_ENV_PREFIX.to_owned()),
+                    dotenv_path: provider.dotenv_path.map(|p| dir.join(p)),
+                },
+                "static" => VariablesProviderConfig::Static(provider.values.unwrap_or_default()),
+                _ => {
+                    let (Some(url), Some(token), Some(mount)) =
+                        (provider.url, provider.token, provider.mount)
+                    else {
+                        return Err(error(
+                            key("type"),
+                            "a vault provider needs `url`, `token` and `mount`".into(),
+                        ));
+                    };
+                    if url.parse::<http::Uri>().is_err()
+                        || !(url.starts_with("http://") || url.starts_with("https://"))
+                    {
+                        return Err(error(
+                            key("url"),
+                            format!("{url:?} is not an http:// or https:// URL"),
+                        ));
+                    }
+                    VariablesProviderConfig::Vault(VaultConfig::new(
+                        &url,
+                        &token,
+                        &mount,
+                        provider.prefix.as_deref(),
+                    ))
+                }
+            };
+            config.variables_providers.push(parsed);
         }
         Ok(config)
     }
@@ -258,8 +373,11 @@ mod tests {
             "[[config_provider]]\ntype = \"vault\"\nurl = \"http://127.0.0.1:8200/\"\ntoken = \"s3cr3t-token\"\nmount = \"secret\"\nprefix = \"app\"\n",
         )
         .unwrap();
-        assert_eq!(config.vaults.len(), 1);
-        assert_eq!(config.vaults[0].url, "http://127.0.0.1:8200");
+        assert_eq!(config.variables_providers.len(), 1);
+        let VariablesProviderConfig::Vault(vault) = &config.variables_providers[0] else {
+            panic!("not a vault: {config:?}");
+        };
+        assert_eq!(vault.url, "http://127.0.0.1:8200");
         assert!(!format!("{config:?}").contains("s3cr3t-token"));
 
         let error = load("[[config_provider]]\ntype = \"azure_key_vault\"\nurl = \"http://x\"\ntoken = \"t\"\nmount = \"m\"\n").unwrap_err();
@@ -272,6 +390,56 @@ mod tests {
         assert_eq!(
             error.key.as_deref(),
             Some("config_provider[0].url"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn reads_env_and_static_providers_in_file_order() {
+        let config = load(
+            "[[variables_provider]]\ntype = \"static\"\nvalues = { token = \"s3cr3t-static\" }\n\n[[variables_provider]]\ntype = \"env\"\nprefix = \"MYAPP\"\ndotenv_path = \"app.env\"\n\n[[variables_provider]]\ntype = \"env\"\n",
+        )
+        .unwrap();
+        let providers = &config.variables_providers;
+        assert_eq!(
+            providers[0],
+            VariablesProviderConfig::Static(
+                [("token".to_owned(), "s3cr3t-static".to_owned())].into()
+            )
+        );
+        let VariablesProviderConfig::Env {
+            prefix,
+            dotenv_path,
+        } = &providers[1]
+        else {
+            panic!("not env: {providers:?}");
+        };
+        assert_eq!(prefix, "MYAPP");
+        assert!(dotenv_path.as_ref().unwrap().ends_with("app.env"));
+        assert_eq!(
+            providers[2],
+            VariablesProviderConfig::Env {
+                prefix: "SPIN_VARIABLE".to_owned(),
+                dotenv_path: None
+            }
+        );
+        assert!(!format!("{config:?}").contains("s3cr3t-static"));
+
+        let error =
+            load("[[variables_provider]]\ntype = \"static\"\nprefix = \"X\"\n").unwrap_err();
+        assert_eq!(
+            error.key.as_deref(),
+            Some("variables_provider[0].prefix"),
+            "{error}"
+        );
+        let error =
+            load("[[variables_provider]]\ntype = \"env\"\n\n[[config_provider]]\ntype = \"env\"\n")
+                .unwrap_err();
+        assert!(error.message.contains("not both"), "{error}");
+        let error =
+            load("[[variables_provider]]\ntype = \"vault\"\nurl = \"http://x\"\n").unwrap_err();
+        assert!(
+            error.message.contains("needs `url`, `token` and `mount`"),
             "{error}"
         );
     }

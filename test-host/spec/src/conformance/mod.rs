@@ -267,6 +267,7 @@ pub async fn run_spec(
                 state_dir: Some(state.path().to_owned()),
                 runtime_config,
                 environment: Some(std::mem::take(&mut around.environment)),
+                variables: Default::default(),
             },
         },
     )

@@ -1,7 +1,8 @@
 //! `fermyon:spin/variables@2.0.0`: a guest reads the variables of its own
 //! `[component.NAME.variables]` table, each a template over application variables filled when
-//! the guest asks ([`resolve`]); Vault is one of the providers ([`vault`]).
+//! the guest asks ([`resolve`]), from Spin's providers ([`providers`], [`vault`]).
 
+pub mod providers;
 pub mod resolve;
 pub mod vault;
 

@@ -1,6 +1,7 @@
 //! Application variables from the manifest, resolved through Spin's providers in Spin's
-//! order: the environment (`SPIN_VARIABLE_NAME`), then each Vault of the runtime config, then
-//! the manifest's `default`; and a component's own variables, templates over those.
+//! order: `--variable` values, then the runtime config's providers in file order, then the
+//! environment (`SPIN_VARIABLE_NAME`, and `.env` in the app's directory), then the manifest's
+//! `default`; and a component's own variables, templates over those.
 //!
 //! Values marked `secret = true` are never logged, and no error message carries a value.
 
@@ -8,12 +9,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::vault::VaultProvider;
-use crate::manifest::runtime_config::VaultConfig;
+use super::providers::{EnvProvider, Provider, CLI_ORIGIN};
+use crate::manifest::runtime_config::{VariablesProviderConfig, DEFAULT_ENV_PREFIX};
 use crate::manifest::template::{self, Template};
 use crate::manifest::{Manifest, VariableDecl};
 
-/// The prefix of the environment variables that provide application variables.
+/// How the default environment provider names application variable `name` (upper-cased):
+/// this prefix, then the name.
 pub const ENVIRONMENT_PREFIX: &str = "SPIN_VARIABLE_";
 
 /// Why an application variable has no value.
@@ -41,28 +43,40 @@ impl std::error::Error for ResolveError {}
 #[derive(Debug)]
 pub struct AppVariables {
     declared: BTreeMap<String, VariableDecl>,
-    environment: BTreeMap<String, String>,
-    vaults: Vec<VaultProvider>,
+    providers: Vec<Provider>,
 }
 
 impl AppVariables {
-    /// The variables `manifest` declares, with the `SPIN_VARIABLE_*` entries of
-    /// `environment` and the given Vaults as providers.
+    /// The variables `manifest` declares, with their providers in Spin's order: `cli` (the
+    /// `--variable` values), the runtime config's `providers`, then `environment`'s
+    /// `SPIN_VARIABLE_*` entries and the app directory's `.env`.
     pub fn new(
         manifest: &Manifest,
+        cli: &BTreeMap<String, String>,
         environment: impl IntoIterator<Item = (String, String)>,
-        vaults: &[VaultConfig],
+        providers: &[VariablesProviderConfig],
     ) -> AppVariables {
+        let environment = Arc::new(environment.into_iter().collect());
+        let mut all = Vec::new();
+        if !cli.is_empty() {
+            all.push(Provider::Static {
+                origin: CLI_ORIGIN,
+                values: cli.clone(),
+            });
+        }
+        all.extend(
+            providers
+                .iter()
+                .map(|config| Provider::from_config(config, &environment)),
+        );
+        all.push(Provider::Env(EnvProvider::new(
+            DEFAULT_ENV_PREFIX,
+            environment,
+            Some(manifest.dir().join(".env")),
+        )));
         AppVariables {
             declared: manifest.variables.clone(),
-            environment: environment
-                .into_iter()
-                .filter_map(|(key, value)| {
-                    let name = key.strip_prefix(ENVIRONMENT_PREFIX)?.to_ascii_lowercase();
-                    Some((name, value))
-                })
-                .collect(),
-            vaults: vaults.iter().cloned().map(VaultProvider::new).collect(),
+            providers: all,
         }
     }
 
@@ -73,28 +87,18 @@ impl AppVariables {
                 "the manifest declares no application variable `{name}`"
             )));
         };
-        if let Some(value) = self.environment.get(name) {
-            return Ok(value.clone());
-        }
-        for vault in &self.vaults {
-            if let Some(value) = vault.get(name).await.map_err(ResolveError::Provider)? {
+        for provider in &self.providers {
+            if let Some(value) = provider.get(name).await.map_err(ResolveError::Provider)? {
                 return Ok(value);
             }
         }
         declared.default.clone().ok_or_else(|| {
-            let vaults: Vec<String> = self
-                .vaults
-                .iter()
-                .map(|vault| format!("Vault at {} has no secret for it", vault.url()))
+            let hints: Vec<String> = std::iter::once(format!("pass --variable {name}=VALUE"))
+                .chain(self.providers.iter().filter_map(|p| p.hint(name)))
                 .collect();
-            let tried = if vaults.is_empty() {
-                String::new()
-            } else {
-                format!("; {}", vaults.join("; "))
-            };
             ResolveError::Undefined(format!(
-                "application variable `{name}` is required, and no provider has a value for it (set {ENVIRONMENT_PREFIX}{}{tried})",
-                name.to_ascii_uppercase()
+                "application variable `{name}` is required, and no provider has a value for it ({})",
+                hints.join("; ")
             ))
         })
     }
