@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -43,7 +44,7 @@ impl AppOptions {
 
 /// An app, loaded and checked, with its triggers ready to serve.
 pub struct App {
-    manifest: Manifest,
+    manifest_path: PathBuf,
     capabilities: Arc<AppCapabilities>,
     http: Option<Arc<HttpTrigger>>,
     redis: Option<Arc<RedisTrigger>>,
@@ -74,16 +75,11 @@ impl App {
             Some(HttpTrigger::load(manifest, linker, &capabilities)?)
         };
         Ok(App {
-            manifest: manifest.clone(),
+            manifest_path: manifest.path.clone(),
             capabilities,
             http,
             redis,
         })
-    }
-
-    /// The manifest the app was loaded from.
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
     }
 
     /// The app's capabilities: its stores, databases and variables.
@@ -125,7 +121,7 @@ impl App {
             }
             (Some(_), None) => Err(anyhow::anyhow!(
                 "{}: the app has HTTP routes but was given no listener",
-                self.manifest.path.display()
+                self.manifest_path.display()
             )),
             (None, _) => {
                 until_stopped(stopped.clone()).await;
