@@ -5,12 +5,11 @@
 //! manifest entry lists, the hosts its `allowed_outbound_hosts` allows and the variables of
 //! its own `variables` table; anything else is an error in the guest, and nothing is opened.
 //!
-//! Each capability implements [`Capability`]: what it keeps for the
-//! whole app (pools, store backends), what one component is granted of that, and how it adds
-//! its interfaces to the linker. Its host traits are implemented on a
-//! [`View`] of the store state: its own grant and the resource table,
-//! nothing else. Each folder generates its own bindings from its world in `wit/world.wit`.
-//! The `registry!` list in this file is the one place that names them all.
+//! Each capability implements [`Capability`]: what it keeps for the whole app (pools, store
+//! backends), what one component is granted of that, and how it adds its interfaces to the
+//! linker. Its host traits are implemented on a [`View`] of the store state: its own grant and
+//! the resource table, nothing else. Each folder generates its own bindings from its world in
+//! `wit/world.wit`. The `registry!` list in this file is the one place that names them all.
 
 pub mod capability;
 pub mod config;
