@@ -33,24 +33,11 @@ async fn serve(
     environment: &[(&str, &str)],
     runtime_config: Option<String>,
 ) -> (SocketAddr, tempfile::TempDir) {
-    let dir = common::app_dir(manifest);
-    let runtime_config = runtime_config.map(|text| {
-        let path = dir.path().join("runtime-config.toml");
-        std::fs::write(&path, text).unwrap();
-        path
-    });
     let options = StateOptions {
-        runtime_config,
-        environment: Some(
-            environment
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        ),
+        environment: Some(common::map(environment)),
         ..StateOptions::default()
     };
-    let address = common::serve_with(dir.path(), common::test_engine(), &options).await;
-    (address, dir)
+    common::serve_manifest(manifest, runtime_config.as_deref(), options).await
 }
 
 fn vault_config(url: &str, token: &str) -> String {

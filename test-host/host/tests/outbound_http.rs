@@ -31,18 +31,11 @@ async fn serve_probe(
     grants: &str,
     environment: &[(&str, &str)],
 ) -> (SocketAddr, tempfile::TempDir) {
-    let dir = common::app_dir(&common::probe_manifest(grants));
     let options = StateOptions {
-        environment: Some(
-            environment
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
-        ),
+        environment: Some(common::map(environment)),
         ..StateOptions::default()
     };
-    let address = common::serve_with(dir.path(), common::test_engine(), &options).await;
-    (address, dir)
+    common::serve_manifest(&common::probe_manifest(grants), None, options).await
 }
 
 /// Asks the probe to make the outbound call `call`; returns the probe's status and JSON.

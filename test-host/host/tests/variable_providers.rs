@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use http::StatusCode;
@@ -35,16 +34,10 @@ async fn serve(setup: Setup<'_>) -> (SocketAddr, tempfile::TempDir) {
     }
     let config = dir.path().join("runtime-config.toml");
     std::fs::write(&config, setup.runtime_config).unwrap();
-    let pairs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
     let options = StateOptions {
         runtime_config: Some(config),
-        environment: Some(pairs(setup.environment)),
-        variables: pairs(setup.cli),
+        environment: Some(common::map(setup.environment)),
+        variables: common::map(setup.cli),
         ..StateOptions::default()
     };
     let address = common::serve_with(dir.path(), common::test_engine(), &options).await;

@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use http::StatusCode;
@@ -30,24 +29,16 @@ async fn serve(
     environment: &[(&str, &str)],
     runtime_config: Option<String>,
 ) -> (SocketAddr, tempfile::TempDir) {
-    let dir = common::app_dir(&common::probe_manifest(VARIABLES));
-    let runtime_config = runtime_config.map(|text| {
-        let path = dir.path().join("runtime-config.toml");
-        std::fs::write(&path, text).unwrap();
-        path
-    });
     let options = StateOptions {
-        environment: Some(
-            environment
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<BTreeMap<_, _>>(),
-        ),
-        runtime_config,
+        environment: Some(common::map(environment)),
         ..StateOptions::default()
     };
-    let address = common::serve_with(dir.path(), common::test_engine(), &options).await;
-    (address, dir)
+    common::serve_manifest(
+        &common::probe_manifest(VARIABLES),
+        runtime_config.as_deref(),
+        options,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -155,15 +155,37 @@ pub async fn serve_probe_with_runtime_config(
     grants: &str,
     runtime_config: &str,
 ) -> (SocketAddr, tempfile::TempDir) {
-    let dir = app_dir(&probe_manifest(grants));
-    let config = dir.path().join("runtime-config.toml");
-    std::fs::write(&config, runtime_config).unwrap();
-    let options = StateOptions {
-        runtime_config: Some(config),
-        ..StateOptions::default()
-    };
+    serve_manifest(
+        &probe_manifest(grants),
+        Some(runtime_config),
+        StateOptions::default(),
+    )
+    .await
+}
+
+/// Serves an app whose `spin.toml` is `manifest`, with `runtime_config` (TOML), when given,
+/// written beside it as its runtime config file, and the rest of `options`.
+pub async fn serve_manifest(
+    manifest: &str,
+    runtime_config: Option<&str>,
+    mut options: StateOptions,
+) -> (SocketAddr, tempfile::TempDir) {
+    let dir = app_dir(manifest);
+    if let Some(text) = runtime_config {
+        let config = dir.path().join("runtime-config.toml");
+        std::fs::write(&config, text).unwrap();
+        options.runtime_config = Some(config);
+    }
     let address = serve_with(dir.path(), test_engine(), &options).await;
     (address, dir)
+}
+
+/// `(name, value)` pairs as the map an environment or `--variable` values are given as.
+pub fn map(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Whether the service at `address` accepts connections. When it does not: under `CI=true`
