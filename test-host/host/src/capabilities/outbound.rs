@@ -9,6 +9,26 @@ use crate::manifest::allowed_hosts::AllowedHosts;
 use crate::manifest::template::Template;
 use crate::manifest::Component;
 
+/// What one component may reach of a capability that connects out (PostgreSQL, MySQL,
+/// Redis): the app's shared clients (pools, connections), at the addresses its
+/// `allowed_outbound_hosts` grants.
+pub struct OutboundClients<C> {
+    /// The app's clients, shared by every component.
+    pub clients: Arc<C>,
+    /// The component's `allowed_outbound_hosts`.
+    pub outbound: Arc<OutboundGrant>,
+}
+
+impl<C> OutboundClients<C> {
+    /// `clients`, as far as `outbound` allows.
+    pub fn new(clients: &Arc<C>, outbound: &Arc<OutboundGrant>) -> Self {
+        OutboundClients {
+            clients: clients.clone(),
+            outbound: outbound.clone(),
+        }
+    }
+}
+
 /// The `allowed_outbound_hosts` of one component, its `{{ variable }}` templates filled on
 /// first use and kept from then on.
 pub struct OutboundGrant {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use super::outbound::OutboundGrant;
+use super::outbound::OutboundClients;
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::mysql;
 use bindings::fermyon::spin2_0_0::rdbms_types::{
@@ -54,10 +54,7 @@ const BINARY_CHARSET: u16 = 63;
 pub struct Mysql;
 
 /// What one component may reach: the app's pools, at the addresses it is granted.
-pub struct MysqlGrant {
-    pools: Arc<MysqlPools>,
-    outbound: Arc<OutboundGrant>,
-}
+pub type MysqlGrant = OutboundClients<MysqlPools>;
 
 impl Capability for Mysql {
     type App = Arc<MysqlPools>;
@@ -68,10 +65,7 @@ impl Capability for Mysql {
     }
 
     fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<MysqlGrant> {
-        Ok(MysqlGrant {
-            pools: app.clone(),
-            outbound: component.outbound.clone(),
-        })
+        Ok(OutboundClients::new(app, component.outbound))
     }
 
     fn add_to_linker<T: Send + 'static>(
@@ -284,7 +278,7 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
             .allowed_hosts()
             .await
             .map_err(Error::ConnectionFailed)?;
-        let conn = open(&self.grant.pools, &allowed, &address).await?;
+        let conn = open(&self.grant.clients, &allowed, &address).await?;
         self.table
             .push(conn)
             .map_err(|e| Error::Other(format!("too many open connections: {e}")))

@@ -22,7 +22,7 @@ use tokio_postgres::{Client, NoTls};
 use wasmtime::component::Linker;
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use super::outbound::OutboundGrant;
+use super::outbound::OutboundClients;
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::{postgres as postgres2, rdbms_types};
 use bindings::spin::postgres::postgres::{self as postgres4, Error};
@@ -51,10 +51,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Postgres;
 
 /// What one component may reach: the app's pools, at the addresses it is granted.
-pub struct PostgresGrant {
-    pools: Arc<PostgresPools>,
-    outbound: Arc<OutboundGrant>,
-}
+pub type PostgresGrant = OutboundClients<PostgresPools>;
 
 impl Capability for Postgres {
     type App = Arc<PostgresPools>;
@@ -65,10 +62,7 @@ impl Capability for Postgres {
     }
 
     fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<PostgresGrant> {
-        Ok(PostgresGrant {
-            pools: app.clone(),
-            outbound: component.outbound.clone(),
-        })
+        Ok(OutboundClients::new(app, component.outbound))
     }
 
     fn add_to_linker<T: Send + 'static>(

@@ -490,7 +490,7 @@ impl View<'_, PostgresGrant> {
             .allowed_hosts()
             .await
             .map_err(Error::ConnectionFailed)?;
-        let client = super::open(&self.grant.pools, &allowed, address).await?;
+        let client = super::open(&self.grant.clients, &allowed, address).await?;
         self.table
             .push(client)
             .map_err(|e| Error::Other(format!("too many open connections: {e}")))

@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use super::outbound::OutboundGrant;
+use super::outbound::OutboundClients;
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::redis::{self as spin_redis, Error, RedisParameter, RedisResult};
 
@@ -48,10 +48,7 @@ pub(crate) fn connection_config() -> ConnectionManagerConfig {
 pub struct Redis;
 
 /// What one component may reach: the app's connections, at the addresses it is granted.
-pub struct RedisGrant {
-    connections: Arc<RedisConnections>,
-    outbound: Arc<OutboundGrant>,
-}
+pub type RedisGrant = OutboundClients<RedisConnections>;
 
 impl Capability for Redis {
     type App = Arc<RedisConnections>;
@@ -62,10 +59,7 @@ impl Capability for Redis {
     }
 
     fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<RedisGrant> {
-        Ok(RedisGrant {
-            connections: app.clone(),
-            outbound: component.outbound.clone(),
-        })
+        Ok(OutboundClients::new(app, component.outbound))
     }
 
     fn add_to_linker<T: Send + 'static>(
@@ -188,7 +182,7 @@ impl spin_redis::HostConnection for View<'_, RedisGrant> {
             .allowed_hosts()
             .await
             .map_err(Error::Other)?;
-        let open = self.grant.connections.open(&allowed, &address).await?;
+        let open = self.grant.clients.open(&allowed, &address).await?;
         self.table.push(open).map_err(|_| Error::TooManyConnections)
     }
 
