@@ -11,7 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use super::outbound_http::{OutboundHttp, SelfRequests};
 use super::{Capabilities, ComponentCapabilities, Grants, HasGrants};
 use crate::engine::guest_output::{PrefixedOutput, Target};
-use crate::engine::{Engine, Limited};
+use crate::engine::{source_context, Engine, Limited};
 use crate::manifest::Manifest;
 
 /// The data of one `Store`: one instance, one request.
@@ -84,17 +84,13 @@ impl HostLinker {
         name: &str,
     ) -> anyhow::Result<InstancePre<InstanceState>> {
         let compiled = self.engine.load_source(manifest, name)?;
-        let source = manifest
-            .components
-            .get(name)
-            .map_or("?", |component| component.source.as_str());
         self.linker
             .instantiate_pre(&compiled)
             .map_err(anyhow::Error::from)
             .with_context(|| {
                 format!(
-                    "{}: component `{name}` (source {source}): it needs imports the host does not provide",
-                    manifest.path.display()
+                    "{}: it needs imports the host does not provide",
+                    source_context(manifest, name)
                 )
             })
     }

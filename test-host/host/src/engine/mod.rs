@@ -194,7 +194,7 @@ impl Engine {
 }
 
 /// `manifest`'s name for component `name`, for error messages.
-fn source_context(manifest: &Manifest, name: &str) -> String {
+pub(crate) fn source_context(manifest: &Manifest, name: &str) -> String {
     let source = manifest
         .components
         .get(name)
