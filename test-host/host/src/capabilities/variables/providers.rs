@@ -9,20 +9,32 @@ use std::sync::{Arc, OnceLock};
 use super::vault::VaultProvider;
 use crate::manifest::runtime_config::VariablesProviderConfig;
 
-/// One source of application variables.
-#[derive(Debug)]
+/// One source of application variables. `Debug` shows where values come from, never a
+/// value.
 pub enum Provider {
     /// Fixed values: `--variable NAME=VALUE`, or a `static` provider.
-    Static {
-        /// Where the values were given, for messages.
-        origin: &'static str,
-        /// The values by variable name.
-        values: BTreeMap<String, String>,
-    },
+    Static(BTreeMap<String, String>),
     /// Environment variables `PREFIX_NAME`, then a dotenv file.
     Env(EnvProvider),
     /// A Vault.
     Vault(VaultProvider),
+}
+
+impl std::fmt::Debug for Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Provider::Static(values) => f
+                .debug_tuple("Static")
+                .field(&values.keys().collect::<Vec<_>>())
+                .finish(),
+            Provider::Env(env) => f
+                .debug_struct("Env")
+                .field("prefix", &env.prefix)
+                .field("dotenv", &env.dotenv)
+                .finish(),
+            Provider::Vault(vault) => vault.fmt(f),
+        }
+    }
 }
 
 impl Provider {
@@ -43,10 +55,7 @@ impl Provider {
                 environment.clone(),
                 dotenv_path.clone(),
             )),
-            VariablesProviderConfig::Static(values) => Provider::Static {
-                origin: "a static provider",
-                values: values.clone(),
-            },
+            VariablesProviderConfig::Static(values) => Provider::Static(values.clone()),
         }
     }
 
@@ -54,7 +63,7 @@ impl Provider {
     /// any value in it) when it failed.
     pub async fn get(&self, name: &str) -> Result<Option<String>, String> {
         match self {
-            Provider::Static { values, .. } => Ok(values.get(name).cloned()),
+            Provider::Static(values) => Ok(values.get(name).cloned()),
             Provider::Env(env) => env.get(name),
             Provider::Vault(vault) => vault.get(name).await,
         }
@@ -63,7 +72,7 @@ impl Provider {
     /// How a person would give this provider a value for `name`, when it has none.
     pub fn hint(&self, name: &str) -> Option<String> {
         match self {
-            Provider::Static { .. } => None,
+            Provider::Static(_) => None,
             Provider::Env(env) => Some(match &env.dotenv {
                 Some(file) => format!("set {} or put it in {}", env.key(name), file.display()),
                 None => format!("set {}", env.key(name)),
@@ -75,12 +84,8 @@ impl Provider {
     }
 }
 
-/// The origin of the values given with `--variable`.
-pub const CLI_ORIGIN: &str = "--variable";
-
 /// Environment variables named `PREFIX_NAME` (the name in upper case), then the same keys in
 /// a dotenv file, which is read once, on first use.
-#[derive(Debug)]
 pub struct EnvProvider {
     prefix: String,
     environment: Arc<BTreeMap<String, String>>,
@@ -165,6 +170,25 @@ mod tests {
         assert_eq!(values["SPIN_VARIABLE_B"], "two words");
         assert_eq!(values["C"], "x=y");
         assert_eq!(values.len(), 3);
+    }
+
+    #[test]
+    fn debug_shows_no_value() {
+        let values = BTreeMap::from([("token".to_owned(), "s3cr3t-static".to_owned())]);
+        let environment = Arc::new(BTreeMap::from([(
+            "SPIN_VARIABLE_TOKEN".to_owned(),
+            "s3cr3t-env".to_owned(),
+        )]));
+        let shown = format!(
+            "{:?} {:?}",
+            Provider::Static(values),
+            Provider::Env(EnvProvider::new("SPIN_VARIABLE", environment, None))
+        );
+        assert!(
+            shown.contains("token") && shown.contains("SPIN_VARIABLE"),
+            "{shown}"
+        );
+        assert!(!shown.contains("s3cr3t"), "{shown}");
     }
 
     #[test]

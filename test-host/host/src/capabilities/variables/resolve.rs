@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::providers::{EnvProvider, Provider, CLI_ORIGIN};
+use super::providers::{EnvProvider, Provider};
 use crate::manifest::runtime_config::{VariablesProviderConfig, DEFAULT_ENV_PREFIX};
 use crate::manifest::template::{self, Template};
 use crate::manifest::{Manifest, VariableDecl};
@@ -59,10 +59,7 @@ impl AppVariables {
         let environment = Arc::new(environment.into_iter().collect());
         let mut all = Vec::new();
         if !cli.is_empty() {
-            all.push(Provider::Static {
-                origin: CLI_ORIGIN,
-                values: cli.clone(),
-            });
+            all.push(Provider::Static(cli.clone()));
         }
         all.extend(
             providers
