@@ -14,10 +14,13 @@ pub const GUEST_CRATES: &[&str] = &[
     "pubsub-publisher",
     "pubsub-subscriber",
     "mqtt-alerts",
+    "static-site",
     "probe",
     "redis-probe",
     "wasi-hello",
 ];
 
-/// Every crate that is built for wasm32-wasip1: plain WASI modules for the WAGI executor.
-pub const WASIP1_CRATES: &[&str] = &["wagi-hello", "wagi-probe"];
+/// Every crate that is built for wasm32-wasip1: plain WASI modules for the WAGI executor, and
+/// an HTTP and a Redis component built as core modules, as Spin's own Rust and Go templates
+/// build them, which the host adapts into components.
+pub const WASIP1_CRATES: &[&str] = &["wagi-hello", "wagi-probe", "http-hello", "redis-probe"];

@@ -13,6 +13,7 @@
 //! - `GET /config/KEY` and `GET /config` read `wasi:config/store` (see [`config`]);
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
 //!   describes (see [`OutboundCall`]);
+//! - `POST /files` reads and writes the files the manifest mounts (see [`files`]);
 //! - anything else answers "fine".
 #![forbid(unsafe_code)]
 // The probe answers early with a whole `Response` as its error, which keeps each route a few
@@ -20,6 +21,7 @@
 #![allow(clippy::result_large_err)]
 
 mod config;
+mod files;
 
 use rotor_sdk::http::outbound::{self, Timeouts};
 use rotor_sdk::http::{
@@ -48,6 +50,9 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if path == "/outbound" {
         return outbound_call(request).await;
+    }
+    if path == "/files" {
+        return files::files_call(request);
     }
     if path == "/redis" {
         return redis_call(&request);

@@ -221,6 +221,9 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         runtime,
     } = args;
     let manifest = Manifest::load(&manifest::locate(&app))?;
+    for notice in &manifest.notices {
+        eprintln!("note: {}: {notice}", manifest.path.display());
+    }
     if build {
         rotor_host::build::build_all(&manifest)?;
     }
@@ -255,10 +258,9 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
                 manifest.application.name
             ));
             for trigger in &manifest.http_triggers {
-                say(&format!(
-                    "  http://{address}{} -> {}",
-                    trigger.route, trigger.component
-                ));
+                let Some(path) = trigger.path() else { continue };
+                let target = trigger.component().unwrap_or("(static response)");
+                say(&format!("  http://{address}{path} -> {target}"));
             }
             Some(listener)
         }

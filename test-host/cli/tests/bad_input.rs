@@ -69,7 +69,7 @@ fn a_file_that_is_not_a_component_is_refused() {
     std::fs::write(&core_module, b"\0asm\x01\0\0\0").unwrap();
     let text = load_error(&common::one_route_manifest("/...", &core_module));
     assert!(
-        text.contains("core WebAssembly module, not a component"),
+        text.contains("core WebAssembly module without component type information"),
         "{text}"
     );
 

@@ -61,6 +61,7 @@ impl App {
                 manifest.path.display()
             );
         }
+        options.engine.fetch_sources(manifest).await?;
         let capabilities = AppCapabilities::load(manifest, &options.state)?;
         capabilities.check().await?;
         let linker = Arc::new(HostLinker::new(options.engine.clone())?);

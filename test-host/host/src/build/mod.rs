@@ -37,21 +37,22 @@ pub fn build_all(manifest: &Manifest) -> anyhow::Result<()> {
             index + 1,
             build.command
         );
-        let status = shell(&build.command)
-            .current_dir(&workdir)
-            .status()
-            .with_context(|| {
-                format!(
-                    "cannot start the build command of component `{name}` in {}",
+        for command in build.command.iter() {
+            let status = shell(command)
+                .current_dir(&workdir)
+                .status()
+                .with_context(|| {
+                    format!(
+                        "cannot start the build command of component `{name}` in {}",
+                        workdir.display()
+                    )
+                })?;
+            if !status.success() {
+                bail!(
+                    "building component `{name}` failed ({status}); the command was `{command}` in {}",
                     workdir.display()
-                )
-            })?;
-        if !status.success() {
-            bail!(
-                "building component `{name}` failed ({status}); the command was `{}` in {}",
-                build.command,
-                workdir.display()
-            );
+                );
+            }
         }
     }
     eprintln!("Finished building all components.");

@@ -117,6 +117,13 @@ impl HostLinker {
             .allow_udp(true)
             .allow_ip_name_lookup(component.outbound.may_connect_out())
             .socket_addr_check(super::sockets::address_check(component.outbound.clone()));
+        if let Some(files) = &component.files {
+            // The directory was staged when the app loaded; failing to open it now means it
+            // was removed under us, which the guest sees as having no files.
+            if let Err(error) = files.mount(&mut wasi) {
+                tracing::warn!(component = %component.name, "{error:#}");
+            }
+        }
         self.engine.new_store(InstanceState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),

@@ -13,6 +13,7 @@
 
 pub mod capability;
 pub mod config;
+pub mod files;
 pub mod instance;
 pub mod key_value;
 pub mod mqtt;
@@ -59,6 +60,8 @@ pub struct ComponentCapabilities {
     pub environment: Vec<(String, String)>,
     /// Its `allowed_outbound_hosts`, which outbound HTTP and sockets check.
     pub outbound: Arc<OutboundGrant>,
+    /// Its `files`, staged; mounted read-only at `/`.
+    pub files: Option<files::FilesRoot>,
     /// One grant per capability.
     pub grants: Grants,
 }
@@ -190,6 +193,7 @@ impl AppCapabilities {
                 Arc::new(ComponentCapabilities {
                     name: name.as_str().into(),
                     environment: component.environment.clone().into_iter().collect(),
+                    files: files::stage(manifest, name, component)?,
                     outbound,
                     grants,
                 }),

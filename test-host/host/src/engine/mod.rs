@@ -4,7 +4,9 @@
 //! It knows nothing of capabilities or triggers: stores are generic over their data, which
 //! only has to hand out its [`StoreLimits`] ([`Limited`]).
 
+pub mod core_module;
 pub mod guest_output;
+pub mod remote_source;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use wasmtime::{
     PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder,
 };
 
-use crate::manifest::Manifest;
+use crate::manifest::{ComponentSource, Manifest};
 
 /// How often the engine's epoch advances; deadlines are counted in these ticks.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -127,26 +129,58 @@ impl Engine {
     }
 
     /// Loads and compiles the component at `path` (from the cache when it was seen before).
+    /// A core module built for `wasm32-wasip1` is made into a component first, as Spin does
+    /// (see [`core_module`]).
     pub fn load_component(&self, path: &Path) -> anyhow::Result<Component> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         match wasm_kind(&bytes) {
-            WasmKind::Component => {}
-            WasmKind::CoreModule => bail!(
-                "{} is a core WebAssembly module, not a component: build it for wasm32-wasip2",
-                path.display()
-            ),
+            WasmKind::Component => self.compile(&bytes, path),
+            WasmKind::CoreModule => {
+                let cache = self.config.cache_dir.as_deref();
+                let component = core_module::componentize(&bytes, path, cache)?;
+                self.compile(&component, path).or_else(|_| {
+                    // A damaged cache entry: adapt the module again.
+                    core_module::forget(&bytes, cache);
+                    self.compile(&core_module::componentize(&bytes, path, cache)?, path)
+                })
+            }
             WasmKind::NotWasm => bail!("{} is not a WebAssembly file", path.display()),
         }
-        Component::new(&self.engine, &bytes)
+    }
+
+    fn compile(&self, component: &[u8], path: &Path) -> anyhow::Result<Component> {
+        Component::new(&self.engine, component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{} is not a valid component", path.display()))
+    }
+
+    /// Where components with a `{ url, digest }` source are kept: in the cache directory, or,
+    /// without one, in the system's temporary directory.
+    pub fn sources_dir(&self) -> PathBuf {
+        match &self.config.cache_dir {
+            Some(dir) => dir.join("sources"),
+            None => std::env::temp_dir().join("rotor-sources"),
+        }
+    }
+
+    /// Downloads every `{ url, digest }` source of `manifest` not downloaded before. Errors
+    /// name the manifest and the component.
+    pub async fn fetch_sources(&self, manifest: &Manifest) -> anyhow::Result<()> {
+        for (name, component) in &manifest.components {
+            if let ComponentSource::Remote { url, digest } = &component.source {
+                remote_source::fetch(url, digest, &self.sources_dir())
+                    .await
+                    .with_context(|| source_context(manifest, name))?;
+            }
+        }
+        Ok(())
     }
 
     /// Loads and compiles the component `name` of `manifest`. Errors name the manifest, the
     /// component and its source.
     pub fn load_source(&self, manifest: &Manifest, name: &str) -> anyhow::Result<Component> {
-        let source = existing_source(manifest, name)?;
+        let source = existing_source(self, manifest, name)?;
         self.load_component(&source)
             .with_context(|| source_context(manifest, name))
     }
@@ -154,7 +188,7 @@ impl Engine {
     /// Loads and compiles the core WebAssembly module of component `name` (built for
     /// `wasm32-wasip1`), for the WAGI executor.
     pub fn load_module(&self, manifest: &Manifest, name: &str) -> anyhow::Result<Module> {
-        let path = existing_source(manifest, name)?;
+        let path = existing_source(self, manifest, name)?;
         let context = || source_context(manifest, name);
         let bytes = std::fs::read(&path)
             .with_context(|| format!("cannot read {}", path.display()))
@@ -198,26 +232,41 @@ pub(crate) fn source_context(manifest: &Manifest, name: &str) -> String {
     let source = manifest
         .components
         .get(name)
-        .map_or("?", |component| component.source.as_str());
+        .map_or("?".to_owned(), |component| component.source.to_string());
     format!(
         "{}: component `{name}` (source {source})",
         manifest.path.display()
     )
 }
 
-/// The file component `name` of `manifest` is built into; an error when it is not there.
-fn existing_source(manifest: &Manifest, name: &str) -> anyhow::Result<PathBuf> {
+/// The file component `name` of `manifest` is built into (or was downloaded into); an error
+/// when it is not there.
+fn existing_source(engine: &Engine, manifest: &Manifest, name: &str) -> anyhow::Result<PathBuf> {
     let component = manifest
         .components
         .get(name)
         .with_context(|| format!("{}: no component `{name}`", manifest.path.display()))?;
-    let source = manifest.source_path(component);
+    let (source, hint) = match &component.source {
+        ComponentSource::Local(path) => {
+            let hint = if component.build.is_some() {
+                "; run `rotor build` or `rotor up --build` first"
+            } else {
+                ""
+            };
+            (manifest.dir().join(path), hint)
+        }
+        ComponentSource::Remote { digest, .. } => (
+            remote_source::path_in(&engine.sources_dir(), digest),
+            "; it is downloaded when the app loads",
+        ),
+        ComponentSource::Registry { .. } => {
+            bail!(
+                "{}: registry sources are not fetched",
+                source_context(manifest, name)
+            )
+        }
+    };
     if !source.exists() {
-        let hint = if component.build.is_some() {
-            "; run `rotor build` or `rotor up --build` first"
-        } else {
-            ""
-        };
         bail!(
             "{}: the file does not exist{hint}",
             source_context(manifest, name)

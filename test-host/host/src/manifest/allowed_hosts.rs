@@ -30,6 +30,50 @@ pub fn default_port(scheme: &str) -> Option<u16> {
     })
 }
 
+/// The `allowed_outbound_hosts` entries Spin makes of one entry of Spin 1's
+/// `allowed_http_hosts`: `insecure:allow-all` allows every HTTP and HTTPS host and `self`;
+/// `self` is `http://self`; `HOST[:PORT]` (a scheme and a trailing `/` are dropped) allows it
+/// over HTTP and HTTPS.
+pub fn from_allowed_http_host(entry: &str) -> Result<Vec<String>, String> {
+    match entry {
+        "insecure:allow-all" => {
+            return Ok(vec![
+                "http://*:*".into(),
+                "https://*:*".into(),
+                "http://self".into(),
+            ])
+        }
+        "self" => return Ok(vec!["http://self".into()]),
+        _ => {}
+    }
+    let address = entry
+        .strip_prefix("http://")
+        .or_else(|| entry.strip_prefix("https://"))
+        .unwrap_or(entry)
+        .trim_end_matches('/');
+    let (host, port) = match address.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || address.starts_with('[') => {
+            let port: u16 = port
+                .parse()
+                .map_err(|_| format!("{entry:?} has no valid port after ':'"))?;
+            (host, Some(port))
+        }
+        _ => (address, None),
+    };
+    let valid =
+        !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) && !host.contains("//");
+    if !valid {
+        return Err(format!(
+            "{entry:?} is not a host or host:port; write it as `allowed_outbound_hosts = [\"https://HOST\"]`"
+        ));
+    }
+    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+    Ok(vec![
+        format!("http://{host}{port}"),
+        format!("https://{host}{port}"),
+    ])
+}
+
 /// One parsed entry of `allowed_outbound_hosts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedHost {
@@ -315,6 +359,28 @@ fn in_range(ip: IpAddr, network: IpAddr, bits: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spin_1_allowed_http_hosts_convert_as_spin_converts_them() {
+        assert_eq!(
+            from_allowed_http_host("example.com").unwrap(),
+            ["http://example.com", "https://example.com"]
+        );
+        assert_eq!(
+            from_allowed_http_host("https://api.example.com:8443/").unwrap(),
+            [
+                "http://api.example.com:8443",
+                "https://api.example.com:8443"
+            ]
+        );
+        assert_eq!(from_allowed_http_host("self").unwrap(), ["http://self"]);
+        assert_eq!(
+            from_allowed_http_host("insecure:allow-all").unwrap(),
+            ["http://*:*", "https://*:*", "http://self"]
+        );
+        assert!(from_allowed_http_host("example.com:http").is_err());
+        assert!(from_allowed_http_host("https://example.com/path").is_err());
+    }
 
     fn allowed(entries: &[&str]) -> AllowedHosts {
         AllowedHosts::parse(entries.iter().copied()).unwrap()

@@ -25,6 +25,15 @@ pub fn wagi_guest(crate_name: &str) -> PathBuf {
     workspace().join(format!("target/wasm32-wasip1/release/{crate_name}.wasm"))
 }
 
+/// The core module (built for wasm32-wasip1) of component crate `crate_name`.
+pub fn core_module_guest(crate_name: &str) -> PathBuf {
+    guests();
+    workspace().join(format!(
+        "target/wasm32-wasip1/release/{}.wasm",
+        crate_name.replace('-', "_")
+    ))
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     // Every test crate sits at `test-host/<crate>`.

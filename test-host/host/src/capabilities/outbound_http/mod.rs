@@ -3,7 +3,8 @@
 //!
 //! A request no entry allows is refused with `HTTP-request-denied` and never leaves the host;
 //! requests to `self` (a URL whose host is `self`) are answered inside the host, by the app's
-//! own routes.
+//! own routes, and requests to `COMPONENT.spin.internal` by that component, as Spin chains
+//! services.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,14 +21,26 @@ use crate::manifest::allowed_hosts::default_port;
 /// The body of every response the host sends, to clients and to guests' requests to `self`.
 pub type HostBody = UnsyncBoxBody<Bytes, anyhow::Error>;
 
-/// Whatever answers the requests a component makes to `self`: the app's HTTP routes.
+/// Whatever answers the requests a component makes to `self` and to other components (at
+/// `http://COMPONENT.spin.internal`): the app's HTTP trigger.
 pub trait SelfRequests: Send + Sync {
     /// Answers `request` as if a client had sent it; any failure is a response (a 500).
     fn handle_self_request(
         &self,
         request: http::Request<WasiBody>,
     ) -> Pin<Box<dyn Future<Output = http::Response<HostBody>> + Send + '_>>;
+
+    /// Hands `request` to the HTTP component `component`, whatever its route (private ones
+    /// too); `None` when there is no such component.
+    fn handle_chained_request<'a>(
+        &'a self,
+        component: &'a str,
+        request: http::Request<WasiBody>,
+    ) -> Pin<Box<dyn Future<Output = Option<http::Response<HostBody>>> + Send + 'a>>;
 }
+
+/// The suffix of the host names components reach each other at, as in Spin.
+const CHAINED_SUFFIX: &str = ".spin.internal";
 
 type ResponseFuture = Box<
     dyn Future<
@@ -99,7 +112,8 @@ impl WasiHttpHooks for OutboundHttp {
                 );
                 return Err(Error::HttpRequestDenied);
             }
-            if host == "self" {
+            let chained = host.strip_suffix(CHAINED_SUFFIX);
+            if host == "self" || chained.is_some() {
                 // Components of other triggers (Redis) have no HTTP app behind them, and an
                 // app that is shutting down has none left.
                 let Some(app) = self_requests.as_ref().and_then(Weak::upgrade) else {
@@ -107,7 +121,16 @@ impl WasiHttpHooks for OutboundHttp {
                         "no HTTP routes to answer a request to self".into(),
                     )));
                 };
-                let response = app.handle_self_request(request).await;
+                let response = match chained {
+                    Some(target) => match app.handle_chained_request(target, request).await {
+                        Some(response) => response,
+                        None => {
+                            tracing::warn!(%component, "no HTTP component `{target}` for a request to {destination}");
+                            return Err(Error::DestinationNotFound);
+                        }
+                    },
+                    None => app.handle_self_request(request).await,
+                };
                 let response = response.map(|body| {
                     body.map_err(|e| Error::InternalError(Some(e.to_string())))
                         .boxed_unsync()

@@ -25,7 +25,7 @@ use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 use crate::capabilities::instance::{HostLinker, InstanceState};
 use crate::capabilities::outbound_http::{HostBody, SelfRequests};
 use crate::capabilities::{AppCapabilities, ComponentCapabilities};
-use crate::manifest::{Executor, HttpTrigger as HttpRoute, Manifest};
+use crate::manifest::{Executor, HttpHandler, HttpTrigger as HttpRoute, Manifest, StaticResponse};
 use routes::{RouteMatch, RouteTable};
 use wagi::{RequestInfo, WagiModule};
 
@@ -39,29 +39,41 @@ struct HttpComponent {
 
 /// An app's HTTP side: its routes and their prepared components.
 pub struct HttpTrigger {
-    /// The trigger itself, for requests its components make to `self`.
+    /// The trigger itself, for requests its components make to `self` and to each other.
     me: Weak<HttpTrigger>,
     linker: Arc<HostLinker>,
     routes: RouteTable<String>,
     handlers: HashMap<String, Handler>,
+    /// The handler of each component other components reach at
+    /// `http://COMPONENT.spin.internal`, private routes' included.
+    chained: HashMap<String, String>,
 }
 
-/// What answers a route: a component, or a WAGI module.
+/// What answers a route: a component, a WAGI module, or a static response.
 enum Handler {
     Component(Arc<HttpComponent>),
     Wagi(Arc<WagiModule>),
+    Static(StaticResponse),
 }
 
-/// The key a route's handler is kept under: one per component and executor.
-fn handler_key(route: &HttpRoute) -> String {
-    match route.executor {
-        Executor::Component => route.component.clone(),
-        Executor::Wagi(_) => format!("wagi:{}", route.component),
+/// The key a trigger's handler is kept under: one per component and executor, one per
+/// static response.
+fn handler_key(trigger: &HttpRoute, index: usize) -> String {
+    match &trigger.handler {
+        HttpHandler::Component {
+            name,
+            executor: Executor::Component,
+        } => name.clone(),
+        HttpHandler::Component {
+            name,
+            executor: Executor::Wagi(_),
+        } => format!("wagi:{name}"),
+        HttpHandler::Static(_) => format!("static:{index}"),
     }
 }
 
 impl HttpTrigger {
-    /// Compiles and links every component an HTTP route names, each with what
+    /// Compiles and links every component an HTTP trigger names, each with what
     /// `capabilities` grants it.
     pub fn load(
         manifest: &Manifest,
@@ -69,17 +81,14 @@ impl HttpTrigger {
         capabilities: &AppCapabilities,
     ) -> anyhow::Result<Arc<HttpTrigger>> {
         let file = manifest.path.display();
-        let routes = RouteTable::new(
-            manifest
-                .http_triggers
-                .iter()
-                .map(|route| (route.route.clone(), handler_key(route))),
-        )
+        let routes = RouteTable::new(manifest.http_triggers.iter().enumerate().filter_map(
+            |(index, trigger)| Some((trigger.path()?.to_owned(), handler_key(trigger, index))),
+        ))
         .map_err(|conflict| {
             let line = manifest
                 .http_triggers
                 .iter()
-                .filter(|t| t.route == conflict.second)
+                .filter(|t| t.path() == Some(conflict.second.as_str()))
                 .map(|t| t.line)
                 .next_back()
                 .unwrap_or(0);
@@ -87,30 +96,39 @@ impl HttpTrigger {
         })?;
 
         let mut handlers = HashMap::new();
-        for route in &manifest.http_triggers {
-            let key = handler_key(route);
+        let mut chained = HashMap::new();
+        for (index, trigger) in manifest.http_triggers.iter().enumerate() {
+            let key = handler_key(trigger, index);
             if handlers.contains_key(&key) {
                 continue;
             }
-            let handler = match &route.executor {
-                Executor::Wagi(settings) => Handler::Wagi(Arc::new(WagiModule::load(
+            let handler = match &trigger.handler {
+                HttpHandler::Static(response) => Handler::Static(response.clone()),
+                HttpHandler::Component {
+                    name,
+                    executor: Executor::Wagi(settings),
+                } => Handler::Wagi(Arc::new(WagiModule::load(
                     linker.engine(),
                     manifest,
-                    &route.component,
+                    name,
                     settings,
+                    super::granted(capabilities, manifest, name)?,
                 )?)),
-                Executor::Component => {
-                    let pre = ProxyPre::new(linker.link(manifest, &route.component)?)
+                HttpHandler::Component {
+                    name,
+                    executor: Executor::Component,
+                } => {
+                    let pre = ProxyPre::new(linker.link(manifest, name)?)
                         .map_err(anyhow::Error::from)
                         .with_context(|| {
                             format!(
-                                "{file}: component `{}` does not export wasi:http/incoming-handler@0.2.x",
-                                route.component
+                                "{file}: component `{name}` does not export wasi:http/incoming-handler@0.2.x"
                             )
                         })?;
+                    chained.insert(name.clone(), key.clone());
                     Handler::Component(Arc::new(HttpComponent {
                         pre,
-                        capabilities: super::granted(capabilities, manifest, &route.component)?,
+                        capabilities: super::granted(capabilities, manifest, name)?,
                     }))
                 }
             };
@@ -121,6 +139,7 @@ impl HttpTrigger {
             linker,
             routes,
             handlers,
+            chained,
         }))
     }
 
@@ -132,9 +151,48 @@ impl HttpTrigger {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let path = request.uri().path().to_owned();
-        let Some(matched) = self.routes.find(&path) else {
-            return plain(StatusCode::NOT_FOUND, "Not Found");
+        match self.routes.find(&path) {
+            Some(matched) => self.dispatch(matched, request, client).await,
+            None => plain(StatusCode::NOT_FOUND, "Not Found"),
+        }
+    }
+
+    /// Answers a request one component sent to `http://COMPONENT.spin.internal`, whatever
+    /// the path, as Spin does; `None` when the app has no such HTTP component.
+    pub async fn handle_chained<B>(
+        &self,
+        component: &str,
+        request: Request<B>,
+    ) -> Option<Response<HostBody>>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let key = self.chained.get(component)?;
+        let matched = RouteMatch {
+            target: key,
+            route: "/...",
+            component_route: String::new(),
+            path_info: request.uri().path().to_owned(),
+            params: Vec::new(),
         };
+        Some(
+            self.dispatch(matched, request, ([127, 0, 0, 1], 0).into())
+                .await,
+        )
+    }
+
+    async fn dispatch<B>(
+        &self,
+        matched: RouteMatch<'_, String>,
+        request: Request<B>,
+        client: SocketAddr,
+    ) -> Response<HostBody>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let path = request.uri().path().to_owned();
         let (name, result) = match &self.handlers[matched.target] {
             Handler::Component(component) => {
                 let request = with_spin_headers(request, &matched, client);
@@ -153,6 +211,7 @@ impl HttpTrigger {
                     module.handle(self.linker.engine(), request, info).await,
                 )
             }
+            Handler::Static(response) => return static_response(response),
         };
         match result {
             Ok(response) => response,
@@ -225,6 +284,40 @@ impl SelfRequests for HttpTrigger {
     ) -> Pin<Box<dyn Future<Output = Response<HostBody>> + Send + '_>> {
         Box::pin(self.handle(request, ([127, 0, 0, 1], 0).into()))
     }
+
+    fn handle_chained_request<'a>(
+        &'a self,
+        component: &'a str,
+        request: Request<WasiBody>,
+    ) -> Pin<Box<dyn Future<Output = Option<Response<HostBody>>> + Send + 'a>> {
+        Box::pin(self.handle_chained(component, request))
+    }
+}
+
+/// The answer of a `static_response` trigger.
+fn static_response(response: &StaticResponse) -> Response<HostBody> {
+    let body = response.body.clone().unwrap_or_default();
+    let mut answer = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    // The manifest was checked when it loaded: the status and headers are valid.
+    if let Some(status) = response
+        .status_code
+        .and_then(|code| StatusCode::from_u16(code).ok())
+    {
+        *answer.status_mut() = status;
+    }
+    for (name, value) in &response.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            answer.headers_mut().append(name, value);
+        }
+    }
+    answer
 }
 
 /// Adds the headers Spin gives guests, and drops any a client sent under those names.

@@ -22,6 +22,7 @@ use wasmtime_wasi::I32Exit;
 
 use super::routes::RouteMatch;
 use crate::capabilities::outbound_http::HostBody;
+use crate::capabilities::ComponentCapabilities;
 use crate::engine::guest_output::{PrefixedOutput, Target};
 use crate::engine::{Engine, Limited};
 use crate::manifest::{Manifest, WagiSettings};
@@ -49,7 +50,7 @@ pub struct WagiModule {
     pub(crate) name: Arc<str>,
     pre: InstancePre<WagiState>,
     settings: WagiSettings,
-    environment: Vec<(String, String)>,
+    component: Arc<ComponentCapabilities>,
 }
 
 /// What the host knows of one request, for the CGI variables.
@@ -68,6 +69,7 @@ impl WagiModule {
         manifest: &Manifest,
         name: &str,
         settings: &WagiSettings,
+        component: Arc<ComponentCapabilities>,
     ) -> anyhow::Result<WagiModule> {
         let module = engine.load_module(manifest, name)?;
         let mut linker = wasmtime::Linker::new(engine.wasmtime());
@@ -83,12 +85,11 @@ impl WagiModule {
                     manifest.path.display()
                 )
             })?;
-        let component = &manifest.components[name];
         Ok(WagiModule {
             name: name.into(),
             pre,
             settings: settings.clone(),
-            environment: component.environment.clone().into_iter().collect(),
+            component,
         })
     }
 
@@ -129,8 +130,11 @@ impl WagiModule {
             .stdout(stdout.clone())
             .stderr(PrefixedOutput::new(&self.name, Target::Stderr))
             .args(&args)
-            .envs(&self.environment)
+            .envs(&self.component.environment)
             .envs(&variables);
+        if let Some(files) = &self.component.files {
+            files.mount(&mut wasi)?;
+        }
         let mut store = engine.new_store(WagiState {
             wasi: wasi.build_p1(),
             limits: engine.store_limits(),
