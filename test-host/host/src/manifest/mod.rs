@@ -1358,6 +1358,34 @@ command = "cargo build"
         }
     }
 
+    /// The shapes `spin new` writes from Spin 3.6's templates (filled in), which must load
+    /// as they are.
+    #[test]
+    fn spin_template_shapes_load() {
+        let header = "spin_manifest_version = 2\n\n[application]\nname = \"my-app\"\nversion = \"0.1.0\"\nauthors = [\"Ada <ada@example.com>\"]\ndescription = \"\"\n";
+        let digest = format!("sha256:{}", "5e".repeat(32));
+        let shapes = [
+            // Rust, built as a core module.
+            "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"my-app\"\n\n[component.my-app]\nsource = \"target/wasm32-wasip1/release/my_app.wasm\"\nallowed_outbound_hosts = []\n[component.my-app.build]\ncommand = \"cargo build --target wasm32-wasip1 --release\"\nwatch = [\"src/**/*.rs\", \"Cargo.toml\"]\n".to_owned(),
+            // TinyGo.
+            "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"my-app\"\n\n[component.my-app]\nsource = \"main.wasm\"\nallowed_outbound_hosts = []\n[component.my-app.build]\ncommand = \"tinygo build -target=wasip1 -buildmode=c-shared -no-debug -o main.wasm .\"\nwatch = [\"**/*.go\", \"go.mod\"]\n".to_owned(),
+            // Redis, with the address app-wide.
+            "[application.trigger.redis]\naddress = \"redis://localhost:6379\"\n\n[[trigger.redis]]\nchannel = \"messages\"\ncomponent = \"my-app\"\n\n[component.my-app]\nsource = \"target/wasm32-wasip1/release/my_app.wasm\"\nallowed_outbound_hosts = []\n".to_owned(),
+            // A file server downloaded by digest, serving a placed directory.
+            format!("[[trigger.http]]\nroute = \"/static/...\"\ncomponent = \"my-app\"\n\n[component.my-app]\nsource = {{ url = \"https://example.com/fileserver.wasm\", digest = \"{digest}\" }}\nfiles = [{{ source = \"assets\", destination = \"/\" }}]\n"),
+            // A redirect, configured through the environment.
+            format!("[[trigger.http]]\nroute = \"/old\"\ncomponent = \"my-app\"\n\n[component.my-app]\nsource = {{ url = \"https://example.com/redirect.wasm\", digest = \"{digest}\" }}\nenvironment = {{ DESTINATION = \"/new\" }}\n"),
+            // C or Zig through WAGI.
+            "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"my-app\"\nexecutor = { type = \"wagi\" }\n\n[component.my-app]\nsource = \"main.wasm\"\nallowed_outbound_hosts = []\n[component.my-app.build]\ncommand = \"zig build-exe -O ReleaseSmall -target wasm32-wasi main.c -lc\"\nwatch = [\"**/*.c\"]\n".to_owned(),
+        ];
+        for shape in shapes {
+            let text = format!("#:schema https://schemas.spinframework.dev/spin/manifest-v2/latest.json\n\n{header}\n{shape}");
+            let manifest = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            assert!(manifest.components.contains_key("my-app"), "{text}");
+            assert!(manifest.notices.is_empty(), "{:?}", manifest.notices);
+        }
+    }
+
     #[test]
     fn other_manifest_versions_are_refused() {
         let text = GOOD.replace("spin_manifest_version = 2", "spin_manifest_version = 1");
