@@ -31,7 +31,7 @@
 //! `fermyon:spin/postgres@2.0.0` stays available, raw, as [`crate::spin::postgres`], for
 //! hosts without it; `rotor up` serves both.
 
-use crate::bindings::platform::spin::postgres::postgres;
+use crate::bindings::platform::spin::postgres4_0_0::postgres;
 use crate::rows::SqlValue;
 pub use crate::rows::{Decode, RowError};
 

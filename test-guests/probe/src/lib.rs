@@ -14,6 +14,8 @@
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
 //!   describes (see [`OutboundCall`]);
 //! - `POST /files` reads and writes the files the manifest mounts (see [`files`]);
+//! - `POST /sqlite3/NAME`, `POST /wasi-kv/LABEL`, `POST /pg3` and `POST /llm` drive Spin 3's
+//!   interfaces that rotor-sdk does not wrap (see [`spin3`]);
 //! - anything else answers "fine".
 #![forbid(unsafe_code)]
 // The probe answers early with a whole `Response` as its error, which keeps each route a few
@@ -22,6 +24,7 @@
 
 mod config;
 mod files;
+mod spin3;
 
 use rotor_sdk::http::outbound::{self, Timeouts};
 use rotor_sdk::http::{
@@ -53,6 +56,18 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if path == "/files" {
         return files::files_call(request);
+    }
+    if let Some(name) = path.strip_prefix("/sqlite3/") {
+        return spin3::sqlite3(request, name);
+    }
+    if let Some(label) = path.strip_prefix("/wasi-kv/") {
+        return spin3::keyvalue_round(request, label);
+    }
+    if path == "/pg3" {
+        return spin3::pg3(request);
+    }
+    if path == "/llm" {
+        return spin3::llm_call(request);
     }
     if path == "/redis" {
         return redis_call(&request);

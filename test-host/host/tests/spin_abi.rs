@@ -107,5 +107,9 @@ fn the_import_check_rejects_what_spin_lacks() {
     assert!(!is_spin_import("fermyon:spin/key-value@3.0.0"));
     assert!(!is_spin_import("wasi:io/poll@0.3.0"));
     assert!(!is_spin_import("wasi:keyvalue/store@0.2.0"));
+    assert!(is_spin_import("wasi:keyvalue/store@0.2.0-draft2"));
+    assert!(is_spin_import("spin:sqlite/sqlite@3.0.0"));
+    assert!(!is_spin_import("spin:sqlite/sqlite@3.1.0"));
+    assert!(is_spin_import("fermyon:spin/llm@2.0.0"));
     assert!(!is_spin_import("wasi:io/poll"));
 }

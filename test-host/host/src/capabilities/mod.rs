@@ -16,6 +16,7 @@ pub mod config;
 pub mod files;
 pub mod instance;
 pub mod key_value;
+pub mod llm;
 pub mod mqtt;
 pub mod mysql;
 pub mod outbound;
@@ -116,15 +117,15 @@ macro_rules! registry {
 }
 
 registry! {
-    /// `fermyon:spin/key-value@2.0.0`.
+    /// `fermyon:spin/key-value@2.0.0` and `wasi:keyvalue@0.2.0-draft2`.
     key_value: key_value::KeyValue,
-    /// `fermyon:spin/sqlite@2.0.0`.
+    /// `fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`.
     sqlite: sqlite::Sqlite,
     /// `fermyon:spin/variables@2.0.0`.
     variables: variables::Variables,
     /// `wasi:config/store@0.2.0-draft-2024-09-27`.
     config: config::Config,
-    /// `fermyon:spin/postgres@2.0.0` and `spin:postgres/postgres@4.0.0`.
+    /// `fermyon:spin/postgres@2.0.0`, `spin:postgres/postgres@3.0.0` and `@4.0.0`.
     postgres: postgres::Postgres,
     /// `fermyon:spin/mysql@2.0.0` (and `rdbms-types`).
     mysql: mysql::Mysql,
@@ -132,6 +133,8 @@ registry! {
     redis: redis::Redis,
     /// `fermyon:spin/mqtt@2.0.0`.
     mqtt: mqtt::Mqtt,
+    /// `fermyon:spin/llm@2.0.0`.
+    llm: llm::Llm,
 }
 
 /// Every capability of one app, and the variables they share.

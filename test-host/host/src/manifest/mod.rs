@@ -266,7 +266,7 @@ pub struct Component {
     /// Glob patterns, relative to the manifest's directory, of files `files` leaves out.
     #[serde(default)]
     pub exclude_files: Vec<String>,
-    /// Spin's AI models grant (accepted, not served by Rotor).
+    /// The models `fermyon:spin/llm` may use.
     #[serde(default)]
     pub ai_models: Vec<String>,
     /// How `rotor build` builds the component.

@@ -20,6 +20,11 @@
 //! token = "root"
 //! mount = "secret"
 //! prefix = "my-app"          # optional
+//!
+//! [llm_compute]              # where `fermyon:spin/llm` runs models
+//! type = "remote_http"
+//! url = "https://llm.example.com"
+//! auth_token = "..."
 //! ```
 
 use std::collections::BTreeMap;
@@ -40,6 +45,37 @@ pub struct RuntimeConfigFile {
     /// The variables providers, in file order (asked in that order, after `--variable` and
     /// before the environment).
     pub variables_providers: Vec<VariablesProviderConfig>,
+    /// `[llm_compute]`, when the file has one.
+    pub llm_compute: Option<LlmComputeConfig>,
+}
+
+/// Where `fermyon:spin/llm` runs its models.
+#[derive(Clone, PartialEq, Eq)]
+pub enum LlmComputeConfig {
+    /// `type = "spin"`: models on this machine, which Rotor does not run (calls fail with a
+    /// runtime error, as in a Spin built without local models).
+    Local,
+    /// `type = "remote_http"`: Spin's inferencing protocol over HTTP (`POST /infer`,
+    /// `POST /embed`, a bearer token).
+    RemoteHttp {
+        /// The server, without a trailing `/`.
+        url: String,
+        /// The bearer token; never shown by `Debug`.
+        auth_token: String,
+    },
+}
+
+impl std::fmt::Debug for LlmComputeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LlmComputeConfig::Local => f.write_str("Local"),
+            LlmComputeConfig::RemoteHttp { url, .. } => f
+                .debug_struct("RemoteHttp")
+                .field("url", url)
+                .field("auth_token", &"<redacted>")
+                .finish(),
+        }
+    }
 }
 
 /// Where one key-value store lives.
@@ -152,6 +188,21 @@ struct Raw {
     variables_provider: Option<Vec<RawProvider>>,
     #[serde(default)]
     config_provider: Option<Vec<RawProvider>>,
+    #[serde(default)]
+    llm_compute: Option<RawLlmCompute>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLlmCompute {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    auth_token: Option<String>,
+    #[serde(default)]
+    api_type: Option<String>,
 }
 
 /// Every field any provider type takes; which ones a type allows is checked in code, so
@@ -321,6 +372,52 @@ impl RuntimeConfigFile {
                 }
             };
             config.variables_providers.push(parsed);
+        }
+        if let Some(llm) = raw.llm_compute {
+            config.llm_compute = Some(match (llm.kind.as_str(), llm.url, llm.auth_token) {
+                ("spin", None, None) => LlmComputeConfig::Local,
+                ("remote_http", Some(url), Some(auth_token)) => {
+                    if url.parse::<http::Uri>().is_err()
+                        || !(url.starts_with("http://") || url.starts_with("https://"))
+                    {
+                        return Err(error(
+                            "llm_compute.url".into(),
+                            format!("{url:?} is not an http:// or https:// URL"),
+                        ));
+                    }
+                    match llm.api_type.as_deref() {
+                        None | Some("default") => {}
+                        Some(other) => {
+                            return Err(error(
+                                "llm_compute.api_type".into(),
+                                format!("Rotor speaks Spin's own inferencing protocol (\"default\"), not {other:?}"),
+                            ))
+                        }
+                    }
+                    LlmComputeConfig::RemoteHttp {
+                        url: url.trim_end_matches('/').to_owned(),
+                        auth_token,
+                    }
+                }
+                ("remote_http", _, _) => {
+                    return Err(error(
+                        "llm_compute".into(),
+                        "type \"remote_http\" needs `url` and `auth_token`".into(),
+                    ))
+                }
+                ("spin", _, _) => {
+                    return Err(error(
+                        "llm_compute".into(),
+                        "type \"spin\" takes no `url` or `auth_token`".into(),
+                    ))
+                }
+                (other, _, _) => return Err(error(
+                    "llm_compute.type".into(),
+                    format!(
+                        "unknown LLM compute type {other:?}; expected \"remote_http\" or \"spin\""
+                    ),
+                )),
+            });
         }
         Ok(config)
     }

@@ -44,6 +44,17 @@ pub const SPIN3_POSTGRES: &str = "spin:postgres/postgres@4.0.0";
 /// The WASI configuration interface Spin 3 links, answered from a component's variables.
 pub const SPIN3_CONFIG: &str = "wasi:config/store@0.2.0-draft-2024-09-27";
 
+/// The rest of what Spin 3.6's `platform` world (`spin:up@3.6.0`) adds to Spin 2's, as
+/// written in Spin v3.6.3's `wit/`: the `wasi:keyvalue` draft, Spin 3.0's SQLite and
+/// PostgreSQL interfaces.
+pub const SPIN3_INTERFACES: &[&str] = &[
+    "wasi:keyvalue/store@0.2.0-draft2",
+    "wasi:keyvalue/atomics@0.2.0-draft2",
+    "wasi:keyvalue/batch@0.2.0-draft2",
+    "spin:sqlite/sqlite@3.0.0",
+    "spin:postgres/postgres@3.0.0",
+];
+
 /// Spin's own capability interfaces, all at `@2.0.0`.
 pub const SPIN_CAPABILITIES: &[&str] = &[
     "fermyon:spin/key-value",
@@ -54,6 +65,7 @@ pub const SPIN_CAPABILITIES: &[&str] = &[
     "fermyon:spin/rdbms-types",
     "fermyon:spin/variables",
     "fermyon:spin/mqtt",
+    "fermyon:spin/llm",
 ];
 
 /// WASI 0.2 patch releases up to 0.2.6 are semver-compatible with 0.2.0; Spin 3.6 links
@@ -81,7 +93,11 @@ pub fn interfaces(path: &std::path::Path) -> (Vec<String>, Vec<String>) {
 pub fn is_spin_import(name: &str) -> bool {
     // The types of Spin's Redis trigger live in an unversioned, type-only interface that
     // every Redis component imports; Spin's own Rust SDK components do too.
-    if name == "fermyon:spin/redis-types" || name == SPIN3_POSTGRES || name == SPIN3_CONFIG {
+    if name == "fermyon:spin/redis-types"
+        || name == SPIN3_POSTGRES
+        || name == SPIN3_CONFIG
+        || SPIN3_INTERFACES.contains(&name)
+    {
         return true;
     }
     let Some((interface, version)) = name.split_once('@') else {

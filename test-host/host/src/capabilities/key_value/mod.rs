@@ -1,4 +1,5 @@
-//! `fermyon:spin/key-value@2.0.0`: stores behind the [`Store`] trait, kept in a SQLite file
+//! `fermyon:spin/key-value@2.0.0` and the `wasi:keyvalue` draft Spin 3 links ([`wasi`]):
+//! stores behind the [`Store`] trait, kept in a SQLite file
 //! (the default, [`sqlite`]) or on a Redis server ([`redis`]), as `runtime-config.toml`'s
 //! `[key_value_store.LABEL]` says.
 //!
@@ -8,6 +9,7 @@
 pub mod redis;
 pub mod sqlite;
 pub mod store;
+pub mod wasi;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -20,7 +22,8 @@ use crate::manifest::runtime_config::KeyValueStoreConfig;
 use bindings::fermyon::spin2_0_0::key_value::{self, Error};
 use store::Store;
 
-/// Host bindings of `fermyon:spin/key-value@2.0.0`, from `wit/`.
+/// Host bindings of `fermyon:spin/key-value@2.0.0` and `wasi:keyvalue@0.2.0-draft2`, from
+/// `wit/`.
 #[allow(missing_docs)]
 pub mod bindings {
     wasmtime::component::bindgen!({
@@ -29,6 +32,8 @@ pub mod bindings {
         imports: { default: async },
         with: {
             "fermyon:spin/key-value@2.0.0.store": super::OpenStore,
+            "wasi:keyvalue/store@0.2.0-draft2.bucket": super::OpenStore,
+            "wasi:keyvalue/atomics@0.2.0-draft2.cas": super::wasi::Cas,
         },
     });
 }
@@ -96,7 +101,11 @@ impl Capability for KeyValue {
         linker: &mut Linker<T>,
         view: fn(&mut T) -> View<'_, KeyValueGrant>,
     ) -> wasmtime::Result<()> {
-        key_value::add_to_linker::<_, HasView<KeyValueGrant>>(linker, view)
+        key_value::add_to_linker::<_, HasView<KeyValueGrant>>(linker, view)?;
+        use bindings::wasi::keyvalue::{atomics, batch, store};
+        store::add_to_linker::<_, HasView<KeyValueGrant>>(linker, view)?;
+        atomics::add_to_linker::<_, HasView<KeyValueGrant>>(linker, view)?;
+        batch::add_to_linker::<_, HasView<KeyValueGrant>>(linker, view)
     }
 }
 

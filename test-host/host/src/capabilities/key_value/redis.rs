@@ -81,4 +81,50 @@ impl Store for RedisStore {
             Ok(keys)
         })
     }
+
+    fn increment(&self, key: String, delta: i64) -> BoxFuture<'_, Result<i64, String>> {
+        Box::pin(async move {
+            self.connection()
+                .await?
+                .incr(key, delta)
+                .await
+                .map_err(redis_error)
+        })
+    }
+
+    fn swap_if(
+        &self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+    ) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async move {
+            let mut connection = self.connection().await?;
+            let has_expected = if expected.is_some() { "1" } else { "0" };
+            let written: i64 = redis::cmd("EVAL")
+                .arg(SWAP_IF)
+                .arg(1)
+                .arg(key)
+                .arg(has_expected)
+                .arg(expected.unwrap_or_default())
+                .arg(value)
+                .query_async(&mut connection)
+                .await
+                .map_err(redis_error)?;
+            Ok(written == 1)
+        })
+    }
 }
+
+/// Compare-and-swap in one step on the server: sets KEYS[1] to ARGV[3] if it holds ARGV[2]
+/// (when ARGV[1] is "1") or does not exist (when it is "0").
+const SWAP_IF: &str = r#"
+local current = redis.call('GET', KEYS[1])
+local matches
+if ARGV[1] == '1' then matches = (current == ARGV[2]) else matches = (current == false) end
+if matches then
+  redis.call('SET', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+"#;

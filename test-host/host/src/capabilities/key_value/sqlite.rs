@@ -94,4 +94,64 @@ impl Store for SqliteStore {
             keys.collect()
         })
     }
+
+    fn increment(&self, key: String, delta: i64) -> BoxFuture<'_, Result<i64, String>> {
+        self.run(move |c, label| {
+            let transaction = c.unchecked_transaction()?;
+            let current: Option<Vec<u8>> = transaction
+                .query_row(
+                    "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
+                    (label, &key),
+                    |row| row.get(0),
+                )
+                .optional()?;
+            // Spin keeps counters as 8 little-endian bytes; anything else is not a counter.
+            let current = match current {
+                None => 0,
+                Some(bytes) => match <[u8; 8]>::try_from(bytes.as_slice()) {
+                    Ok(bytes) => i64::from_le_bytes(bytes),
+                    Err(_) => return Err(not_a_counter(&key)),
+                },
+            };
+            let sum = current
+                .checked_add(delta)
+                .ok_or_else(|| not_a_counter(&key))?;
+            transaction.execute(
+                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                (label, &key, sum.to_le_bytes().as_slice()),
+            )?;
+            transaction.commit()?;
+            Ok(sum)
+        })
+    }
+
+    fn swap_if(
+        &self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+    ) -> BoxFuture<'_, Result<bool, String>> {
+        self.run(move |c, label| {
+            let changed = match expected {
+                Some(expected) => c.execute(
+                    "UPDATE spin_key_value SET value = ?4 WHERE store = ?1 AND key = ?2 AND value = ?3",
+                    (label, &key, &expected, &value),
+                )?,
+                None => c.execute(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (store, key) DO NOTHING",
+                    (label, &key, &value),
+                )?,
+            };
+            Ok(changed == 1)
+        })
+    }
+}
+
+/// The error for an increment of a value that is not a counter, or one that would overflow.
+fn not_a_counter(key: &str) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(
+        format!("the value under {key:?} is not a 64-bit counter (8 little-endian bytes), or the sum overflows").into(),
+    )
 }

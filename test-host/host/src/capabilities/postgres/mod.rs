@@ -1,7 +1,8 @@
 //! PostgreSQL on tokio-postgres, with a pool of connections per address shared by every
-//! request of the app, behind two interfaces: Spin 3's `spin:postgres/postgres@4.0.0` (dates
-//! and times, UUID, JSON, numeric, ranges, arrays, intervals: [`v4`]) and Spin 2's
-//! `fermyon:spin/postgres@2.0.0` (`v2`, answered through the same code).
+//! request of the app, behind three interfaces: Spin 3's `spin:postgres/postgres@4.0.0` (dates
+//! and times, UUID, JSON, numeric, ranges, arrays, intervals: [`v4`]), and, answered through
+//! the same code, Spin 3.0's `spin:postgres/postgres@3.0.0` (`v3`) and Spin 2's
+//! `fermyon:spin/postgres@2.0.0` (`v2`).
 //!
 //! An address must be granted in `allowed_outbound_hosts` (`postgres://host:port`); anything
 //! else is `connection-failed` and no connection is made. Parameters are converted to the
@@ -9,6 +10,7 @@
 //! `unsupported`.
 
 mod v2;
+mod v3;
 pub mod v4;
 pub mod wire;
 
@@ -25,9 +27,10 @@ use super::capability::{AppContext, Capability, ComponentContext, HasView, View}
 use super::outbound::OutboundClients;
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::{postgres as postgres2, rdbms_types};
-use bindings::spin::postgres::postgres::{self as postgres4, Error};
+use bindings::spin::postgres4_0_0::postgres::{self as postgres4, Error};
 
-/// Host bindings of `fermyon:spin/postgres@2.0.0` and `spin:postgres/postgres@4.0.0`, from `wit/`.
+/// Host bindings of `fermyon:spin/postgres@2.0.0` and `spin:postgres/postgres@3.0.0` and
+/// `@4.0.0`, from `wit/`.
 #[allow(missing_docs)]
 pub mod bindings {
     wasmtime::component::bindgen!({
@@ -36,10 +39,81 @@ pub mod bindings {
         imports: { default: async },
         with: {
             "fermyon:spin/postgres@2.0.0.connection": super::PooledClient,
+            "spin:postgres/postgres@3.0.0.connection": super::PooledClient,
             "spin:postgres/postgres@4.0.0.connection": super::PooledClient,
         },
     });
 }
+
+/// Implements an older interface's `connection` over the 4.0.0 code. The invoking module
+/// provides `widen` (its parameter to 4.0.0's), `narrow_type`, `narrow_value` and
+/// `narrow_error` (4.0.0's to its own).
+macro_rules! older_interface {
+    ($interface:ident, $Error:ty, $ParameterValue:ty, $RowSet:ident, $Column:ident) => {
+        impl $interface::Host for $crate::capabilities::capability::View<'_, super::PostgresGrant> {}
+
+        impl $interface::HostConnection
+            for $crate::capabilities::capability::View<'_, super::PostgresGrant>
+        {
+            async fn open(
+                &mut self,
+                address: String,
+            ) -> Result<wasmtime::component::Resource<super::PooledClient>, $Error> {
+                self.open_postgres(&address).await.map_err(narrow_error)
+            }
+
+            async fn query(
+                &mut self,
+                connection: wasmtime::component::Resource<super::PooledClient>,
+                statement: String,
+                params: Vec<$ParameterValue>,
+            ) -> Result<$RowSet, $Error> {
+                let params: Vec<_> = params.into_iter().map(widen).collect();
+                let client = self.postgres_client(&connection).map_err(narrow_error)?;
+                let rows = super::v4::query(client, &statement, &params)
+                    .await
+                    .map_err(narrow_error)?;
+                Ok($RowSet {
+                    columns: rows
+                        .columns
+                        .iter()
+                        .map(|c| $Column {
+                            name: c.name.clone(),
+                            data_type: narrow_type(&c.data_type),
+                        })
+                        .collect(),
+                    rows: rows
+                        .rows
+                        .into_iter()
+                        .map(|row| row.into_iter().map(narrow_value).collect())
+                        .collect(),
+                })
+            }
+
+            async fn execute(
+                &mut self,
+                connection: wasmtime::component::Resource<super::PooledClient>,
+                statement: String,
+                params: Vec<$ParameterValue>,
+            ) -> Result<u64, $Error> {
+                let params: Vec<_> = params.into_iter().map(widen).collect();
+                let client = self.postgres_client(&connection).map_err(narrow_error)?;
+                super::v4::execute(client, &statement, &params)
+                    .await
+                    .map_err(narrow_error)
+            }
+
+            async fn drop(
+                &mut self,
+                connection: wasmtime::component::Resource<super::PooledClient>,
+            ) -> wasmtime::Result<()> {
+                self.table.delete(connection)?;
+                Ok(())
+            }
+        }
+    };
+}
+use older_interface;
 
 /// How many connections one address may have open at once; more requests wait their turn.
 const POOL_SIZE: usize = 32;
@@ -72,6 +146,9 @@ impl Capability for Postgres {
         // `rdbms-types` only holds types; MySQL links it too, and either may come first.
         rdbms_types::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)?;
         postgres2::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)?;
+        bindings::spin::postgres3_0_0::postgres::add_to_linker::<_, HasView<PostgresGrant>>(
+            linker, view,
+        )?;
         postgres4::add_to_linker::<_, HasView<PostgresGrant>>(linker, view)
     }
 }

@@ -2,17 +2,11 @@
 //! newer interface's values, and results narrowed back. What Spin 2's types cannot carry
 //! (dates, UUIDs, ...) reads as `unsupported`, as it always has.
 
-use wasmtime::component::Resource;
-
 use super::bindings::fermyon::spin2_0_0::postgres;
 use super::bindings::fermyon::spin2_0_0::rdbms_types::{
     Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
 };
-use super::bindings::spin::postgres::postgres as pg4;
-use super::v4;
-use super::PooledClient;
-use super::PostgresGrant;
-use crate::capabilities::capability::View;
+use super::bindings::spin::postgres4_0_0::postgres as pg4;
 
 fn widen(value: ParameterValue) -> pg4::ParameterValue {
     use pg4::ParameterValue as New;
@@ -81,56 +75,4 @@ fn narrow_error(error: pg4::Error) -> Error {
     }
 }
 
-impl postgres::Host for View<'_, PostgresGrant> {}
-
-impl postgres::HostConnection for View<'_, PostgresGrant> {
-    async fn open(&mut self, address: String) -> Result<Resource<PooledClient>, Error> {
-        self.open_postgres(&address).await.map_err(narrow_error)
-    }
-
-    async fn query(
-        &mut self,
-        connection: Resource<PooledClient>,
-        statement: String,
-        params: Vec<ParameterValue>,
-    ) -> Result<RowSet, Error> {
-        let params: Vec<_> = params.into_iter().map(widen).collect();
-        let client = self.postgres_client(&connection).map_err(narrow_error)?;
-        let rows = v4::query(client, &statement, &params)
-            .await
-            .map_err(narrow_error)?;
-        Ok(RowSet {
-            columns: rows
-                .columns
-                .iter()
-                .map(|c| Column {
-                    name: c.name.clone(),
-                    data_type: narrow_type(&c.data_type),
-                })
-                .collect(),
-            rows: rows
-                .rows
-                .into_iter()
-                .map(|row| row.into_iter().map(narrow_value).collect())
-                .collect(),
-        })
-    }
-
-    async fn execute(
-        &mut self,
-        connection: Resource<PooledClient>,
-        statement: String,
-        params: Vec<ParameterValue>,
-    ) -> Result<u64, Error> {
-        let params: Vec<_> = params.into_iter().map(widen).collect();
-        let client = self.postgres_client(&connection).map_err(narrow_error)?;
-        v4::execute(client, &statement, &params)
-            .await
-            .map_err(narrow_error)
-    }
-
-    async fn drop(&mut self, connection: Resource<PooledClient>) -> wasmtime::Result<()> {
-        self.table.delete(connection)?;
-        Ok(())
-    }
-}
+super::older_interface!(postgres, Error, ParameterValue, RowSet, Column);

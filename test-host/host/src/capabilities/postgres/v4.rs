@@ -11,7 +11,7 @@ use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{Client, Row};
 use wasmtime::component::Resource;
 
-use super::bindings::spin::postgres::postgres::{
+use super::bindings::spin::postgres4_0_0::postgres::{
     self, Column, DbDataType, DbError, DbValue, Error, Interval, ParameterValue, QueryError,
     RangeBoundKind, RowSet,
 };

@@ -1,11 +1,13 @@
-//! `fermyon:spin/sqlite@2.0.0`: databases in SQLite files, and the shared connection the
-//! key-value stores use too.
+//! `fermyon:spin/sqlite@2.0.0` and Spin 3's `spin:sqlite/sqlite@3.0.0` ([`v3`], a thin
+//! adapter): databases in SQLite files, and the shared connection the key-value stores use
+//! too.
 //!
 //! Every app has a `default` database in `<state dir>/sqlite_db.db`; others come from
 //! `runtime-config.toml`'s `[sqlite_database.NAME]`. A component opens only the databases its
 //! `sqlite_databases` lists (`access-denied` otherwise).
 
 pub mod connection;
+mod v3;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use crate::manifest::runtime_config::SqliteDatabaseConfig;
 use bindings::fermyon::spin2_0_0::sqlite::{self, Error, QueryResult, RowResult, Value};
 use connection::SharedConnection;
 
-/// Host bindings of `fermyon:spin/sqlite@2.0.0`, from `wit/`.
+/// Host bindings of `fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`, from `wit/`.
 #[allow(missing_docs)]
 pub mod bindings {
     wasmtime::component::bindgen!({
@@ -28,6 +30,7 @@ pub mod bindings {
         imports: { default: async },
         with: {
             "fermyon:spin/sqlite@2.0.0.connection": super::OpenDatabase,
+            "spin:sqlite/sqlite@3.0.0.connection": super::OpenDatabase,
         },
     });
 }
@@ -68,12 +71,31 @@ impl Database {
         &self,
         statement: String,
         parameters: Vec<Value>,
-    ) -> Result<QueryResult, Error> {
+    ) -> Result<Executed, Error> {
         self.connection
-            .run(move |c| execute(c, &statement, parameters))
+            .run(move |c| {
+                let result = execute(c, &statement, parameters)?;
+                // Read on the same connection, right after the statement, before any other
+                // instance's statement can run on it.
+                Ok(Executed {
+                    result,
+                    last_insert_rowid: c.last_insert_rowid(),
+                    changes: c.changes(),
+                })
+            })
             .await
             .map_err(Error::Io)
     }
+}
+
+/// What one statement produced, with what Spin 3's interface reports of it.
+pub struct Executed {
+    /// The rows.
+    pub result: QueryResult,
+    /// The row id of the last row an INSERT added.
+    pub last_insert_rowid: i64,
+    /// How many rows the statement changed.
+    pub changes: u64,
 }
 
 fn execute(
@@ -122,9 +144,13 @@ fn from_sqlite(value: ValueRef<'_>) -> Value {
     }
 }
 
-/// A database the guest has opened: the handle behind the `connection` resource.
+/// A database the guest has opened: the handle behind the `connection` resource of both
+/// interfaces.
 pub struct OpenDatabase {
     database: Arc<Database>,
+    /// What the last statement on this handle reported, for Spin 3's interface.
+    last_insert_rowid: i64,
+    changes: u64,
 }
 
 /// The file name of the default SQLite database, under the state directory (as Spin names it).
@@ -176,21 +202,53 @@ impl Capability for Sqlite {
         linker: &mut Linker<T>,
         view: fn(&mut T) -> View<'_, SqliteGrant>,
     ) -> wasmtime::Result<()> {
-        sqlite::add_to_linker::<_, HasView<SqliteGrant>>(linker, view)
+        sqlite::add_to_linker::<_, HasView<SqliteGrant>>(linker, view)?;
+        bindings::spin::sqlite::sqlite::add_to_linker::<_, HasView<SqliteGrant>>(linker, view)
     }
 }
 
 impl sqlite::Host for View<'_, SqliteGrant> {}
 
-impl sqlite::HostConnection for View<'_, SqliteGrant> {
-    async fn open(&mut self, database: String) -> Result<Resource<OpenDatabase>, Error> {
-        let Some(found) = self.grant.databases.get(&database) else {
+impl View<'_, SqliteGrant> {
+    /// Opens `database` if the component is granted it.
+    fn open_database(&mut self, database: &str) -> Result<Resource<OpenDatabase>, Error> {
+        let Some(found) = self.grant.databases.get(database) else {
             return Err(Error::AccessDenied);
         };
-        let database = found.clone();
+        let open = OpenDatabase {
+            database: found.clone(),
+            last_insert_rowid: 0,
+            changes: 0,
+        };
         self.table
-            .push(OpenDatabase { database })
+            .push(open)
             .map_err(|e| Error::Io(format!("too many open connections: {e}")))
+    }
+
+    /// Runs a statement on an open handle and keeps what it reported there.
+    async fn execute_on(
+        &mut self,
+        connection: &Resource<OpenDatabase>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> Result<QueryResult, Error> {
+        let database = self
+            .table
+            .get(connection)
+            .map(|open| open.database.clone())
+            .map_err(|_| Error::InvalidConnection)?;
+        let executed = database.execute(statement, parameters).await?;
+        if let Ok(open) = self.table.get_mut(connection) {
+            open.last_insert_rowid = executed.last_insert_rowid;
+            open.changes = executed.changes;
+        }
+        Ok(executed.result)
+    }
+}
+
+impl sqlite::HostConnection for View<'_, SqliteGrant> {
+    async fn open(&mut self, database: String) -> Result<Resource<OpenDatabase>, Error> {
+        self.open_database(&database)
     }
 
     async fn execute(
@@ -199,12 +257,7 @@ impl sqlite::HostConnection for View<'_, SqliteGrant> {
         statement: String,
         parameters: Vec<Value>,
     ) -> Result<QueryResult, Error> {
-        let database = self
-            .table
-            .get(&connection)
-            .map(|open| open.database.clone())
-            .map_err(|_| Error::InvalidConnection)?;
-        database.execute(statement, parameters).await
+        self.execute_on(&connection, statement, parameters).await
     }
 
     async fn drop(&mut self, connection: Resource<OpenDatabase>) -> wasmtime::Result<()> {

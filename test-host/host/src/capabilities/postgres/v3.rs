@@ -1,0 +1,82 @@
+//! Spin 3.0's `spin:postgres/postgres@3.0.0`, answered by the 4.0.0 code: the same values
+//! with dates and times, a plain-text query error, and `unsupported` for what 4.0.0 added
+//! (UUID, JSON, numeric, ranges, arrays, intervals).
+
+use super::bindings::spin::postgres3_0_0::postgres::{
+    self, Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
+};
+use super::bindings::spin::postgres4_0_0::postgres as pg4;
+
+fn widen(value: ParameterValue) -> pg4::ParameterValue {
+    use pg4::ParameterValue as New;
+    match value {
+        ParameterValue::Boolean(b) => New::Boolean(b),
+        ParameterValue::Int8(i) => New::Int8(i),
+        ParameterValue::Int16(i) => New::Int16(i),
+        ParameterValue::Int32(i) => New::Int32(i),
+        ParameterValue::Int64(i) => New::Int64(i),
+        ParameterValue::Floating32(f) => New::Floating32(f),
+        ParameterValue::Floating64(f) => New::Floating64(f),
+        ParameterValue::Str(s) => New::Str(s),
+        ParameterValue::Binary(b) => New::Binary(b),
+        ParameterValue::Date(d) => New::Date(d),
+        ParameterValue::Time(t) => New::Time(t),
+        ParameterValue::Datetime(t) => New::Datetime(t),
+        ParameterValue::Timestamp(t) => New::Timestamp(t),
+        ParameterValue::DbNull => New::DbNull,
+    }
+}
+
+fn narrow_type(ty: &pg4::DbDataType) -> DbDataType {
+    use pg4::DbDataType as New;
+    match ty {
+        New::Boolean => DbDataType::Boolean,
+        New::Int8 => DbDataType::Int8,
+        New::Int16 => DbDataType::Int16,
+        New::Int32 => DbDataType::Int32,
+        New::Int64 => DbDataType::Int64,
+        New::Floating32 => DbDataType::Floating32,
+        New::Floating64 => DbDataType::Floating64,
+        New::Str => DbDataType::Str,
+        New::Binary => DbDataType::Binary,
+        New::Date => DbDataType::Date,
+        New::Time => DbDataType::Time,
+        New::Datetime => DbDataType::Datetime,
+        New::Timestamp => DbDataType::Timestamp,
+        _ => DbDataType::Other,
+    }
+}
+
+fn narrow_value(value: pg4::DbValue) -> DbValue {
+    use pg4::DbValue as New;
+    match value {
+        New::Boolean(b) => DbValue::Boolean(b),
+        New::Int8(i) => DbValue::Int8(i),
+        New::Int16(i) => DbValue::Int16(i),
+        New::Int32(i) => DbValue::Int32(i),
+        New::Int64(i) => DbValue::Int64(i),
+        New::Floating32(f) => DbValue::Floating32(f),
+        New::Floating64(f) => DbValue::Floating64(f),
+        New::Str(s) => DbValue::Str(s),
+        New::Binary(b) => DbValue::Binary(b),
+        New::Date(d) => DbValue::Date(d),
+        New::Time(t) => DbValue::Time(t),
+        New::Datetime(t) => DbValue::Datetime(t),
+        New::Timestamp(t) => DbValue::Timestamp(t),
+        New::DbNull => DbValue::DbNull,
+        _ => DbValue::Unsupported,
+    }
+}
+
+fn narrow_error(error: pg4::Error) -> Error {
+    match error {
+        pg4::Error::ConnectionFailed(m) => Error::ConnectionFailed(m),
+        pg4::Error::BadParameter(m) => Error::BadParameter(m),
+        pg4::Error::QueryFailed(pg4::QueryError::Text(m)) => Error::QueryFailed(m),
+        pg4::Error::QueryFailed(pg4::QueryError::DbError(db)) => Error::QueryFailed(db.as_text),
+        pg4::Error::ValueConversionFailed(m) => Error::ValueConversionFailed(m),
+        pg4::Error::Other(m) => Error::Other(m),
+    }
+}
+
+super::older_interface!(postgres, Error, ParameterValue, RowSet, Column);
