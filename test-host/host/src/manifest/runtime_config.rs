@@ -411,12 +411,14 @@ impl RuntimeConfigFile {
                         "type \"spin\" takes no `url` or `auth_token`".into(),
                     ))
                 }
-                (other, _, _) => return Err(error(
-                    "llm_compute.type".into(),
-                    format!(
+                (other, _, _) => {
+                    return Err(error(
+                        "llm_compute.type".into(),
+                        format!(
                         "unknown LLM compute type {other:?}; expected \"remote_http\" or \"spin\""
                     ),
-                )),
+                    ))
+                }
             });
         }
         Ok(config)
