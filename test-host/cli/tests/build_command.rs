@@ -51,3 +51,31 @@ fn a_failing_build_command_is_reported_with_its_output() {
     );
     assert!(stderr.contains("exit status: 3"), "{stderr}");
 }
+
+#[test]
+fn a_list_of_commands_runs_in_order_in_the_workdir_and_stops_at_a_failure() {
+    let manifest = r#"spin_manifest_version = 2
+[application]
+name = "builds"
+
+[component.first]
+source = "first.wasm"
+[component.first.build]
+command = ["echo one > log.txt", "echo two >> log.txt", "exit 4", "echo never >> log.txt"]
+workdir = "web"
+"#;
+    let dir = common::app_dir(manifest);
+    std::fs::create_dir(dir.path().join("web")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_rotor"))
+        .arg("build")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the command was `exit 4`"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("web/log.txt")).unwrap(),
+        "one\ntwo\n"
+    );
+}
