@@ -45,11 +45,25 @@ pub mod bindings {
     });
 }
 
-/// Implements an older interface's `connection` over the 4.0.0 code. The invoking module
-/// provides `widen` (its parameter to 4.0.0's), `narrow_type`, `narrow_value` and
-/// `narrow_error` (4.0.0's to its own).
+/// Implements an older interface's `connection` over the 4.0.0 code, and `narrow_error`
+/// (its errors have 4.0.0's cases, with a plain-text query error). The invoking module
+/// provides `widen` (its parameter to 4.0.0's), `narrow_type` and `narrow_value` (4.0.0's to
+/// its own).
 macro_rules! older_interface {
-    ($interface:ident, $Error:ty, $ParameterValue:ty, $RowSet:ident, $Column:ident) => {
+    ($interface:ident, $Error:ident, $ParameterValue:ty, $RowSet:ident, $Column:ident) => {
+        fn narrow_error(error: pg4::Error) -> $Error {
+            match error {
+                pg4::Error::ConnectionFailed(m) => $Error::ConnectionFailed(m),
+                pg4::Error::BadParameter(m) => $Error::BadParameter(m),
+                pg4::Error::QueryFailed(pg4::QueryError::Text(m)) => $Error::QueryFailed(m),
+                pg4::Error::QueryFailed(pg4::QueryError::DbError(db)) => {
+                    $Error::QueryFailed(db.as_text)
+                }
+                pg4::Error::ValueConversionFailed(m) => $Error::ValueConversionFailed(m),
+                pg4::Error::Other(m) => $Error::Other(m),
+            }
+        }
+
         impl $interface::Host for $crate::capabilities::capability::View<'_, super::PostgresGrant> {}
 
         impl $interface::HostConnection

@@ -64,15 +64,4 @@ fn narrow_value(value: pg4::DbValue) -> DbValue {
     }
 }
 
-fn narrow_error(error: pg4::Error) -> Error {
-    match error {
-        pg4::Error::ConnectionFailed(m) => Error::ConnectionFailed(m),
-        pg4::Error::BadParameter(m) => Error::BadParameter(m),
-        pg4::Error::QueryFailed(pg4::QueryError::Text(m)) => Error::QueryFailed(m),
-        pg4::Error::QueryFailed(pg4::QueryError::DbError(db)) => Error::QueryFailed(db.as_text),
-        pg4::Error::ValueConversionFailed(m) => Error::ValueConversionFailed(m),
-        pg4::Error::Other(m) => Error::Other(m),
-    }
-}
-
 super::older_interface!(postgres, Error, ParameterValue, RowSet, Column);
