@@ -222,6 +222,7 @@ async fn postgres_3_reads_dates_and_times() {
 async fn model_server(seen: Arc<Mutex<Vec<(String, String, Value)>>>) -> FixtureServer {
     FixtureServer::start(Arc::new(move |request: &http::Request<bytes::Bytes>| {
         let body: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
+        let model_refused = body["model"] == "refused";
         let auth = request
             .headers()
             .get("authorization")
@@ -230,10 +231,18 @@ async fn model_server(seen: Arc<Mutex<Vec<(String, String, Value)>>>) -> Fixture
             .to_owned();
         seen.lock()
             .unwrap()
-            .push((request.uri().path().to_owned(), auth, body));
+            .push((request.uri().path().to_owned(), auth, body.clone()));
         let answer = match request.uri().path() {
             "/infer" => json!({ "text": "a haiku", "usage": { "promptTokenCount": 3, "generatedTokenCount": 2 } }),
             "/embed" => json!({ "embeddings": [[0.5, -1.0]], "usage": { "promptTokenCount": 4 } }),
+            "/v1/chat/completions" if model_refused => {
+                json!({ "error": { "message": "quota exceeded" } })
+            }
+            "/v1/chat/completions" => json!({
+                "choices": [{ "message": { "role": "assistant", "content": "an open answer" } }],
+                "usage": { "completion_tokens": 5, "prompt_tokens": 6 }
+            }),
+            "/v1/embeddings" => json!({ "data": [{ "embedding": [0.25] }], "usage": { "prompt_tokens": 2 } }),
             _ => return Reply::Respond(Response::builder().status(404).body(bytes::Bytes::new()).unwrap()),
         };
         Reply::Respond(Response::new(bytes::Bytes::from(answer.to_string())))
@@ -336,5 +345,71 @@ async fn llm_without_a_model_server_loads_and_says_so() {
     assert!(
         reply["message"].as_str().unwrap().contains("llm_compute"),
         "{reply}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn llm_speaks_openai_when_the_runtime_config_says_so() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let server = model_server(seen.clone()).await;
+    // As in Spin, the endpoints are joined from the server's root, whatever path the URL has.
+    let runtime_config = format!(
+        "[llm_compute]\ntype = \"remote_http\"\nurl = \"{}/ignored/path\"\nauth_token = \"sk-test\"\napi_type = \"open_ai\"\n",
+        server.url()
+    );
+    let (address, _dir) = common::serve_manifest(
+        &common::probe_manifest(
+            "ai_models = [\"gpt-4o\", \"text-embedding-3-small\", \"refused\"]",
+        ),
+        Some(&runtime_config),
+        StateOptions::default(),
+    )
+    .await;
+    let (status, reply) = common::post_json(
+        address,
+        "/llm",
+        &json!({ "model": "gpt-4o", "prompt": "say something" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(
+        reply,
+        json!({ "text": "an open answer", "prompt_tokens": 6, "generated_tokens": 5 })
+    );
+    let (status, reply) = common::post_json(
+        address,
+        "/llm",
+        &json!({ "model": "text-embedding-3-small", "embed": ["a", "b"] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(reply, json!({ "embeddings": [[0.25]], "prompt_tokens": 2 }));
+    let (status, reply) = common::post_json(
+        address,
+        "/llm",
+        &json!({ "model": "refused", "prompt": "x" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(reply["error"], "runtime-error", "{reply}");
+    assert_eq!(reply["message"], "quota exceeded", "{reply}");
+
+    let seen = seen.lock().unwrap().clone();
+    let (path, auth, body) = &seen[0];
+    assert_eq!(path, "/v1/chat/completions");
+    assert_eq!(auth, "bearer sk-test");
+    assert_eq!(
+        body,
+        &json!({
+            "messages": [{ "role": "user", "content": "say something" }],
+            "model": "gpt-4o",
+            "max_completion_tokens": 7,
+            "frequency_penalty": 1.0
+        })
+    );
+    assert_eq!(seen[1].0, "/v1/embeddings");
+    assert_eq!(
+        seen[1].2,
+        json!({ "input": ["a", "b"], "model": "text-embedding-3-small" })
     );
 }

@@ -55,24 +55,35 @@ pub enum LlmComputeConfig {
     /// `type = "spin"`: models on this machine, which Rotor does not run (calls fail with a
     /// runtime error, as in a Spin built without local models).
     Local,
-    /// `type = "remote_http"`: Spin's inferencing protocol over HTTP (`POST /infer`,
-    /// `POST /embed`, a bearer token).
+    /// `type = "remote_http"`: a model server over HTTP, with a bearer token.
     RemoteHttp {
         /// The server, without a trailing `/`.
         url: String,
         /// The bearer token; never shown by `Debug`.
         auth_token: String,
+        /// The protocol it speaks (`api_type`).
+        api: LlmApi,
     },
+}
+
+/// The protocol of a `remote_http` model server (`api_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmApi {
+    /// `"default"`: Spin's own (`POST /infer`, `POST /embed`).
+    Spin,
+    /// `"open_ai"`: OpenAI's (`POST /v1/chat/completions`, `POST /v1/embeddings`).
+    OpenAi,
 }
 
 impl std::fmt::Debug for LlmComputeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LlmComputeConfig::Local => f.write_str("Local"),
-            LlmComputeConfig::RemoteHttp { url, .. } => f
+            LlmComputeConfig::RemoteHttp { url, api, .. } => f
                 .debug_struct("RemoteHttp")
                 .field("url", url)
                 .field("auth_token", &"<redacted>")
+                .field("api", api)
                 .finish(),
         }
     }
@@ -385,18 +396,22 @@ impl RuntimeConfigFile {
                             format!("{url:?} is not an http:// or https:// URL"),
                         ));
                     }
-                    match llm.api_type.as_deref() {
-                        None | Some("default") => {}
+                    let api = match llm.api_type.as_deref() {
+                        None | Some("default") => LlmApi::Spin,
+                        Some("open_ai") => LlmApi::OpenAi,
                         Some(other) => {
                             return Err(error(
                                 "llm_compute.api_type".into(),
-                                format!("Rotor speaks Spin's own inferencing protocol (\"default\"), not {other:?}"),
+                                format!(
+                                "unknown api_type {other:?}; expected \"default\" or \"open_ai\""
+                            ),
                             ))
                         }
-                    }
+                    };
                     LlmComputeConfig::RemoteHttp {
                         url: url.trim_end_matches('/').to_owned(),
                         auth_token,
+                        api,
                     }
                 }
                 ("remote_http", _, _) => {
@@ -428,6 +443,35 @@ impl RuntimeConfigFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn llm_compute_is_read_and_checked() {
+        let config = load(
+            "[llm_compute]\ntype = \"remote_http\"\nurl = \"https://llm.example.com/\"\nauth_token = \"secret-token\"\napi_type = \"open_ai\"\n",
+        )
+        .unwrap();
+        let llm = config.llm_compute.unwrap();
+        assert_eq!(
+            llm,
+            LlmComputeConfig::RemoteHttp {
+                url: "https://llm.example.com".into(),
+                auth_token: "secret-token".into(),
+                api: LlmApi::OpenAi,
+            }
+        );
+        assert!(!format!("{llm:?}").contains("secret-token"));
+        let local = load("[llm_compute]\ntype = \"spin\"\n").unwrap();
+        assert_eq!(local.llm_compute, Some(LlmComputeConfig::Local));
+        for (text, key) in [
+            ("[llm_compute]\ntype = \"remote_http\"\nurl = \"https://x\"\n", "llm_compute"),
+            ("[llm_compute]\ntype = \"gpu\"\n", "llm_compute.type"),
+            ("[llm_compute]\ntype = \"remote_http\"\nurl = \"https://x\"\nauth_token = \"t\"\napi_type = \"claude\"\n", "llm_compute.api_type"),
+            ("[llm_compute]\ntype = \"remote_http\"\nurl = \"ftp://x\"\nauth_token = \"t\"\n", "llm_compute.url"),
+        ] {
+            let error = load(text).unwrap_err();
+            assert_eq!(error.key.as_deref(), Some(key), "{text}: {error}");
+        }
+    }
 
     fn load(text: &str) -> Result<RuntimeConfigFile, FileError> {
         let dir = tempfile::tempdir().unwrap();

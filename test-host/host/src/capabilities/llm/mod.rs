@@ -1,6 +1,8 @@
 //! `fermyon:spin/llm@2.0.0`: inferencing and embeddings, run where the runtime config's
-//! `[llm_compute]` says. With `type = "remote_http"` each call goes to that server in Spin's
-//! protocol (`POST /infer`, `POST /embed`, JSON, a bearer token); without one, or with
+//! `[llm_compute]` says. With `type = "remote_http"` each call goes to that server with a
+//! bearer token, in Spin's protocol (`POST /infer`, `POST /embed`) or, with
+//! `api_type = "open_ai"`, OpenAI's (`POST /v1/chat/completions`, `POST /v1/embeddings`),
+//! as Spin sends them; without one, or with
 //! `type = "spin"` (local models, which Rotor does not run), a call fails with a
 //! `runtime-error` that says so. A component that imports the interface always loads.
 //!
@@ -12,12 +14,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::RequestOptions;
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use crate::manifest::runtime_config::LlmComputeConfig;
+use crate::manifest::runtime_config::{LlmApi, LlmComputeConfig};
 use bindings::fermyon::spin2_0_0::llm::{
     self, EmbeddingsResult, EmbeddingsUsage, Error, InferencingParams, InferencingResult,
     InferencingUsage,
@@ -83,14 +85,22 @@ impl Capability for Llm {
 
 impl LlmGrant {
     /// The model server, once the component may use `model`.
-    fn server(&self, model: &str) -> Result<(&str, &str), Error> {
+    fn server(&self, model: &str) -> Result<Server<'_>, Error> {
         if !self.models.contains(model) {
             return Err(Error::InvalidInput(format!(
                 "the component may not use model {model:?}: add it to the component's `ai_models` in spin.toml"
             )));
         }
         match self.compute.as_deref() {
-            Some(LlmComputeConfig::RemoteHttp { url, auth_token }) => Ok((url, auth_token)),
+            Some(LlmComputeConfig::RemoteHttp {
+                url,
+                auth_token,
+                api,
+            }) => Ok(Server {
+                url,
+                token: auth_token,
+                api: *api,
+            }),
             Some(LlmComputeConfig::Local) => Err(Error::RuntimeError(
                 "Rotor runs no local models: set `[llm_compute] type = \"remote_http\"` in the runtime config".into(),
             )),
@@ -101,40 +111,11 @@ impl LlmGrant {
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct InferOptions {
-    max_tokens: u32,
-    repeat_penalty: f32,
-    repeat_penalty_last_n_token_count: u32,
-    temperature: f32,
-    top_k: u32,
-    top_p: f32,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InferAnswerUsage {
-    prompt_token_count: u32,
-    generated_token_count: u32,
-}
-
-#[derive(Deserialize)]
-struct InferAnswer {
-    text: String,
-    usage: InferAnswerUsage,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EmbedAnswerUsage {
-    prompt_token_count: u32,
-}
-
-#[derive(Deserialize)]
-struct EmbedAnswer {
-    embeddings: Vec<Vec<f32>>,
-    usage: EmbedAnswerUsage,
+/// A configured model server.
+struct Server<'a> {
+    url: &'a str,
+    token: &'a str,
+    api: LlmApi,
 }
 
 impl llm::Host for View<'_, LlmGrant> {
@@ -144,28 +125,56 @@ impl llm::Host for View<'_, LlmGrant> {
         prompt: String,
         params: Option<InferencingParams>,
     ) -> Result<InferencingResult, Error> {
-        let (url, token) = self.grant.server(&model)?;
+        let server = self.grant.server(&model)?;
         let params = params.unwrap_or(DEFAULT_PARAMS);
-        let body = serde_json::json!({
-            "model": model,
-            "prompt": prompt,
-            "options": InferOptions {
-                max_tokens: params.max_tokens,
-                repeat_penalty: params.repeat_penalty,
-                repeat_penalty_last_n_token_count: params.repeat_penalty_last_n_token_count,
-                temperature: params.temperature,
-                top_k: params.top_k,
-                top_p: params.top_p,
-            },
-        });
-        let answer: InferAnswer = post(url, "/infer", token, &body).await?;
-        Ok(InferencingResult {
-            text: answer.text,
-            usage: InferencingUsage {
-                prompt_token_count: answer.usage.prompt_token_count,
-                generated_token_count: answer.usage.generated_token_count,
-            },
-        })
+        match server.api {
+            LlmApi::Spin => {
+                let body = serde_json::json!({
+                    "model": model,
+                    "prompt": prompt,
+                    "options": {
+                        "maxTokens": params.max_tokens,
+                        "repeatPenalty": params.repeat_penalty,
+                        "repeatPenaltyLastNTokenCount": params.repeat_penalty_last_n_token_count,
+                        "temperature": params.temperature,
+                        "topK": params.top_k,
+                        "topP": params.top_p,
+                    },
+                });
+                let answer: SpinInferAnswer = server.post("/infer", &body).await?;
+                Ok(InferencingResult {
+                    text: answer.text,
+                    usage: InferencingUsage {
+                        prompt_token_count: answer.usage.prompt_token_count,
+                        generated_token_count: answer.usage.generated_token_count,
+                    },
+                })
+            }
+            LlmApi::OpenAi => {
+                // Spin sends what OpenAI's chat API has of the parameters, no more.
+                let body = serde_json::json!({
+                    "messages": [{ "role": "user", "content": prompt }],
+                    "model": model,
+                    "max_completion_tokens": params.max_tokens,
+                    "frequency_penalty": params.repeat_penalty,
+                });
+                let answer: OpenAiAnswer<OpenAiChat> =
+                    server.post("/v1/chat/completions", &body).await?;
+                let chat = answer.into_result()?;
+                Ok(InferencingResult {
+                    text: chat
+                        .choices
+                        .into_iter()
+                        .next()
+                        .map(|choice| choice.message.content)
+                        .unwrap_or_default(),
+                    usage: InferencingUsage {
+                        prompt_token_count: chat.usage.prompt_tokens,
+                        generated_token_count: chat.usage.completion_tokens,
+                    },
+                })
+            }
+        }
     }
 
     async fn generate_embeddings(
@@ -173,57 +182,173 @@ impl llm::Host for View<'_, LlmGrant> {
         model: String,
         text: Vec<String>,
     ) -> Result<EmbeddingsResult, Error> {
-        let (url, token) = self.grant.server(&model)?;
-        let body = serde_json::json!({ "model": model, "input": text });
-        let answer: EmbedAnswer = post(url, "/embed", token, &body).await?;
-        Ok(EmbeddingsResult {
-            embeddings: answer.embeddings,
-            usage: EmbeddingsUsage {
-                prompt_token_count: answer.usage.prompt_token_count,
-            },
-        })
+        let server = self.grant.server(&model)?;
+        match server.api {
+            LlmApi::Spin => {
+                let body = serde_json::json!({ "model": model, "input": text });
+                let answer: SpinEmbedAnswer = server.post("/embed", &body).await?;
+                Ok(EmbeddingsResult {
+                    embeddings: answer.embeddings,
+                    usage: EmbeddingsUsage {
+                        prompt_token_count: answer.usage.prompt_token_count,
+                    },
+                })
+            }
+            LlmApi::OpenAi => {
+                let body = serde_json::json!({ "input": text, "model": model });
+                let answer: OpenAiAnswer<OpenAiEmbeddings> =
+                    server.post("/v1/embeddings", &body).await?;
+                let embeddings = answer.into_result()?;
+                Ok(EmbeddingsResult {
+                    embeddings: embeddings.data.into_iter().map(|d| d.embedding).collect(),
+                    usage: EmbeddingsUsage {
+                        prompt_token_count: embeddings.usage.prompt_tokens,
+                    },
+                })
+            }
+        }
     }
 }
 
-/// POSTs `body` as JSON to `path` of the model server and reads its JSON answer.
-async fn post<T: serde::de::DeserializeOwned>(
-    url: &str,
-    path: &str,
-    token: &str,
-    body: &serde_json::Value,
-) -> Result<T, Error> {
-    let failed = |what: String| Error::RuntimeError(format!("POST {path}: {what}"));
-    let uri: http::Uri = format!("{url}{path}")
-        .parse()
-        .map_err(|e| failed(format!("bad URL: {e}")))?;
-    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-    let request = http::Request::post(uri)
-        .header(http::header::HOST, authority)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::AUTHORIZATION, format!("bearer {token}"))
-        .body(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}))
-        .map_err(|e| failed(e.to_string()))?;
-    let options = RequestOptions {
-        connect_timeout: Some(Duration::from_secs(10)),
-        first_byte_timeout: Some(ANSWER_TIMEOUT),
-        between_bytes_timeout: Some(ANSWER_TIMEOUT),
-    };
-    let (response, connection) = wasmtime_wasi_http::default_send_request(request, Some(options))
-        .await
-        .map_err(|e| failed(e.to_string()))?;
-    let connection = tokio::spawn(connection);
-    let status = response.status();
-    let answer = Limited::new(response.into_body(), MAX_ANSWER)
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes());
-    connection.abort();
-    let answer = answer.map_err(|e| failed(format!("reading the answer: {e}")))?;
-    if !status.is_success() {
-        return Err(failed(format!(
-            "the model server answered {status}: {}",
-            String::from_utf8_lossy(&answer[..answer.len().min(512)])
-        )));
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SpinInferUsage {
+    prompt_token_count: u32,
+    generated_token_count: u32,
+}
+
+#[derive(Deserialize)]
+struct SpinInferAnswer {
+    text: String,
+    usage: SpinInferUsage,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SpinEmbedUsage {
+    prompt_token_count: u32,
+}
+
+#[derive(Deserialize)]
+struct SpinEmbedAnswer {
+    embeddings: Vec<Vec<f32>>,
+    usage: SpinEmbedUsage,
+}
+
+/// An OpenAI answer: the result, or `{"error": {"message"}}`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OpenAiAnswer<T> {
+    Failure { error: OpenAiError },
+    Success(T),
+}
+
+impl<T> OpenAiAnswer<T> {
+    fn into_result(self) -> Result<T, Error> {
+        match self {
+            OpenAiAnswer::Success(result) => Ok(result),
+            OpenAiAnswer::Failure { error } => Err(Error::RuntimeError(error.message)),
+        }
     }
-    serde_json::from_slice(&answer).map_err(|e| failed(format!("unreadable answer: {e}")))
+}
+
+#[derive(Deserialize)]
+struct OpenAiError {
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct OpenAiChat {
+    choices: Vec<OpenAiChoice>,
+    usage: OpenAiChatUsage,
+}
+
+#[derive(Deserialize)]
+struct OpenAiChoice {
+    message: OpenAiMessage,
+}
+
+#[derive(Deserialize)]
+struct OpenAiMessage {
+    content: String,
+}
+
+#[derive(Deserialize)]
+struct OpenAiChatUsage {
+    completion_tokens: u32,
+    prompt_tokens: u32,
+}
+
+#[derive(Deserialize)]
+struct OpenAiEmbeddings {
+    data: Vec<OpenAiEmbedding>,
+    usage: OpenAiEmbeddingsUsage,
+}
+
+#[derive(Deserialize)]
+struct OpenAiEmbedding {
+    embedding: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct OpenAiEmbeddingsUsage {
+    prompt_tokens: u32,
+}
+
+impl Server<'_> {
+    /// POSTs `body` as JSON to `path` (from the server's root, as Spin joins it) and reads
+    /// the JSON answer. An answer that is not `T` is a runtime error that quotes the start
+    /// of it, with the status when it was not a success.
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, Error> {
+        let failed = |what: String| Error::RuntimeError(format!("POST {path}: {what}"));
+        let base: http::Uri = self
+            .url
+            .parse()
+            .map_err(|e| failed(format!("bad URL: {e}")))?;
+        let authority = base.authority().map(|a| a.to_string()).unwrap_or_default();
+        let uri = http::Uri::builder()
+            .scheme(base.scheme_str().unwrap_or("http"))
+            .authority(authority.as_str())
+            .path_and_query(path)
+            .build()
+            .map_err(|e| failed(format!("bad URL: {e}")))?;
+        let request = http::Request::post(uri)
+            .header(http::header::HOST, authority)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(
+                http::header::AUTHORIZATION,
+                format!("bearer {}", self.token),
+            )
+            .body(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}))
+            .map_err(|e| failed(e.to_string()))?;
+        let options = RequestOptions {
+            connect_timeout: Some(Duration::from_secs(10)),
+            first_byte_timeout: Some(ANSWER_TIMEOUT),
+            between_bytes_timeout: Some(ANSWER_TIMEOUT),
+        };
+        let (response, connection) =
+            wasmtime_wasi_http::default_send_request(request, Some(options))
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+        let connection = tokio::spawn(connection);
+        let status = response.status();
+        let answer = Limited::new(response.into_body(), MAX_ANSWER)
+            .collect()
+            .await
+            .map(|collected| collected.to_bytes());
+        connection.abort();
+        let answer = answer.map_err(|e| failed(format!("reading the answer: {e}")))?;
+        serde_json::from_slice(&answer).map_err(|e| {
+            let start = String::from_utf8_lossy(&answer[..answer.len().min(512)]).into_owned();
+            if status.is_success() {
+                failed(format!("unreadable answer ({e}): {start}"))
+            } else {
+                failed(format!("the model server answered {status}: {start}"))
+            }
+        })
+    }
 }
