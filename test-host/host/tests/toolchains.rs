@@ -3,7 +3,9 @@
 //!
 //! - `python/`: componentize-py 0.17.2 with Python's `spin-sdk` 3.4.1, from the Python
 //!   package registry, in a virtual environment;
-//! - `js/`: spin-js-sdk's `j2w` (`@spinframework/build-tools`), from the npm registry.
+//! - `js/`: spin-js-sdk's `j2w` (`@spinframework/build-tools`), from the npm registry;
+//! - `rust/`: Spin's own Rust SDK (`spin-sdk` 5.2.0, from crates.io) built for
+//!   `wasm32-wasip1`, a core module, as Spin's http-rust template builds it.
 //!
 //! Tools and builds are cached under `target/toolchains/`, so only the first run downloads
 //! and builds. Without the registries (or Python, or Node.js) the tests fail under
@@ -228,6 +230,59 @@ fn js_app() -> Option<PathBuf> {
         }
     }
     Some(app_dir(&build, &wasm))
+}
+
+/// Builds `rust/` with cargo for wasm32-wasip1; `None` when crates.io is unreachable.
+fn rust_app() -> Option<PathBuf> {
+    let fixture = fixtures().join("rust");
+    let sources = [fixture.join("Cargo.toml"), fixture.join("lib.rs")];
+    let build = cache().join("rust").join(digest(&sources, ""));
+    let wasm = build.join("target/wasm32-wasip1/release/spin_rust_app.wasm");
+    if !wasm.exists() {
+        std::fs::create_dir_all(build.join("src")).unwrap();
+        std::fs::copy(&sources[0], build.join("Cargo.toml")).unwrap();
+        std::fs::copy(&sources[1], build.join("src/lib.rs")).unwrap();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        if let Err(output) = run(Command::new(&cargo)
+            .current_dir(&build)
+            .env_remove("CARGO_TARGET_DIR")
+            .args(["fetch", "--quiet"]))
+        {
+            missing(
+                "cargo cannot fetch spin-sdk 5.2.0 from crates.io",
+                output.as_ref(),
+            );
+            return None;
+        }
+        let built = run(Command::new(&cargo)
+            .current_dir(&build)
+            .env_remove("CARGO_TARGET_DIR")
+            .args(["build", "--quiet", "--release", "--target", "wasm32-wasip1"]));
+        if let Err(output) = built {
+            panic!(
+                "cargo failed to build {} for wasm32-wasip1 (is the target installed? `rustup target add wasm32-wasip1`):\n{}",
+                fixture.display(),
+                output
+                    .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let bytes = std::fs::read(&wasm).unwrap();
+    assert!(
+        bytes.starts_with(b"\0asm\x01\0\0\0"),
+        "{} should be a core module",
+        wasm.display()
+    );
+    Some(app_dir(&build, &wasm))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spin_sdk_rust_core_module_passes_the_spec() {
+    let Some(dir) = tokio::task::spawn_blocking(rust_app).await.unwrap() else {
+        return;
+    };
+    passes_the_spec(&dir).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
