@@ -264,6 +264,9 @@ struct Statement {
     sql: String,
     #[serde(default)]
     params: Vec<TaggedValue>,
+    /// Statements run first on the same connection, in order (their results are dropped).
+    #[serde(default)]
+    before: Vec<String>,
 }
 
 fn sqlite_execute(request: Request<Bytes>, params: Params) -> Response {
@@ -275,6 +278,11 @@ fn sqlite_execute(request: Request<Bytes>, params: Params) -> Response {
         Ok(connection) => connection,
         Err(error) => return sqlite_failure(error),
     };
+    for sql in &statement.before {
+        if let Err(error) = connection.execute(sql, &[]) {
+            return sqlite_failure(error);
+        }
+    }
     let values: Vec<Value> = statement.params.into_iter().map(Value::from).collect();
     match connection.execute(&statement.sql, &values) {
         Ok(result) => {

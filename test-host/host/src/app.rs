@@ -62,7 +62,11 @@ impl App {
             );
         }
         options.engine.fetch_sources(manifest).await?;
-        let capabilities = AppCapabilities::load(manifest, &options.state)?;
+        let capabilities = AppCapabilities::load(
+            manifest,
+            &options.state,
+            options.engine.config().request_deadline,
+        )?;
         capabilities.check().await?;
         let linker = Arc::new(HostLinker::new(options.engine.clone())?);
         let redis = if manifest.redis_triggers.is_empty() {

@@ -65,6 +65,8 @@ pub struct AppContext<'a> {
     pub state_dir: &'a Path,
     /// The app's variables and their providers.
     pub variables: &'a Arc<AppVariables>,
+    /// How long one request may run: what bounds the host's own waits on its behalf.
+    pub request_deadline: std::time::Duration,
 }
 
 /// What a capability can read while it grants one component.

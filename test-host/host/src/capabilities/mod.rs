@@ -149,9 +149,12 @@ pub struct AppCapabilities {
 impl AppCapabilities {
     /// Sets up every capability for `manifest` and grants each component what its manifest
     /// entry lists; refuses a grant of a store or database nobody configured, as Spin does.
+    /// `request_deadline` bounds what the host waits for on a request's behalf (a guest's
+    /// SQLite statement, say).
     pub fn load(
         manifest: &Manifest,
         options: &StateOptions,
+        request_deadline: std::time::Duration,
     ) -> anyhow::Result<Arc<AppCapabilities>> {
         let state_dir = options
             .state_dir
@@ -176,6 +179,7 @@ impl AppCapabilities {
             runtime_config: &runtime_config,
             state_dir: &state_dir,
             variables: &variables,
+            request_deadline,
         })?;
         let mut components = BTreeMap::new();
         for (name, component) in &manifest.components {

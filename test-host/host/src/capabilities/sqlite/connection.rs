@@ -1,5 +1,6 @@
-//! One connection to a SQLite file, shared by every request: what SQLite databases and
-//! SQLite-backed key-value stores are kept in.
+//! Connections to SQLite files: one shared by every request for what the host itself runs
+//! (key-value stores, `rotor up --sqlite` scripts), and one per open guest handle for guest
+//! SQL, fenced in (see [`GuestConnection`]).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -63,5 +64,106 @@ impl SharedConnection {
         connection.execute_batch("PRAGMA journal_mode = WAL;")?;
         connection.execute_batch(self.setup)?;
         Ok(connection)
+    }
+}
+
+/// A guest's own connection to a database, made when it opens the database and closed when
+/// the handle (or the instance) goes away.
+///
+/// Guests run arbitrary SQL, so their connection is fenced in: no `ATTACH` (the limit is 0
+/// and the authorizer refuses it), no `load_extension`, and a statement still running at its
+/// deadline is interrupted. A connection of its own means a transaction a guest leaves open
+/// holds only its own work, and SQLite rolls it back when the connection closes with the
+/// instance; other requests' writes are never part of it.
+pub struct GuestConnection {
+    connection: Arc<Mutex<rusqlite::Connection>>,
+    /// When the running statement must stop, as milliseconds since `epoch`.
+    deadline: Arc<std::sync::atomic::AtomicU64>,
+    epoch: std::time::Instant,
+    statement_limit: Duration,
+}
+
+/// How many SQLite virtual-machine steps run between deadline checks.
+const PROGRESS_STEPS: i32 = 10_000;
+
+impl GuestConnection {
+    /// Opens `path` for a guest, whose statements may each run for `statement_limit`.
+    pub async fn open(path: PathBuf, statement_limit: Duration) -> Result<GuestConnection, String> {
+        tokio::task::spawn_blocking(move || GuestConnection::open_blocking(&path, statement_limit))
+            .await
+            .map_err(|e| format!("the database task failed: {e}"))?
+    }
+
+    fn open_blocking(
+        path: &std::path::Path,
+        statement_limit: Duration,
+    ) -> Result<GuestConnection, String> {
+        let opened = || -> rusqlite::Result<rusqlite::Connection> {
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let connection = rusqlite::Connection::open(path)?;
+            connection.busy_timeout(Duration::from_secs(5))?;
+            connection.execute_batch("PRAGMA journal_mode = WAL;")?;
+            connection.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_ATTACHED, 0)?;
+            connection.authorizer(Some(|context: rusqlite::hooks::AuthContext<'_>| {
+                use rusqlite::hooks::{AuthAction, Authorization};
+                match context.action {
+                    AuthAction::Attach { .. } | AuthAction::Detach { .. } => Authorization::Deny,
+                    AuthAction::Function { function_name }
+                        if function_name.eq_ignore_ascii_case("load_extension") =>
+                    {
+                        Authorization::Deny
+                    }
+                    _ => Authorization::Allow,
+                }
+            }));
+            Ok(connection)
+        };
+        let connection = opened().map_err(|e| format!("opening {}: {e}", path.display()))?;
+        let epoch = std::time::Instant::now();
+        let deadline = Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX));
+        let watched = deadline.clone();
+        connection.progress_handler(
+            PROGRESS_STEPS,
+            Some(move || {
+                let now = epoch.elapsed().as_millis() as u64;
+                now > watched.load(std::sync::atomic::Ordering::Relaxed)
+            }),
+        );
+        Ok(GuestConnection {
+            connection: Arc::new(Mutex::new(connection)),
+            deadline,
+            epoch,
+            statement_limit,
+        })
+    }
+
+    /// Runs `work` on the connection off the async runtime; a statement still running after
+    /// the statement limit is interrupted and fails.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, String> {
+        let connection = self.connection.clone();
+        let deadline = self.deadline.clone();
+        let stop_at = (self.epoch.elapsed() + self.statement_limit).as_millis() as u64;
+        let limit = self.statement_limit;
+        tokio::task::spawn_blocking(move || {
+            let connection = connection
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            deadline.store(stop_at, std::sync::atomic::Ordering::Relaxed);
+            let result = work(&connection);
+            deadline.store(u64::MAX, std::sync::atomic::Ordering::Relaxed);
+            result.map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::OperationInterrupted) => {
+                    format!("the statement ran past its {limit:?} limit and was stopped")
+                }
+                _ => e.to_string(),
+            })
+        })
+        .await
+        .map_err(|e| format!("the database task failed: {e}"))?
     }
 }

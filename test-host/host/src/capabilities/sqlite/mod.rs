@@ -19,7 +19,7 @@ use wasmtime::component::{Linker, Resource};
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use crate::manifest::runtime_config::SqliteDatabaseConfig;
 use bindings::fermyon::spin2_0_0::sqlite::{self, Error, QueryResult, RowResult, Value};
-use connection::SharedConnection;
+use connection::{GuestConnection, SharedConnection};
 
 /// Host bindings of `fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.0.0`, from `wit/`.
 #[allow(missing_docs)]
@@ -37,14 +37,21 @@ pub mod bindings {
 
 /// A SQLite database an app may grant.
 pub struct Database {
+    path: PathBuf,
+    /// The host's own connection, for `rotor up --sqlite` scripts.
     connection: Arc<SharedConnection>,
+    /// How long one guest statement may run.
+    statement_limit: std::time::Duration,
 }
 
 impl Database {
-    /// The database in the file at `path`.
-    pub fn new(path: PathBuf) -> Database {
+    /// The database in the file at `path`, whose guest statements may each run for
+    /// `statement_limit`.
+    pub fn new(path: PathBuf, statement_limit: std::time::Duration) -> Database {
         Database {
-            connection: SharedConnection::new(path, ""),
+            connection: SharedConnection::new(path.clone(), ""),
+            path,
+            statement_limit,
         }
     }
 
@@ -66,26 +73,31 @@ impl Database {
             .map_err(|e| anyhow::anyhow!("{argument}: {e}"))
     }
 
-    /// Runs one statement with parameters and returns what it produced.
-    pub async fn execute(
-        &self,
-        statement: String,
-        parameters: Vec<Value>,
-    ) -> Result<Executed, Error> {
-        self.connection
-            .run(move |c| {
-                let result = execute(c, &statement, parameters)?;
-                // Read on the same connection, right after the statement, before any other
-                // instance's statement can run on it.
-                Ok(Executed {
-                    result,
-                    last_insert_rowid: c.last_insert_rowid(),
-                    changes: c.changes(),
-                })
-            })
+    /// A connection of its own for a guest (see [`GuestConnection`]).
+    pub async fn connect_guest(&self) -> Result<GuestConnection, Error> {
+        GuestConnection::open(self.path.clone(), self.statement_limit)
             .await
             .map_err(Error::Io)
     }
+}
+
+/// Runs one statement with parameters on a guest's connection and returns what it produced.
+async fn execute_guest(
+    connection: &GuestConnection,
+    statement: String,
+    parameters: Vec<Value>,
+) -> Result<Executed, Error> {
+    connection
+        .run(move |c| {
+            let result = execute(c, &statement, parameters)?;
+            Ok(Executed {
+                result,
+                last_insert_rowid: c.last_insert_rowid(),
+                changes: c.changes(),
+            })
+        })
+        .await
+        .map_err(Error::Io)
 }
 
 /// What one statement produced, with what Spin 3's interface reports of it.
@@ -145,9 +157,9 @@ fn from_sqlite(value: ValueRef<'_>) -> Value {
 }
 
 /// A database the guest has opened: the handle behind the `connection` resource of both
-/// interfaces.
+/// interfaces, with a connection of its own.
 pub struct OpenDatabase {
-    database: Arc<Database>,
+    connection: Arc<GuestConnection>,
     /// What the last statement on this handle reported, for Spin 3's interface.
     last_insert_rowid: i64,
     changes: u64,
@@ -172,13 +184,19 @@ impl Capability for Sqlite {
         let mut databases = BTreeMap::new();
         databases.insert(
             "default".to_owned(),
-            Arc::new(Database::new(app.state_dir.join(DEFAULT_SQLITE_FILE))),
+            Arc::new(Database::new(
+                app.state_dir.join(DEFAULT_SQLITE_FILE),
+                app.request_deadline,
+            )),
         );
         for (name, SqliteDatabaseConfig::File(path)) in &app.runtime_config.sqlite_databases {
             let path = path
                 .clone()
                 .unwrap_or_else(|| app.state_dir.join(format!("sqlite_db_{name}.db")));
-            databases.insert(name.clone(), Arc::new(Database::new(path)));
+            databases.insert(
+                name.clone(),
+                Arc::new(Database::new(path, app.request_deadline)),
+            );
         }
         Ok(databases)
     }
@@ -211,12 +229,12 @@ impl sqlite::Host for View<'_, SqliteGrant> {}
 
 impl View<'_, SqliteGrant> {
     /// Opens `database` if the component is granted it.
-    fn open_database(&mut self, database: &str) -> Result<Resource<OpenDatabase>, Error> {
+    async fn open_database(&mut self, database: &str) -> Result<Resource<OpenDatabase>, Error> {
         let Some(found) = self.grant.databases.get(database) else {
             return Err(Error::AccessDenied);
         };
         let open = OpenDatabase {
-            database: found.clone(),
+            connection: Arc::new(found.clone().connect_guest().await?),
             last_insert_rowid: 0,
             changes: 0,
         };
@@ -232,12 +250,12 @@ impl View<'_, SqliteGrant> {
         statement: String,
         parameters: Vec<Value>,
     ) -> Result<QueryResult, Error> {
-        let database = self
+        let guest = self
             .table
             .get(connection)
-            .map(|open| open.database.clone())
+            .map(|open| open.connection.clone())
             .map_err(|_| Error::InvalidConnection)?;
-        let executed = database.execute(statement, parameters).await?;
+        let executed = execute_guest(&guest, statement, parameters).await?;
         if let Ok(open) = self.table.get_mut(connection) {
             open.last_insert_rowid = executed.last_insert_rowid;
             open.changes = executed.changes;
@@ -248,7 +266,7 @@ impl View<'_, SqliteGrant> {
 
 impl sqlite::HostConnection for View<'_, SqliteGrant> {
     async fn open(&mut self, database: String) -> Result<Resource<OpenDatabase>, Error> {
-        self.open_database(&database)
+        self.open_database(&database).await
     }
 
     async fn execute(

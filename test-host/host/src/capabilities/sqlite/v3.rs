@@ -42,7 +42,7 @@ impl sqlite::Host for View<'_, SqliteGrant> {}
 
 impl sqlite::HostConnection for View<'_, SqliteGrant> {
     async fn open(&mut self, database: String) -> Result<Resource<OpenDatabase>, Error> {
-        self.open_database(&database).map_err(error_from_v2)
+        self.open_database(&database).await.map_err(error_from_v2)
     }
 
     async fn execute(
