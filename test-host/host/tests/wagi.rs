@@ -30,7 +30,7 @@ component = "component"
 
 [component.probe]
 source = "{}"
-environment = {{ FROM_MANIFEST = "yes" }}
+environment = {{ FROM_MANIFEST = "yes", HTTP_X_OVERRIDE = "from the manifest" }}
 
 [component.component]
 source = "{}"
@@ -193,4 +193,33 @@ async fn a_component_is_refused_as_a_wagi_module() {
         .expect("a component under the WAGI executor must be refused");
     let message = format!("{error:#}");
     assert!(message.contains("wasm32-wasip1"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn headers_cannot_set_a_proxy_leak_credentials_or_override_the_manifest() {
+    let (address, _dir) = serve("/cgi/...", None).await;
+    let vars = report(
+        address,
+        Method::GET,
+        "/cgi/x?env",
+        &[
+            ("Proxy", "http://attacker.example:8080"),
+            ("Authorization", "Bearer secret-token"),
+            ("Cookie", "session=abc"),
+            ("X-Override", "from the client"),
+        ],
+        "",
+    )
+    .await;
+    assert!(!vars.contains_key("HTTP_PROXY"), "{vars:?}");
+    assert!(!vars.contains_key("HTTP_AUTHORIZATION"), "{vars:?}");
+    assert!(!vars.contains_key("HTTP_CONNECTION"), "{vars:?}");
+    assert_eq!(vars["HTTP_COOKIE"], "session=abc");
+    assert_eq!(vars["HTTP_X_OVERRIDE"], "from the manifest");
+    assert!(
+        !vars
+            .values()
+            .any(|v| v.contains("secret-token") || v.contains("attacker")),
+        "{vars:?}"
+    );
 }

@@ -121,7 +121,15 @@ impl WagiModule {
             }
             Err(error) => bail!("reading the request body: {error}"),
         };
-        let variables = cgi_variables(&parts, &body, &info);
+        let mut variables = cgi_variables(&parts, &body, &info);
+        // The manifest's `environment` wins over anything a client sent.
+        variables.retain(|(name, _)| {
+            !self
+                .component
+                .environment
+                .iter()
+                .any(|(fixed, _)| fixed == name)
+        });
         let args = argv(&self.settings.argv, &variables);
 
         let stdout = MemoryOutputPipe::new(MAX_OUTPUT);
@@ -235,7 +243,19 @@ fn cgi_variables(
     .map(|(k, v)| (k.to_owned(), v))
     .collect::<Vec<_>>();
     for (name, value) in &parts.headers {
-        if name == http::header::CONTENT_TYPE || name == http::header::CONTENT_LENGTH {
+        // `Content-Type` and `Content-Length` have CGI variables of their own; RFC 3875
+        // (4.1.18) leaves out `Authorization` and `Connection`, as Spin does; and a `Proxy`
+        // header must never become `HTTP_PROXY`, which HTTP clients read as their proxy
+        // ("httpoxy").
+        if [
+            http::header::CONTENT_TYPE,
+            http::header::CONTENT_LENGTH,
+            http::header::AUTHORIZATION,
+            http::header::CONNECTION,
+        ]
+        .contains(name)
+            || name.as_str() == "proxy"
+        {
             continue;
         }
         let key = format!(
