@@ -122,6 +122,9 @@ struct RuntimeArgs {
     /// Compile every component afresh, without the cache.
     #[arg(long)]
     no_cache: bool,
+    /// How many requests may run at once; more are answered 503 with `Retry-After`.
+    #[arg(long, default_value_t = engine::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
 }
 
 impl RuntimeArgs {
@@ -137,6 +140,7 @@ impl RuntimeArgs {
             } else {
                 self.cache_dir.clone().or_else(engine::default_cache_dir)
             },
+            max_in_flight: self.max_in_flight,
         })
     }
 }

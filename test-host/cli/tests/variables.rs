@@ -195,6 +195,7 @@ async fn a_hanging_vault_is_a_provider_error_not_a_hang() {
         request_deadline: Duration::from_secs(20),
         max_instance_memory: 64 << 20,
         cache_dir: None,
+        ..Default::default()
     })
     .unwrap();
     let options = StateOptions {

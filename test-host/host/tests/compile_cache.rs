@@ -13,6 +13,7 @@ fn the_second_load_is_a_cache_hit() {
         request_deadline: Duration::from_secs(2),
         max_instance_memory: 64 << 20,
         cache_dir: Some(cache.path().to_owned()),
+        ..EngineConfig::default()
     };
     let hello = common::guest("http-hello");
 

@@ -28,7 +28,11 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 const KEEP_RESIDENT: usize = 2 << 20;
 
 /// How many instances may be alive at once; one per request in flight.
-const MAX_INSTANCES: u32 = 512;
+pub const MAX_INSTANCES: usize = 512;
+
+/// How many requests may be in the guest at once unless configured: a few instances stay
+/// free for requests to `self` and Redis messages.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 480;
 
 /// Settings of the engine, from the command line.
 #[derive(Debug, Clone)]
@@ -39,6 +43,9 @@ pub struct EngineConfig {
     pub max_instance_memory: usize,
     /// Where compiled code is cached between runs; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// How many requests may be in the guest at once; beyond, a request is answered 503 with
+    /// `Retry-After` at once. At most [`MAX_INSTANCES`], which the pooling allocator holds.
+    pub max_in_flight: usize,
 }
 
 impl Default for EngineConfig {
@@ -47,6 +54,7 @@ impl Default for EngineConfig {
             request_deadline: Duration::from_secs(30),
             max_instance_memory: 128 * 1024 * 1024,
             cache_dir: default_cache_dir(),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -75,15 +83,22 @@ pub struct Engine {
 impl Engine {
     /// Builds the engine and starts the clock that enforces deadlines.
     pub fn new(config: EngineConfig) -> anyhow::Result<Arc<Engine>> {
+        if config.max_in_flight == 0 || config.max_in_flight > MAX_INSTANCES {
+            bail!(
+                "at most {MAX_INSTANCES} and at least 1 request can be in flight; {} was asked for",
+                config.max_in_flight
+            );
+        }
         let mut wasm = Config::new();
         wasm.epoch_interruption(true);
         let mut pooling = PoolingAllocationConfig::default();
+        let instances = MAX_INSTANCES as u32;
         pooling
-            .total_component_instances(MAX_INSTANCES)
-            .total_memories(MAX_INSTANCES)
-            .total_tables(MAX_INSTANCES * 2)
-            .total_core_instances(MAX_INSTANCES * 4)
-            .total_stacks(MAX_INSTANCES)
+            .total_component_instances(instances)
+            .total_memories(instances)
+            .total_tables(instances * 2)
+            .total_core_instances(instances * 4)
+            .total_stacks(instances)
             .max_memory_size(config.max_instance_memory)
             // Zeroing the first pages a request touched is cheaper than returning them to the
             // kernel and faulting them in again on the next request.

@@ -82,6 +82,7 @@ pub fn test_engine() -> Arc<Engine> {
         request_deadline: Duration::from_secs(2),
         max_instance_memory: 64 << 20,
         cache_dir: None,
+        ..EngineConfig::default()
     })
     .expect("building the engine")
 }

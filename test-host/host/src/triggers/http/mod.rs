@@ -47,6 +47,8 @@ pub struct HttpTrigger {
     /// The handler of each component other components reach at
     /// `http://COMPONENT.spin.internal`, private routes' included.
     chained: HashMap<String, String>,
+    /// One permit per request in the guest (the engine's `max_in_flight`).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 /// What answers a route: a component, a WAGI module, or a static response.
@@ -134,8 +136,12 @@ impl HttpTrigger {
             };
             handlers.insert(key, handler);
         }
+        let in_flight = Arc::new(tokio::sync::Semaphore::new(
+            linker.engine().config().max_in_flight,
+        ));
         Ok(Arc::new_cyclic(|me| HttpTrigger {
             me: me.clone(),
+            in_flight,
             linker,
             routes,
             handlers,
@@ -193,6 +199,21 @@ impl HttpTrigger {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let path = request.uri().path().to_owned();
+        if let Handler::Static(response) = &self.handlers[matched.target] {
+            return static_response(response);
+        }
+        // Beyond the cap a client is told to come back, at once, instead of queueing for an
+        // instance the pool may not have.
+        let Ok(permit) = self.in_flight.clone().try_acquire_owned() else {
+            tracing::warn!(
+                "request to {path} refused: {} requests in flight",
+                self.linker.engine().config().max_in_flight
+            );
+            let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+            busy.headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return busy;
+        };
         let (name, result) = match &self.handlers[matched.target] {
             Handler::Component(component) => {
                 let request = with_spin_headers(request, &matched, client);
@@ -214,7 +235,14 @@ impl HttpTrigger {
             Handler::Static(response) => return static_response(response),
         };
         match result {
-            Ok(response) => response,
+            // The permit lasts as long as the body: a guest may stream it after the head.
+            Ok(response) => response.map(|body| {
+                body.map_frame(move |frame| {
+                    let _held = &permit;
+                    frame
+                })
+                .boxed_unsync()
+            }),
             Err(error) => {
                 tracing::error!(component = %name, "request to {path} failed: {error:?}");
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
