@@ -143,10 +143,26 @@ impl Stager<'_> {
         Ok(())
     }
 
-    /// Every file under directory `source`, kept at its place below `target`.
+    /// Every file under directory `source`, kept at its place below `target`. A directory
+    /// reached twice through symbolic links is read once, so a link loop ends; one that
+    /// leads out of the app directory is refused.
     fn copy_tree(&self, source: &Path, target: &Path) -> anyhow::Result<()> {
         let mut pending = vec![source.to_owned()];
+        let mut seen = std::collections::HashSet::new();
         while let Some(dir) = pending.pop() {
+            let resolved = dir
+                .canonicalize()
+                .with_context(|| format!("cannot read directory {}", dir.display()))?;
+            if !resolved.starts_with(self.app_dir) {
+                bail!(
+                    "{} resolves to {}, outside the application directory",
+                    dir.display(),
+                    resolved.display()
+                );
+            }
+            if !seen.insert(resolved) {
+                continue;
+            }
             let entries = std::fs::read_dir(&dir)
                 .with_context(|| format!("cannot read directory {}", dir.display()))?;
             for entry in entries {
@@ -294,6 +310,18 @@ mod tests {
         let message = format!("{error:#}");
         assert!(message.contains("component.web.files[1]"), "{message}");
         assert!(message.contains("nothing.txt"), "{message}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_link_loop_ends() {
+        let (dir, manifest) = app(r#"[{ source = "static", destination = "/" }]"#, "[]");
+        std::os::unix::fs::symlink(dir.path().join("static"), dir.path().join("static/again"))
+            .unwrap();
+        let root = stage(&manifest, "web", &manifest.components["web"])
+            .unwrap()
+            .unwrap();
+        assert!(listing(root.path()).contains(&PathBuf::from("index.html")));
     }
 
     #[cfg(unix)]
