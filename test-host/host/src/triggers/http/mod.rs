@@ -29,6 +29,9 @@ use crate::manifest::{Executor, HttpHandler, HttpTrigger as HttpRoute, Manifest,
 use routes::{RouteMatch, RouteTable};
 use wagi::{RequestInfo, WagiModule};
 
+/// How long a client may take to send a request's headers before its connection is closed.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How long after a guest's deadline the host gives up waiting for its response.
 const DEADLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -446,7 +449,11 @@ pub async fn serve(
                 let trigger = trigger.clone();
                 async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
             });
+            // Without a timer hyper waits for a request's headers forever, so a client that
+            // sends a byte now and then ("slowloris") would hold the connection for good.
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service);
             if let Err(error) = connection.await {
                 tracing::debug!("connection from {client} ended: {error}");
