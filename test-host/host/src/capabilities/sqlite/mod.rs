@@ -1,4 +1,4 @@
-//! `fermyon:spin/sqlite@2.0.0` and Spin 3's `spin:sqlite/sqlite@3.0.0` ([`v3`], a thin
+//! `fermyon:spin/sqlite@2.0.0` and Spin 3's `spin:sqlite/sqlite@3.0.0` (`v3`, a thin
 //! adapter): databases in SQLite files, and the shared connection the key-value stores use
 //! too.
 //!
