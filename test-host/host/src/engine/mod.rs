@@ -6,6 +6,7 @@
 
 pub mod core_module;
 pub mod guest_output;
+pub mod http_client;
 pub mod remote_source;
 
 use std::path::{Path, PathBuf};

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty, Limited};
 use sha2::{Digest as _, Sha256};
 use wasmtime_wasi_http::RequestOptions;
+
+use super::http_client::send_and_read;
 
 /// The largest component Rotor downloads.
 const MAX_DOWNLOAD: usize = 512 << 20;
@@ -68,17 +69,15 @@ async fn download(url: &str) -> anyhow::Result<Vec<u8>> {
                 http::header::HOST,
                 uri.authority().map(|a| a.as_str()).unwrap_or(""),
             )
-            .body(Empty::<Bytes>::new().map_err(|never| match never {}))?;
+            .body(Bytes::new())?;
         let options = RequestOptions {
             connect_timeout: Some(STALL_TIMEOUT),
             first_byte_timeout: Some(STALL_TIMEOUT),
             between_bytes_timeout: Some(STALL_TIMEOUT),
         };
-        let (response, connection) =
-            wasmtime_wasi_http::default_send_request(request, Some(options))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let connection = tokio::spawn(connection);
+        let response = send_and_read(request, Some(options), MAX_DOWNLOAD)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let status = response.status();
         if status.is_redirection() {
             let location = response
@@ -87,20 +86,12 @@ async fn download(url: &str) -> anyhow::Result<Vec<u8>> {
                 .and_then(|l| l.to_str().ok())
                 .context("a redirect without a Location")?;
             uri = resolve(&uri, location)?;
-            connection.abort();
             continue;
         }
         if !status.is_success() {
-            connection.abort();
             bail!("the server answered {status}");
         }
-        let body = Limited::new(response.into_body(), MAX_DOWNLOAD)
-            .collect()
-            .await
-            .map_err(|e| anyhow::anyhow!("reading the body: {e}"))?
-            .to_bytes();
-        connection.abort();
-        return Ok(body.to_vec());
+        return Ok(response.into_body().to_vec());
     }
     bail!("more than {MAX_REDIRECTS} redirects")
 }

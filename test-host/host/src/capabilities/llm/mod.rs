@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full, Limited};
 use serde::Deserialize;
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::RequestOptions;
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
+use crate::engine::http_client::send_and_read;
 use crate::manifest::runtime_config::{LlmApi, LlmComputeConfig};
 use bindings::fermyon::spin2_0_0::llm::{
     self, EmbeddingsResult, EmbeddingsUsage, Error, InferencingParams, InferencingResult,
@@ -323,25 +323,18 @@ impl Server<'_> {
                 http::header::AUTHORIZATION,
                 format!("bearer {}", self.token),
             )
-            .body(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}))
+            .body(Bytes::from(body.to_string()))
             .map_err(|e| failed(e.to_string()))?;
         let options = RequestOptions {
             connect_timeout: Some(Duration::from_secs(10)),
             first_byte_timeout: Some(ANSWER_TIMEOUT),
             between_bytes_timeout: Some(ANSWER_TIMEOUT),
         };
-        let (response, connection) =
-            wasmtime_wasi_http::default_send_request(request, Some(options))
-                .await
-                .map_err(|e| failed(e.to_string()))?;
-        let connection = tokio::spawn(connection);
-        let status = response.status();
-        let answer = Limited::new(response.into_body(), MAX_ANSWER)
-            .collect()
+        let response = send_and_read(request, Some(options), MAX_ANSWER)
             .await
-            .map(|collected| collected.to_bytes());
-        connection.abort();
-        let answer = answer.map_err(|e| failed(format!("reading the answer: {e}")))?;
+            .map_err(failed)?;
+        let status = response.status();
+        let answer = response.into_body();
         serde_json::from_slice(&answer).map_err(|e| {
             let start = String::from_utf8_lossy(&answer[..answer.len().min(512)]).into_owned();
             if status.is_success() {

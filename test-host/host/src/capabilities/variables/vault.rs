@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
-use http_body_util::{BodyExt, Empty};
 
+use crate::engine::http_client::send_and_read;
 use crate::manifest::runtime_config::VaultConfig;
 
 /// How long one read from Vault may take, connection included.
@@ -66,25 +66,18 @@ impl VaultProvider {
         let uri = format!("{}/v1/{}/data/{path}", self.config.url, self.config.mount);
         let request = http::Request::get(&uri)
             .header("x-vault-token", &self.config.token)
-            .body(Empty::<Bytes>::new().map_err(|never| match never {}))
+            .body(Bytes::new())
             .map_err(|_| format!("Vault url {:?} is not a valid URL", self.config.url))?;
-        let unreachable = |e: wasmtime_wasi_http::Error| {
-            format!(
-                "cannot reach Vault at {} (reading variable `{name}`): {e}",
-                self.config.url
-            )
-        };
-        let (response, connection) = wasmtime_wasi_http::default_send_request(request, None)
+        let response = send_and_read(request, None, usize::MAX)
             .await
-            .map_err(unreachable)?;
-        tokio::spawn(connection);
+            .map_err(|e| {
+                format!(
+                    "cannot reach Vault at {} (reading variable `{name}`): {e}",
+                    self.config.url
+                )
+            })?;
         let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(unreachable)?
-            .to_bytes();
+        let body = response.into_body();
         match status {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => return Ok(None),
