@@ -107,6 +107,27 @@ async fn handle(request: Request<Bytes>) -> Response {
             Ok::<_, BodyError>(())
         })
         .into_response(),
+        // A head and some of the body, then a failure: the client must not take what it got
+        // for the whole body.
+        "/stream-then-panic" => Body::stream(|mut writer| async move {
+            writer.write(b"a first line\n").await?;
+            writer.flush().await?;
+            if std::hint::black_box(true) {
+                panic!("this guest panics halfway through its body");
+            }
+            Ok::<_, BodyError>(())
+        })
+        .into_response(),
+        // A head and some of the body, then a wait in the host that outlasts any deadline.
+        "/stream-then-stall" => Body::stream(|mut writer| async move {
+            writer.write(b"a first line\n").await?;
+            writer.flush().await?;
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            Ok::<_, BodyError>(())
+        })
+        .into_response(),
+        // Asks itself the same again, and answers with how deep the chain went.
+        "/recurse" => recurse().await,
         "/echo" => request.into_body().into_response(),
         path if path.ends_with("/headers") => {
             let mut lines: Vec<String> = request
@@ -398,6 +419,28 @@ async fn outbound_call(request: Request<Bytes>) -> Response {
         Ok(body) => Json(serde_json::json!({ "status": status, "headers": headers, "body": body }))
             .into_response(),
         Err(error) => failure("body", error.to_string()),
+    }
+}
+
+/// `GET /recurse`: 1 more than what `http://self/recurse` answers, or `0` when the host
+/// refuses to go deeper (its error kind after a colon).
+async fn recurse() -> Response {
+    let request = rotor_sdk::http::Request::builder()
+        .uri("http://self/recurse")
+        .body(Body::empty())
+        .expect("a valid request");
+    match outbound::send(request).await {
+        Ok(response) => match response.into_body().text().await {
+            Ok(text) => {
+                let (depth, reason) = text.split_once(':').unwrap_or((&text, ""));
+                match depth.parse::<u32>() {
+                    Ok(depth) => format!("{}:{reason}", depth + 1).into_response(),
+                    Err(_) => (StatusCode::BAD_GATEWAY, text).into_response(),
+                }
+            }
+            Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+        },
+        Err(error) => format!("0:{error}").into_response(),
     }
 }
 
@@ -713,6 +756,44 @@ struct RedisCall {
     name: String,
     #[serde(default)]
     args: Vec<serde_json::Value>,
+    /// For `batch`: several `execute`s, in order, on the one connection.
+    #[serde(default)]
+    calls: Vec<RedisExecute>,
+}
+
+/// One command of a `batch`.
+#[derive(Deserialize)]
+struct RedisExecute {
+    name: String,
+    #[serde(default)]
+    args: Vec<serde_json::Value>,
+}
+
+/// Runs `name args` through `execute`, its results as JSON.
+fn redis_execute(
+    db: &redis::Connection,
+    name: &str,
+    args: &[serde_json::Value],
+) -> Result<serde_json::Value, redis::Error> {
+    use serde_json::json;
+    let args: Vec<redis::RedisParameter> = args
+        .iter()
+        .map(|arg| match arg.as_i64() {
+            Some(n) => redis::RedisParameter::from(n),
+            None => redis::RedisParameter::from(arg.as_str().unwrap_or_default()),
+        })
+        .collect();
+    db.execute(name, &args).map(|results| {
+        json!(results
+            .iter()
+            .map(|r| match r {
+                redis::RedisResult::Nil => json!("nil"),
+                redis::RedisResult::Status(s) => json!({ "status": s }),
+                redis::RedisResult::Int64(n) => json!({ "int64": n }),
+                redis::RedisResult::Binary(b) => json!({ "binary": String::from_utf8_lossy(b) }),
+            })
+            .collect::<Vec<_>>())
+    })
 }
 
 fn redis_call(request: &Request<Bytes>) -> Response {
@@ -738,28 +819,13 @@ fn redis_call(request: &Request<Bytes>) -> Response {
             "publish" => db
                 .publish(&call.channel, call.value.as_bytes())
                 .map(|()| json!(null)),
-            "execute" => {
-                let args: Vec<redis::RedisParameter> = call
-                    .args
-                    .iter()
-                    .map(|arg| match arg.as_i64() {
-                        Some(n) => redis::RedisParameter::from(n),
-                        None => redis::RedisParameter::from(arg.as_str().unwrap_or_default()),
-                    })
-                    .collect();
-                db.execute(&call.name, &args).map(|results| {
-                    json!(results
-                        .iter()
-                        .map(|r| match r {
-                            redis::RedisResult::Nil => json!("nil"),
-                            redis::RedisResult::Status(s) => json!({ "status": s }),
-                            redis::RedisResult::Int64(n) => json!({ "int64": n }),
-                            redis::RedisResult::Binary(b) =>
-                                json!({ "binary": String::from_utf8_lossy(b) }),
-                        })
-                        .collect::<Vec<_>>())
-                })
-            }
+            "execute" => redis_execute(&db, &call.name, &call.args),
+            "batch" => call
+                .calls
+                .iter()
+                .map(|one| redis_execute(&db, &one.name, &one.args))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|all| json!(all)),
             other => Err(redis::Error::Other(format!(
                 "the probe knows no command {other:?}"
             ))),

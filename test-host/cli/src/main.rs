@@ -125,6 +125,10 @@ struct RuntimeArgs {
     /// How many requests may run at once; more are answered 503 with `Retry-After`.
     #[arg(long, default_value_t = engine::DEFAULT_MAX_IN_FLIGHT)]
     max_in_flight: usize,
+    /// The largest request body a component is given, such as 10MiB; a larger one is
+    /// answered 413. No limit unless given, as in Spin.
+    #[arg(long, value_parser = engine::parse_size)]
+    max_request_body: Option<usize>,
 }
 
 impl RuntimeArgs {
@@ -141,6 +145,7 @@ impl RuntimeArgs {
                 self.cache_dir.clone().or_else(engine::default_cache_dir)
             },
             max_in_flight: self.max_in_flight,
+            max_request_body: self.max_request_body.map(|bytes| bytes as u64),
         })
     }
 }

@@ -114,3 +114,40 @@ where
     }
     outputs
 }
+
+/// wasmtime-wasi-http ends a response body cleanly when its guest goes away; a guest that
+/// traps halfway through its body must not look to the client as if it had finished.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_that_fails_mid_body_cuts_the_response_off() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let outcome = client::get(address, "/stream-then-panic").await;
+    assert!(
+        outcome.is_err(),
+        "a truncated body arrived as complete: {:?}",
+        outcome.map(|r| r.text())
+    );
+    assert_still_serving(address).await;
+}
+
+/// The deadline covers the whole guest task: also a guest that has sent its head and then
+/// waits in the host, where the epoch clock cannot stop it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_guest_that_stalls_after_its_head_is_stopped_at_the_deadline() {
+    let (address, _dir) = common::serve_probe(common::test_engine()).await;
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        client::get(address, "/stream-then-stall"),
+    )
+    .await
+    .expect("the response never ended");
+    let took = started.elapsed();
+    assert!(outcome.is_err(), "a stalled body arrived as complete");
+    // The test engine's deadline is 2 s, and the host allows 1 s more.
+    assert!(
+        took >= Duration::from_secs(2),
+        "stopped too early: {took:?}"
+    );
+    assert!(took < Duration::from_secs(10), "stopped too late: {took:?}");
+    assert_still_serving(address).await;
+}

@@ -195,19 +195,136 @@ async fn a_redis_backed_store_passes_the_same_test_set() {
     let prefix = common::unique("rotor_kv_test");
     key_value_test_set(address, "shared", &prefix).await;
 
-    // Nothing went to the local file: the values are on the server.
+    // Nothing went to the local file: the values are on the server, under the label.
     let mut redis = redis::Client::open("redis://127.0.0.1:6379")
         .unwrap()
         .get_connection()
         .unwrap();
     let stored: Option<String> = redis::cmd("GET")
-        .arg(format!("{prefix}-n7"))
+        .arg(format!("shared:{prefix}-n7"))
         .query(&mut redis)
         .unwrap();
     assert_eq!(stored.as_deref(), Some("value 7"));
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}-*"))
+        .arg(format!("shared:{prefix}-*"))
         .query(&mut redis)
         .unwrap();
     let _: () = redis::cmd("DEL").arg(keys).query(&mut redis).unwrap();
+}
+
+/// Two stores on one Redis database: each lists, reads and deletes only its own keys. A
+/// store with `prefix = ""` keeps Spin's bare keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_stores_on_one_database_do_not_see_each_other() {
+    if !common::service_available("Redis", "127.0.0.1:6379") {
+        return;
+    }
+    let bare = common::unique("rotor_kv_bare");
+    let (address, _dir) = common::serve_probe_with_runtime_config(
+        "key_value_stores = [\"left\", \"right\", \"bare\"]",
+        &format!(
+            "[key_value_store.left]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n\n\
+             [key_value_store.right]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n\n\
+             [key_value_store.bare]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\nprefix = \"{bare}:\"\n"
+        ),
+    )
+    .await;
+    let key = common::unique("rotor_kv_iso");
+    let other = format!("{key}-left-only");
+    assert_eq!(
+        put(address, &format!("/kv/left/{key}"), "L").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        put(address, &format!("/kv/left/{other}"), "G").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        put(address, &format!("/kv/right/{key}"), "R").await.status,
+        StatusCode::NO_CONTENT
+    );
+
+    assert_eq!(
+        client::get(address, &format!("/kv/left/{key}"))
+            .await
+            .unwrap()
+            .text(),
+        "L"
+    );
+    assert_eq!(
+        client::get(address, &format!("/kv/right/{key}"))
+            .await
+            .unwrap()
+            .text(),
+        "R"
+    );
+    let left = json(address, "/kv/left").await;
+    let right = json(address, "/kv/right").await;
+    assert!(
+        left.as_array().unwrap().contains(&serde_json::json!(key)),
+        "{left}"
+    );
+    assert!(
+        left.as_array().unwrap().contains(&serde_json::json!(other)),
+        "{left}"
+    );
+    assert!(
+        right.as_array().unwrap().contains(&serde_json::json!(key)),
+        "{right}"
+    );
+    assert!(
+        !right
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(other)),
+        "{right}"
+    );
+    for listed in left
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(right.as_array().unwrap())
+    {
+        assert!(!listed.as_str().unwrap().starts_with("left:"), "{listed}");
+        assert!(!listed.as_str().unwrap().starts_with("right:"), "{listed}");
+    }
+    let deleted = client::send(
+        address,
+        Method::DELETE,
+        &format!("/kv/right/{key}"),
+        &[],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        client::get(address, &format!("/kv/left/{key}"))
+            .await
+            .unwrap()
+            .text(),
+        "L"
+    );
+
+    // The explicit prefix is what lands on the server.
+    assert_eq!(
+        put(address, &format!("/kv/bare/{key}"), "B").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(json(address, "/kv/bare").await, serde_json::json!([key]));
+    let mut redis = redis::Client::open("redis://127.0.0.1:6379")
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let stored: Option<String> = redis::cmd("GET")
+        .arg(format!("{bare}:{key}"))
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(stored.as_deref(), Some("B"));
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{bare}:{key}"))
+        .arg(format!("left:{key}"))
+        .arg(format!("left:{other}"))
+        .query(&mut redis)
+        .unwrap();
 }

@@ -116,6 +116,51 @@ async fn a_request_outside_the_list_is_denied_and_never_sent() {
     assert_eq!(backend.hits(), 0, "a denied request reached the backend");
 }
 
+/// A granted server that redirects elsewhere does not take the guest there: the guest gets
+/// the redirect itself, and the ungranted place sees no request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_is_not_followed_out_of_the_grant() {
+    let elsewhere = FixtureServer::start(describing_backend()).await.unwrap();
+    let location = format!("{}/stolen", elsewhere.url());
+    let redirecting = FixtureServer::start(Arc::new(move |_| {
+        let mut response = Response::new(Vec::new().into());
+        *response.status_mut() = StatusCode::FOUND;
+        response
+            .headers_mut()
+            .insert("location", location.parse().unwrap());
+        Reply::Respond(response)
+    }))
+    .await
+    .unwrap();
+    let grant = format!(
+        "allowed_outbound_hosts = [\"http://127.0.0.1:{}\"]",
+        redirecting.address().port()
+    );
+    let (address, _dir) = serve_probe(&grant, &[]).await;
+    let (status, reply) = call(address, json!({ "url": redirecting.url() })).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(reply["status"], 302, "{reply}");
+    assert_eq!(redirecting.hits(), 1);
+    assert_eq!(elsewhere.hits(), 0, "the redirect was followed");
+}
+
+/// A component that keeps calling itself is stopped at a fixed depth with `loop-detected`,
+/// instead of taking every instance the host has; each level still gets its answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_to_self_nest_only_so_deep() {
+    let (address, _dir) = serve_probe("allowed_outbound_hosts = [\"http://self\"]", &[]).await;
+    let response = rotor_spec::client::get(address, "/recurse").await.unwrap();
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    let text = response.text();
+    let (depth, reason) = text.split_once(':').unwrap();
+    assert_eq!(
+        depth,
+        rotor_host::capabilities::outbound_http::MAX_SELF_DEPTH.to_string(),
+        "{text}"
+    );
+    assert!(reason.to_lowercase().contains("loop"), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn templates_in_the_list_are_filled_from_variables() {
     let backend = FixtureServer::start(describing_backend()).await.unwrap();

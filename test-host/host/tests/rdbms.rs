@@ -228,15 +228,19 @@ async fn bad_addresses_are_typed_errors(db: Db) {
     };
     // A granted port that nobody listens on.
     let closed = common::closed_port();
+    // PostgreSQL's `hostaddr` decides where a connection goes, whatever the host name says:
+    // a listener on another loopback address at a port granted on 127.0.0.1.
+    let diverted = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let diverted_port = diverted.local_addr().unwrap().port();
     let dir = common::app_dir(&common::probe_manifest(&format!(
-        "allowed_outbound_hosts = [\"{scheme}://127.0.0.1:5432\", \"{scheme}://127.0.0.1:3306\", \"{scheme}://127.0.0.1:{closed}\"]"
+        "allowed_outbound_hosts = [\"{scheme}://127.0.0.1:5432\", \"{scheme}://127.0.0.1:3306\", \"{scheme}://127.0.0.1:{closed}\", \"{scheme}://127.0.0.1:{diverted_port}\"]"
     )));
     let address = common::serve(dir.path(), common::test_engine()).await;
     let user = match db {
         Db::Pg => "postgres",
         Db::Mysql => "root",
     };
-    let cases = [
+    let mut cases = vec![
         (
             format!("{scheme}://{user}@127.0.0.1:{port}/test"),
             "allowed_outbound_hosts",
@@ -244,6 +248,12 @@ async fn bad_addresses_are_typed_errors(db: Db) {
         (format!("{scheme}://{user}@127.0.0.1:{closed}/test"), ""),
         ("this is not an address at all".to_owned(), ""),
     ];
+    if db == Db::Pg {
+        cases.push((
+            format!("postgres://{user}@127.0.0.1:{diverted_port}/test?hostaddr=127.0.0.2"),
+            "127.0.0.2",
+        ));
+    }
     for (database, needle) in &cases {
         let (status, body) = run(address, db, database, "SELECT 1", json!([]), false).await;
         assert_eq!(
@@ -260,6 +270,12 @@ async fn bad_addresses_are_typed_errors(db: Db) {
     let accepted =
         tokio::time::timeout(std::time::Duration::from_millis(100), listener.accept()).await;
     assert!(accepted.is_err(), "the ungranted address was contacted");
+    let accepted =
+        tokio::time::timeout(std::time::Duration::from_millis(100), diverted.accept()).await;
+    assert!(
+        accepted.is_err(),
+        "hostaddr took the connection to an ungranted address"
+    );
 
     // A query error carries the server's message, and the host goes on serving.
     let (status, body) = run(

@@ -167,3 +167,81 @@ async fn ungranted_and_malformed_addresses_are_refused() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(reply["error"], "invalid-address", "{reply}");
 }
+
+/// `SELECT` and `MULTI` change the connection they run on; the host gives the resource that
+/// sends one a connection of its own, so other requests keep database 0 and never have
+/// their commands queued in someone else's transaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn stateful_commands_do_not_leak_into_other_requests() {
+    if !common::service_available("Redis", "127.0.0.1:6379") {
+        return;
+    }
+    let (address, _dir) = granted().await;
+    let key = common::unique("rotor_redis_state");
+    let batch = |calls: Value| json!({"command": "batch", "calls": calls});
+
+    // One resource selects database 9 and writes there...
+    let results = ok(
+        address,
+        batch(json!([
+            {"name": "SELECT", "args": [9]},
+            {"name": "SET", "args": [key, "nine"]},
+            {"name": "GET", "args": [key]},
+        ])),
+    )
+    .await;
+    assert_eq!(results[2], json!([{"binary": "nine"}]), "{results}");
+    // ...while a request after it still works in database 0.
+    ok(
+        address,
+        json!({"command": "set", "key": key, "value": "zero"}),
+    )
+    .await;
+    assert_eq!(
+        ok(address, json!({"command": "get", "key": key})).await,
+        json!("zero")
+    );
+    let in_nine = ok(
+        address,
+        batch(json!([
+            {"name": "SELECT", "args": [9]},
+            {"name": "GET", "args": [key]},
+            {"name": "DEL", "args": [key]},
+        ])),
+    )
+    .await;
+    assert_eq!(in_nine[1], json!([{"binary": "nine"}]), "{in_nine}");
+
+    // A transaction works within its resource...
+    let counter = format!("{key}_counter");
+    let results = ok(
+        address,
+        batch(json!([
+            {"name": "MULTI", "args": []},
+            {"name": "INCR", "args": [counter]},
+            {"name": "INCR", "args": [counter]},
+            {"name": "EXEC", "args": []},
+        ])),
+    )
+    .await;
+    assert_eq!(results[3], json!([{"int64": 1}, {"int64": 2}]), "{results}");
+    // ...and one left open (no EXEC) swallows nobody else's writes.
+    ok(
+        address,
+        batch(json!([
+            {"name": "MULTI", "args": []},
+            {"name": "SET", "args": [key, "never"]},
+        ])),
+    )
+    .await;
+    ok(address, json!({"command": "incr", "key": counter})).await;
+    assert_eq!(
+        ok(address, json!({"command": "get", "key": counter})).await,
+        json!("3")
+    );
+    assert_eq!(
+        ok(address, json!({"command": "get", "key": key})).await,
+        json!("zero")
+    );
+    ok(address, json!({"command": "del", "values": [key, counter]})).await;
+}

@@ -90,3 +90,44 @@ async fn ungranted_addresses_fail_in_the_guest_and_nothing_connects() {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(accepted.load(Ordering::SeqCst), 0);
 }
+
+/// A name lookup is traffic too (and DNS can carry data out): only names that some entry
+/// grants are looked up. `client::send` names the target by host name here, so the probe's
+/// `std::net` resolves `localhost` through `wasi:sockets/ip-name-lookup`.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_granted_names_are_looked_up() {
+    common::guests();
+    let (echo, accepted) = counting_echo().await;
+    let port = echo.port();
+    let connect = |grants: String| async move {
+        let dir = common::app_dir(&common::probe_manifest(&grants));
+        let address = common::serve(dir.path(), common::test_engine()).await;
+        let response = client::send(
+            address,
+            Method::POST,
+            "/tcp",
+            &[],
+            format!("localhost:{port}"),
+        )
+        .await
+        .unwrap();
+        (response.status, response.text())
+    };
+
+    // The address is granted, the name is not: the lookup fails and nothing connects.
+    let (status, body) = connect(format!(
+        "allowed_outbound_hosts = [\"tcp://127.0.0.1:{port}\", \"https://example.com\"]"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 0, "{body}");
+
+    // Naming the host in any entry lets its lookup through; the connection still needs its
+    // address granted.
+    let (status, body) = connect(format!(
+        "allowed_outbound_hosts = [\"tcp://127.0.0.1:{port}\", \"tcp://localhost:{port}\"]"
+    ))
+    .await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ping"));
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}

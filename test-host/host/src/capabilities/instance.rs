@@ -5,10 +5,12 @@ use std::sync::{Arc, Weak};
 use anyhow::Context as _;
 use wasmtime::component::{InstancePre, Linker, ResourceTable};
 use wasmtime::{Store, StoreLimits};
+use wasmtime_wasi::sockets::WasiSocketsView as _;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::outbound_http::{OutboundHttp, SelfRequests};
+use super::outbound_http::{OutboundHttp, SelfDepth, SelfRequests};
+use super::sockets::GrantedLookup;
 use super::{Capabilities, ComponentCapabilities, Grants, HasGrants};
 use crate::engine::guest_output::{PrefixedOutput, Target};
 use crate::engine::{source_context, Engine, Limited};
@@ -55,6 +57,14 @@ impl Limited for InstanceState {
     }
 }
 
+fn granted_lookup(state: &mut InstanceState) -> GrantedLookup<'_> {
+    let allowed = state.component.outbound.filled();
+    GrantedLookup {
+        sockets: state.sockets(),
+        allowed,
+    }
+}
+
 /// The engine with a linker that holds WASI, `wasi:http` and every capability.
 pub struct HostLinker {
     engine: Arc<Engine>,
@@ -66,6 +76,7 @@ impl HostLinker {
     pub fn new(engine: Arc<Engine>) -> anyhow::Result<HostLinker> {
         let mut linker = Linker::new(engine.wasmtime());
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        super::sockets::replace_name_lookup(&mut linker, granted_lookup)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         Capabilities::add_to_linker(&mut linker)?;
         Ok(HostLinker { engine, linker })
@@ -98,16 +109,25 @@ impl HostLinker {
     /// A fresh store for one request to `component`, with its environment, grants, output
     /// forwarding, memory cap and deadline; its outbound HTTP follows the grants, and its
     /// requests to `self` go to `self_requests` (nothing, for components without HTTP
-    /// routes).
-    pub fn new_store(
+    /// routes), one level deeper than `depth`.
+    pub async fn new_store(
         &self,
         component: &Arc<ComponentCapabilities>,
         self_requests: Option<Weak<dyn SelfRequests>>,
+        depth: SelfDepth,
     ) -> Store<InstanceState> {
+        if component.outbound.may_connect_out() {
+            // Name lookups are checked where nothing can wait for `{{ variable }}`s to be
+            // filled, so fill them now; after the first request this costs nothing. On
+            // failure lookups are denied, and the failure shows on the guest's first
+            // connection.
+            let _ = component.outbound.allowed_hosts().await;
+        }
         let outbound = OutboundHttp::new(
             component.name.clone(),
             component.outbound.clone(),
             self_requests,
+            depth,
         );
         let mut wasi = WasiCtx::builder();
         wasi.stdout(PrefixedOutput::new(&component.name, Target::Stdout))

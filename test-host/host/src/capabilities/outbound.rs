@@ -56,6 +56,12 @@ impl OutboundGrant {
         !self.templates.is_empty()
     }
 
+    /// The entries if [`OutboundGrant::allowed_hosts`] has filled them already, for checks
+    /// that cannot wait.
+    pub fn filled(&self) -> Option<Arc<AllowedHosts>> {
+        self.resolved.get().cloned()
+    }
+
     /// The entries, filled and parsed.
     pub async fn allowed_hosts(&self) -> Result<Arc<AllowedHosts>, String> {
         self.resolved

@@ -47,6 +47,10 @@ pub struct EngineConfig {
     /// How many requests may be in the guest at once; beyond, a request is answered 503 with
     /// `Retry-After` at once. At most [`MAX_INSTANCES`], which the pooling allocator holds.
     pub max_in_flight: usize,
+    /// The largest request body a component is given, in bytes; a larger one is answered
+    /// 413. `None`, the default, sets no limit, as Spin sets none: the body streams into the
+    /// guest, whose memory is capped anyway.
+    pub max_request_body: Option<u64>,
 }
 
 impl Default for EngineConfig {
@@ -56,6 +60,7 @@ impl Default for EngineConfig {
             max_instance_memory: 128 * 1024 * 1024,
             cache_dir: default_cache_dir(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_request_body: None,
         }
     }
 }

@@ -204,7 +204,27 @@ impl AllowedHosts {
         let scheme = scheme.to_ascii_lowercase();
         let host = host.to_ascii_lowercase();
         let host = host.trim_start_matches('[').trim_end_matches(']');
+        // `example.com.` is the fully qualified spelling of `example.com`: the same machine.
+        let host = host.strip_suffix('.').unwrap_or(host);
         self.allow_all || self.entries.iter().any(|e| e.allows(&scheme, host, port))
+    }
+
+    /// Whether a component may look up the address of `name`: some entry names that host
+    /// (or a pattern it fits), on any scheme and port. An IP address needs no lookup and is
+    /// always allowed; where it may be connected to is checked when it is.
+    pub fn allows_name(&self, name: &str) -> bool {
+        let name = name.to_ascii_lowercase();
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        let name = name.strip_suffix('.').unwrap_or(name);
+        if self.allow_all || host_ip(name).is_some() {
+            return true;
+        }
+        self.entries.iter().any(|entry| match &entry.host {
+            HostPattern::Any => true,
+            HostPattern::Subdomains(suffix) => name.ends_with(suffix.as_str()),
+            HostPattern::Exact(exact) => name == exact,
+            HostPattern::Ip(_) | HostPattern::Range(..) | HostPattern::SelfApp => false,
+        })
     }
 
     /// [`AllowedHosts::allows`] for a URL such as `https://api.example.com/x`; a URL without
@@ -454,6 +474,76 @@ mod tests {
                 "{entries:?} with {url}"
             );
         }
+    }
+
+    /// Spellings of a URL that try to reach somewhere other than what is granted, and
+    /// spellings of a granted place that must still be recognised.
+    #[test]
+    fn bypass_attempts_are_refused() {
+        let granted = allowed(&["https://api.example.com", "http://[::1]:8080"]);
+        let table: &[(&str, bool)] = &[
+            // userinfo is not the host
+            ("https://api.example.com@evil.org/", false),
+            ("https://api.example.com:443@evil.org/", false),
+            ("https://user:pw@api.example.com/", true),
+            // case and the root dot name the same machine
+            ("https://API.Example.COM/", true),
+            ("https://api.example.com./", true),
+            ("https://api.example.com../", false),
+            ("https://api.example.com.evil.org./", false),
+            // default and explicit ports
+            ("https://api.example.com:443/", true),
+            ("https://api.example.com:0443/", true),
+            ("https://api.example.com:444/", false),
+            ("http://api.example.com:443/", false),
+            // IPv6 literals, in any spelling of the same address
+            ("http://[::1]:8080/", true),
+            ("http://[0:0:0:0:0:0:0:1]:8080/", true),
+            ("http://[::2]:8080/", false),
+            ("http://[::ffff:127.0.0.1]:8080/", false),
+            ("http://[::1]/", false),
+            // an IP of the granted name is not the name
+            ("https://93.184.216.34/", false),
+            // encoded or odd hosts
+            ("https://api%2Eexample.com/", false),
+            ("https://api.example.com%00.evil.org/", false),
+            ("https:///api.example.com/", false),
+        ];
+        for (url, expected) in table {
+            assert_eq!(granted.allows_url(url), *expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn only_granted_names_may_be_looked_up() {
+        let granted = allowed(&[
+            "tcp://db.internal:5432",
+            "https://*.example.com",
+            "http://10.0.0.0/8:*",
+            "http://self",
+        ]);
+        for name in [
+            "db.internal",
+            "DB.Internal.",
+            "api.example.com",
+            "a.b.example.com",
+        ] {
+            assert!(granted.allows_name(name), "{name}");
+        }
+        for name in ["10.1.2.3", "192.168.0.1", "::1", "[::1]"] {
+            assert!(granted.allows_name(name), "an IP needs no lookup: {name}");
+        }
+        for name in [
+            "example.com",
+            "evil.org",
+            "db.internal.evil.org",
+            "self",
+            "x10.0.0.1",
+        ] {
+            assert!(!granted.allows_name(name), "{name}");
+        }
+        assert!(!allowed(&[]).allows_name("example.com"));
+        assert!(allowed(&["*://*:*"]).allows_name("anything.org"));
     }
 
     #[test]

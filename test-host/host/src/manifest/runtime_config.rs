@@ -4,6 +4,7 @@
 //! [key_value_store.cache]
 //! type = "redis"
 //! url = "redis://127.0.0.1:6379"
+//! # prefix = "cache:"        # the default: the label and a colon; "" for Spin's bare keys
 //!
 //! [key_value_store.archive]
 //! type = "spin"              # a SQLite file
@@ -98,6 +99,9 @@ pub enum KeyValueStoreConfig {
     Redis {
         /// `redis://host:port[/db]`.
         url: String,
+        /// What the store's keys start with on the server; `None` means the label and a
+        /// colon, `Some("")` none at all (Spin's layout).
+        prefix: Option<String>,
     },
 }
 
@@ -246,6 +250,8 @@ struct RawStore {
     path: Option<String>,
     #[serde(default)]
     url: Option<String>,
+    #[serde(default)]
+    prefix: Option<String>,
 }
 
 impl RuntimeConfigFile {
@@ -259,9 +265,18 @@ impl RuntimeConfigFile {
         let mut config = RuntimeConfigFile::default();
         for (label, store) in raw.key_value_store {
             let key = format!("key_value_store.{label}");
+            if store.prefix.is_some() && store.kind != "redis" {
+                return Err(error(
+                    format!("{key}.prefix"),
+                    "`prefix` goes with type \"redis\"".into(),
+                ));
+            }
             let parsed = match (store.kind.as_str(), store.path, store.url) {
                 ("spin", path, None) => KeyValueStoreConfig::Sqlite(path.map(|p| dir.join(p))),
-                ("redis", None, Some(url)) => KeyValueStoreConfig::Redis { url },
+                ("redis", None, Some(url)) => KeyValueStoreConfig::Redis {
+                    url,
+                    prefix: store.prefix,
+                },
                 ("redis", _, None) => return Err(error(key, "a redis store needs `url`".into())),
                 ("spin", _, Some(_)) | ("redis", Some(_), _) => {
                     return Err(error(
@@ -497,7 +512,8 @@ mod tests {
         assert_eq!(
             config.key_value_stores["cache"],
             KeyValueStoreConfig::Redis {
-                url: "redis://127.0.0.1:6379".into()
+                url: "redis://127.0.0.1:6379".into(),
+                prefix: None,
             }
         );
         assert_eq!(
@@ -591,6 +607,21 @@ mod tests {
     fn errors_name_the_key() {
         let error = load("[key_value_store.cache]\ntype = \"memcached\"\n").unwrap_err();
         assert_eq!(error.key.as_deref(), Some("key_value_store.cache.type"));
+        let config =
+            load("[key_value_store.cache]\ntype = \"redis\"\nurl = \"redis://h\"\nprefix = \"\"\n")
+                .unwrap();
+        assert_eq!(
+            config.key_value_stores["cache"],
+            KeyValueStoreConfig::Redis {
+                url: "redis://h".into(),
+                prefix: Some(String::new()),
+            }
+        );
+        let error = load("[key_value_store.cache]\ntype = \"spin\"\nprefix = \"x\"\n").unwrap_err();
+        assert!(
+            error.to_string().contains("key_value_store.cache.prefix"),
+            "{error}"
+        );
         let error = load("[key_value_store.cache]\ntype = \"redis\"\n").unwrap_err();
         assert!(error.message.contains("needs `url`"), "{error}");
         let error = load("[key_value_store.cache]\ntype = \"redis\"\nurl = 5\n").unwrap_err();

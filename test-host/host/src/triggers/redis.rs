@@ -17,6 +17,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::Semaphore;
 
 use crate::capabilities::instance::{HostLinker, InstanceState};
+use crate::capabilities::outbound_http::SelfDepth;
 use crate::capabilities::{AppCapabilities, ComponentCapabilities};
 use bindings::{RedisTriggerHost as RedisGuest, RedisTriggerHostPre as RedisGuestPre};
 
@@ -214,7 +215,10 @@ impl RedisTrigger {
 
     /// Runs one message through a fresh instance; failures are logged.
     async fn handle(&self, component: &RedisComponent, channel: &str, payload: Vec<u8>) {
-        let mut store = self.linker.new_store(&component.capabilities, None);
+        let mut store = self
+            .linker
+            .new_store(&component.capabilities, None, SelfDepth(0))
+            .await;
         let outcome = async {
             let guest: RedisGuest = component.pre.instantiate_async(&mut store).await?;
             guest

@@ -71,8 +71,9 @@ impl Capability for KeyValue {
                     path.clone().unwrap_or_else(|| default_file.clone()),
                     label,
                 )),
-                KeyValueStoreConfig::Redis { url } => {
-                    Arc::new(redis::RedisStore::new(url).with_context(|| {
+                KeyValueStoreConfig::Redis { url, prefix } => {
+                    let prefix = prefix.clone().unwrap_or_else(|| format!("{label}:"));
+                    Arc::new(redis::RedisStore::new(url, &prefix).with_context(|| {
                         format!("key-value store `{label}`: bad Redis URL {url:?}")
                     })?)
                 }

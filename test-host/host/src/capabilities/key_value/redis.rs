@@ -1,4 +1,10 @@
-//! Key-value stores as the keys of a Redis database.
+//! Key-value stores as the keys of a Redis database, each under a prefix of its own.
+//!
+//! The prefix is the store's label and a colon (`cache:`) unless the runtime config sets
+//! `prefix`: two stores on one database never see each other's keys, and listing walks only
+//! the store's own with `SCAN`, never `KEYS *`, which blocks the server while it runs.
+//! `prefix = ""` keeps keys as they are, as Spin stores them, shared with every other user
+//! of the database.
 
 use futures_util::future::BoxFuture;
 use redis::aio::ConnectionManager;
@@ -11,15 +17,43 @@ use super::store::Store;
 pub struct RedisStore {
     client: redis::Client,
     connection: tokio::sync::OnceCell<ConnectionManager>,
+    prefix: String,
 }
 
+/// How many keys one `SCAN` step asks for.
+const SCAN_BATCH: usize = 1000;
+
 impl RedisStore {
-    /// The store on the Redis server at `url`.
-    pub fn new(url: &str) -> anyhow::Result<RedisStore> {
+    /// The store on the Redis server at `url`, its keys under `prefix`.
+    pub fn new(url: &str, prefix: &str) -> anyhow::Result<RedisStore> {
         Ok(RedisStore {
             client: redis::Client::open(url)?,
             connection: tokio::sync::OnceCell::new(),
+            prefix: prefix.to_owned(),
         })
+    }
+
+    /// The key on the server of the store's `key`.
+    fn key(&self, key: String) -> String {
+        if self.prefix.is_empty() {
+            key
+        } else {
+            format!("{}{key}", self.prefix)
+        }
+    }
+
+    /// A `SCAN` pattern for every key under the prefix: the prefix with glob characters
+    /// escaped, then `*`.
+    fn pattern(&self) -> String {
+        let mut pattern = String::with_capacity(self.prefix.len() + 1);
+        for c in self.prefix.chars() {
+            if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('*');
+        pattern
     }
 
     async fn connection(&self) -> Result<ConnectionManager, String> {
@@ -42,28 +76,40 @@ fn redis_error(error: redis::RedisError) -> String {
 
 impl Store for RedisStore {
     fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, String>> {
-        Box::pin(async move { self.connection().await?.get(key).await.map_err(redis_error) })
+        Box::pin(async move {
+            self.connection()
+                .await?
+                .get(self.key(key))
+                .await
+                .map_err(redis_error)
+        })
     }
 
     fn set(&self, key: String, value: Vec<u8>) -> BoxFuture<'_, Result<(), String>> {
         Box::pin(async move {
             self.connection()
                 .await?
-                .set(key, value)
+                .set(self.key(key), value)
                 .await
                 .map_err(redis_error)
         })
     }
 
     fn delete(&self, key: String) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.connection().await?.del(key).await.map_err(redis_error) })
+        Box::pin(async move {
+            self.connection()
+                .await?
+                .del(self.key(key))
+                .await
+                .map_err(redis_error)
+        })
     }
 
     fn exists(&self, key: String) -> BoxFuture<'_, Result<bool, String>> {
         Box::pin(async move {
             self.connection()
                 .await?
-                .exists(key)
+                .exists(self.key(key))
                 .await
                 .map_err(redis_error)
         })
@@ -71,13 +117,33 @@ impl Store for RedisStore {
 
     fn keys(&self) -> BoxFuture<'_, Result<Vec<String>, String>> {
         Box::pin(async move {
-            let mut keys: Vec<String> = self
-                .connection()
-                .await?
-                .keys("*")
-                .await
-                .map_err(redis_error)?;
+            let mut connection = self.connection().await?;
+            let pattern = self.pattern();
+            let mut keys = Vec::new();
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(SCAN_BATCH)
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(redis_error)?;
+                keys.extend(
+                    batch
+                        .into_iter()
+                        .filter_map(|key| key.strip_prefix(&self.prefix).map(str::to_owned)),
+                );
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+            // SCAN may return a key twice when the keyspace grows while it walks.
             keys.sort();
+            keys.dedup();
             Ok(keys)
         })
     }
@@ -86,7 +152,7 @@ impl Store for RedisStore {
         Box::pin(async move {
             self.connection()
                 .await?
-                .incr(key, delta)
+                .incr(self.key(key), delta)
                 .await
                 .map_err(redis_error)
         })
@@ -104,7 +170,7 @@ impl Store for RedisStore {
             let written: i64 = redis::cmd("EVAL")
                 .arg(SWAP_IF)
                 .arg(1)
-                .arg(key)
+                .arg(self.key(key))
                 .arg(has_expected)
                 .arg(expected.unwrap_or_default())
                 .arg(value)
@@ -128,3 +194,18 @@ if matches then
 end
 return 0
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::RedisStore;
+
+    #[test]
+    fn a_prefix_with_glob_characters_matches_only_itself() {
+        let store = RedisStore::new("redis://127.0.0.1", "a*[b]?\\:").unwrap();
+        assert_eq!(store.pattern(), "a\\*\\[b\\]\\?\\\\:*");
+        assert_eq!(store.key("k".into()), "a*[b]?\\:k");
+        let bare = RedisStore::new("redis://127.0.0.1", "").unwrap();
+        assert_eq!(bare.pattern(), "*");
+        assert_eq!(bare.key("k".into()), "k");
+    }
+}

@@ -39,6 +39,16 @@ pub trait SelfRequests: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Option<http::Response<HostBody>>> + Send + 'a>>;
 }
 
+/// How deep requests to `self` and between components may nest: a component that keeps
+/// calling itself gets `loop-detected` at this depth instead of taking every instance the
+/// host has.
+pub const MAX_SELF_DEPTH: u32 = 16;
+
+/// How many requests to `self` (or to other components) led to a request: kept in the
+/// request's extensions, which no client can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfDepth(pub u32);
+
 /// The suffix of the host names components reach each other at, as in Spin.
 const CHAINED_SUFFIX: &str = ".spin.internal";
 
@@ -60,20 +70,23 @@ pub struct OutboundHttp {
     component: Arc<str>,
     grant: Arc<OutboundGrant>,
     self_requests: Option<Weak<dyn SelfRequests>>,
+    depth: SelfDepth,
 }
 
 impl OutboundHttp {
     /// The hooks for an instance of `component`, whose requests to `self` go to
-    /// `self_requests`.
+    /// `self_requests`; the instance answers a request `depth` deep.
     pub fn new(
         component: Arc<str>,
         grant: Arc<OutboundGrant>,
         self_requests: Option<Weak<dyn SelfRequests>>,
+        depth: SelfDepth,
     ) -> Self {
         OutboundHttp {
             component,
             grant,
             self_requests,
+            depth,
         }
     }
 }
@@ -81,13 +94,14 @@ impl OutboundHttp {
 impl WasiHttpHooks for OutboundHttp {
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _response_errors: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> ResponseFuture {
         let component = self.component.clone();
         let grant = self.grant.clone();
         let self_requests = self.self_requests.clone();
+        let depth = self.depth.0;
         Box::new(async move {
             let allowed = match grant.allowed_hosts().await {
                 Ok(allowed) => allowed,
@@ -121,6 +135,14 @@ impl WasiHttpHooks for OutboundHttp {
                         "no HTTP routes to answer a request to self".into(),
                     )));
                 };
+                if depth >= MAX_SELF_DEPTH {
+                    tracing::warn!(
+                        %component,
+                        "request to {destination} refused: {MAX_SELF_DEPTH} requests to the app itself are already nested"
+                    );
+                    return Err(Error::LoopDetected);
+                }
+                request.extensions_mut().insert(SelfDepth(depth + 1));
                 let response = match chained {
                     Some(target) => match app.handle_chained_request(target, request).await {
                         Some(response) => response,

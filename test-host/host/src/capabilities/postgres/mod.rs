@@ -292,32 +292,133 @@ pub async fn open(
 ) -> Result<PooledClient, Error> {
     let config = tokio_postgres::Config::from_str(address)
         .map_err(|e| Error::ConnectionFailed(format!("invalid PostgreSQL address: {e}")))?;
-    let mut destinations = Vec::new();
-    for (index, host) in config.get_hosts().iter().enumerate() {
-        let tokio_postgres::config::Host::Tcp(name) = host else {
-            return Err(Error::ConnectionFailed(
-                "Unix socket addresses are not supported; use postgres://host:port".into(),
-            ));
-        };
-        let port = config
-            .get_ports()
-            .get(index)
-            .or(config.get_ports().first())
-            .copied()
-            .unwrap_or(5432);
-        destinations.push(Destination {
-            scheme: "postgres",
-            host: name.clone(),
-            port,
-        });
-    }
-    if destinations.is_empty() {
-        return Err(Error::ConnectionFailed("the address names no host".into()));
-    }
-    for destination in &destinations {
+    for destination in destinations(&config).map_err(Error::ConnectionFailed)? {
         allowed
-            .check(destination)
+            .check(&destination)
             .map_err(Error::ConnectionFailed)?;
     }
     pools.pool(address, config).checkout().await
+}
+
+/// Every place tokio-postgres may connect to for `config`, in the order it tries them: for
+/// each host, its `hostaddr` when one is given (the name is then only used for TLS), or else
+/// the name, with its port. A grant check that looked only at the names would let
+/// `postgres://granted/db?hostaddr=169.254.169.254` through.
+fn destinations(config: &tokio_postgres::Config) -> Result<Vec<Destination>, String> {
+    let (hosts, addresses, ports) = (
+        config.get_hosts(),
+        config.get_hostaddrs(),
+        config.get_ports(),
+    );
+    let count = hosts.len().max(addresses.len());
+    if count == 0 {
+        return Err("the address names no host".into());
+    }
+    if !hosts.is_empty() && !addresses.is_empty() && hosts.len() != addresses.len() {
+        return Err(format!(
+            "the address names {} hosts but {} hostaddrs",
+            hosts.len(),
+            addresses.len()
+        ));
+    }
+    if ports.len() > 1 && ports.len() != count {
+        return Err(format!(
+            "the address names {count} hosts but {} ports",
+            ports.len()
+        ));
+    }
+    (0..count)
+        .map(|index| {
+            let host = match (addresses.get(index), hosts.get(index)) {
+                (Some(ip), _) => ip.to_string(),
+                (None, Some(tokio_postgres::config::Host::Tcp(name))) => name.clone(),
+                (None, _) => {
+                    return Err(
+                        "Unix socket addresses are not supported; use postgres://host:port"
+                            .to_owned(),
+                    )
+                }
+            };
+            let port = ports.get(index).or(ports.first()).copied().unwrap_or(5432);
+            Ok(Destination {
+                scheme: "postgres",
+                host,
+                port,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allowed(entries: &[&str]) -> AllowedHosts {
+        AllowedHosts::parse(entries.iter().copied()).unwrap()
+    }
+
+    /// Whether `address` would be connected to under `entries`.
+    fn reaches(entries: &[&str], address: &str) -> bool {
+        let Ok(config) = tokio_postgres::Config::from_str(address) else {
+            return false;
+        };
+        let allowed = allowed(entries);
+        destinations(&config).is_ok_and(|all| all.iter().all(|d| allowed.check(d).is_ok()))
+    }
+
+    #[test]
+    fn every_place_tokio_postgres_connects_to_must_be_granted() {
+        let grant = ["postgres://db.example.com:5432"];
+        assert!(reaches(&grant, "postgres://u@db.example.com:5432/app"));
+        assert!(
+            reaches(&grant, "postgres://u@DB.Example.COM/app"),
+            "default port, any case"
+        );
+        // hostaddr decides where the connection goes; the granted name is only for TLS.
+        assert!(!reaches(
+            &grant,
+            "postgres://u@db.example.com:5432/app?hostaddr=169.254.169.254"
+        ));
+        assert!(!reaches(
+            &grant,
+            "host=db.example.com hostaddr=169.254.169.254 user=u dbname=app"
+        ));
+        // A second host, from the query or a list, is checked as well as the first.
+        assert!(!reaches(
+            &grant,
+            "postgres://u@db.example.com/app?host=evil.example.net"
+        ));
+        assert!(!reaches(
+            &grant,
+            "postgres://u@db.example.com,evil.example.net/app"
+        ));
+        // A port from the query replaces the granted one.
+        assert!(!reaches(
+            &grant,
+            "postgres://u@db.example.com/app?port=6432"
+        ));
+        // Userinfo that looks like a host is only a user name.
+        assert!(!reaches(
+            &grant,
+            "postgres://db.example.com@evil.example.net/app"
+        ));
+        // A Unix socket is never a granted destination.
+        assert!(!reaches(
+            &grant,
+            "postgres://u@%2Fvar%2Frun%2Fpostgresql/app"
+        ));
+        assert!(!reaches(&grant, "host=/var/run/postgresql user=u"));
+
+        // The same address with the IP granted connects.
+        let by_ip = ["postgres://10.1.2.3:5432"];
+        assert!(reaches(
+            &by_ip,
+            "host=db.example.com hostaddr=10.1.2.3 user=u"
+        ));
+        assert!(reaches(&by_ip, "postgres://u@10.1.2.3/app"));
+        assert!(!reaches(&by_ip, "postgres://u@10.1.2.4/app"));
+        let v6 = ["postgres://[::1]:5432"];
+        assert!(reaches(&v6, "postgres://u@[::1]:5432/app"));
+        assert!(!reaches(&v6, "postgres://u@[::2]:5432/app"));
+    }
 }

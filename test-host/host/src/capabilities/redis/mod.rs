@@ -1,6 +1,12 @@
 //! `fermyon:spin/redis@2.0.0`: outbound Redis commands and publishing, over one multiplexed
 //! connection per address shared by every request of the app.
 //!
+//! A command that changes the state of the connection it runs on (`SELECT`, `MULTI`,
+//! `SUBSCRIBE`, `AUTH`, `CLIENT`, ...) or blocks it (`BLPOP`, `WAIT`, ...) would change or
+//! stall it for every other request too. The first such command a guest sends through
+//! `execute` moves its `connection` resource to a connection of its own, which every later
+//! command of that resource uses and which closes with it.
+//!
 //! An address must be granted in `allowed_outbound_hosts` (`redis://host:port`, or
 //! `rediss://` for TLS); anything else is refused before any connection is made.
 
@@ -8,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{ConnectionAddr, Value};
 use tokio::sync::OnceCell;
 use wasmtime::component::{Linker, Resource};
@@ -78,7 +84,68 @@ pub struct RedisConnections {
 
 /// A connection the guest has opened: the handle behind the `connection` resource.
 pub struct OpenRedis {
-    connection: ConnectionManager,
+    shared: ConnectionManager,
+    client: redis::Client,
+    /// The resource's own connection, from its first command that changes or blocks one.
+    own: Option<MultiplexedConnection>,
+}
+
+/// What a command runs on: the app's shared connection or a resource's own.
+#[derive(Clone)]
+enum Link {
+    Shared(ConnectionManager),
+    Own(MultiplexedConnection),
+}
+
+/// Commands that change the state of the connection they run on, or block it until
+/// something happens; they never run on the shared connection.
+const NEEDS_OWN_CONNECTION: &[&str] = &[
+    // connection state
+    "AUTH",
+    "HELLO",
+    "SELECT",
+    "CLIENT",
+    "RESET",
+    "QUIT",
+    "READONLY",
+    "READWRITE",
+    "ASKING",
+    // transactions
+    "MULTI",
+    "EXEC",
+    "DISCARD",
+    "WATCH",
+    "UNWATCH",
+    // publish/subscribe and monitoring, which take the connection over
+    "SUBSCRIBE",
+    "PSUBSCRIBE",
+    "SSUBSCRIBE",
+    "UNSUBSCRIBE",
+    "PUNSUBSCRIBE",
+    "SUNSUBSCRIBE",
+    "MONITOR",
+    "SYNC",
+    "PSYNC",
+    // blocking
+    "BLPOP",
+    "BRPOP",
+    "BRPOPLPUSH",
+    "BLMOVE",
+    "BLMPOP",
+    "BZPOPMIN",
+    "BZPOPMAX",
+    "BZMPOP",
+    "XREAD",
+    "XREADGROUP",
+    "WAIT",
+    "WAITAOF",
+];
+
+/// Whether `command` must not run on the shared connection.
+fn needs_own_connection(command: &str) -> bool {
+    NEEDS_OWN_CONNECTION
+        .iter()
+        .any(|name| name.eq_ignore_ascii_case(command.trim()))
 }
 
 /// Where `address` points, for the grant check; `Err` when it is not a Redis URL.
@@ -110,11 +177,17 @@ impl RedisConnections {
             .or_default()
             .clone();
         let connection = cell
-            .get_or_try_init(|| ConnectionManager::new_with_config(client, connection_config()))
+            .get_or_try_init(|| {
+                ConnectionManager::new_with_config(client.clone(), connection_config())
+            })
             .await
             .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))?
             .clone();
-        Ok(OpenRedis { connection })
+        Ok(OpenRedis {
+            shared: connection,
+            client,
+            own: None,
+        })
     }
 }
 
@@ -154,22 +227,44 @@ fn to_results(value: Value, out: &mut Vec<RedisResult>) {
 }
 
 impl View<'_, RedisGrant> {
-    fn redis(&mut self, connection: &Resource<OpenRedis>) -> Result<ConnectionManager, Error> {
-        self.table
+    fn redis(&mut self, connection: &Resource<OpenRedis>) -> Result<Link, Error> {
+        let open = self
+            .table
             .get(connection)
-            .map(|open| open.connection.clone())
-            .map_err(|_| Error::Other("no such connection".into()))
+            .map_err(|_| Error::Other("no such connection".into()))?;
+        Ok(match &open.own {
+            Some(own) => Link::Own(own.clone()),
+            None => Link::Shared(open.shared.clone()),
+        })
+    }
+
+    /// The resource's own connection, made on first use.
+    async fn own_connection(&mut self, connection: &Resource<OpenRedis>) -> Result<Link, Error> {
+        let open = self
+            .table
+            .get_mut(connection)
+            .map_err(|_| Error::Other("no such connection".into()))?;
+        if open.own.is_none() {
+            let config = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(TIMEOUT))
+                .set_response_timeout(Some(TIMEOUT));
+            let own = open
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))?;
+            open.own = Some(own);
+        }
+        Ok(Link::Own(open.own.clone().expect("made above")))
     }
 }
 
-async fn run<T: redis::FromRedisValue>(
-    mut connection: ConnectionManager,
-    command: redis::Cmd,
-) -> Result<T, Error> {
-    command
-        .query_async(&mut connection)
-        .await
-        .map_err(command_failed)
+async fn run<T: redis::FromRedisValue>(link: Link, command: redis::Cmd) -> Result<T, Error> {
+    match link {
+        Link::Shared(mut connection) => command.query_async(&mut connection).await,
+        Link::Own(mut connection) => command.query_async(&mut connection).await,
+    }
+    .map_err(command_failed)
 }
 
 impl spin_redis::Host for View<'_, RedisGrant> {}
@@ -269,7 +364,11 @@ impl spin_redis::HostConnection for View<'_, RedisGrant> {
         command: String,
         arguments: Vec<RedisParameter>,
     ) -> Result<Vec<RedisResult>, Error> {
-        let connection = self.redis(&connection)?;
+        let connection = if needs_own_connection(&command) {
+            self.own_connection(&connection).await?
+        } else {
+            self.redis(&connection)?
+        };
         let mut cmd = redis::cmd(&command);
         for argument in arguments {
             match argument {

@@ -1,6 +1,7 @@
 //! The HTTP trigger: a hyper server that hands each request to a fresh instance of the
 //! component its route names, through `wasi:http/incoming-handler`.
 
+pub mod body_limit;
 pub mod routes;
 pub mod wagi;
 
@@ -9,6 +10,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use anyhow::Context as _;
@@ -23,9 +25,10 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
 use crate::capabilities::instance::{HostLinker, InstanceState};
-use crate::capabilities::outbound_http::{HostBody, SelfRequests};
+use crate::capabilities::outbound_http::{HostBody, SelfDepth, SelfRequests};
 use crate::capabilities::{AppCapabilities, ComponentCapabilities};
 use crate::manifest::{Executor, HttpHandler, HttpTrigger as HttpRoute, Manifest, StaticResponse};
+use body_limit::LimitedBody;
 use routes::{RouteMatch, RouteTable};
 use wagi::{RequestInfo, WagiModule};
 
@@ -217,13 +220,27 @@ impl HttpTrigger {
                 .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
             return busy;
         };
+        let body_limit = self.linker.engine().config().max_request_body;
+        if body_limit.is_some_and(|limit| body_limit::declared_over(&request, limit)) {
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
+        }
         let (name, result) = match &self.handlers[matched.target] {
             Handler::Component(component) => {
                 let request = with_spin_headers(request, &matched, client);
-                (
-                    component.capabilities.name.clone(),
-                    self.run_guest(component, request).await,
-                )
+                let exceeded = Arc::new(AtomicBool::new(false));
+                let request = request.map(|body| {
+                    LimitedBody::new(body, body_limit.unwrap_or(u64::MAX), exceeded.clone())
+                });
+                let result = self.run_guest(component, request).await;
+                // The guest answered without the whole body, or failed for want of it.
+                if exceeded.load(Ordering::SeqCst) {
+                    tracing::warn!(
+                        "request to {path} refused: its body is over the {}-byte limit",
+                        body_limit.unwrap_or(u64::MAX)
+                    );
+                    return plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
+                }
+                (component.capabilities.name.clone(), result)
             }
             Handler::Wagi(module) => {
                 let info = RequestInfo {
@@ -263,7 +280,15 @@ impl HttpTrigger {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let me: Weak<dyn SelfRequests> = self.me.clone();
-        let mut store = self.linker.new_store(&component.capabilities, Some(me));
+        let depth = request
+            .extensions()
+            .get::<SelfDepth>()
+            .copied()
+            .unwrap_or(SelfDepth(0));
+        let mut store = self
+            .linker
+            .new_store(&component.capabilities, Some(me), depth)
+            .await;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -272,38 +297,80 @@ impl HttpTrigger {
         let response_out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = component.pre.clone();
 
+        // The guest's own epoch deadline stops it while it runs; this one, a little later,
+        // also stops a guest that waits in the host (on I/O or a clock), where epochs are not
+        // checked, whether or not it has sent its response head.
+        let deadline = self.linker.engine().config().request_deadline + DEADLINE_GRACE;
         // The guest may keep streaming the body after it has sent the head, so it runs in a
         // task of its own that outlives this function.
         let task = tokio::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, incoming, response_out)
-                .await
+            let run = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, incoming, response_out)
+                    .await
+            };
+            match tokio::time::timeout(deadline, run).await {
+                Ok(outcome) => outcome.map_err(anyhow::Error::from),
+                Err(_) => anyhow::bail!("still running at the {deadline:?} deadline"),
+            }
         });
-        // The guest's own epoch deadline stops it first; this later one catches a guest that
-        // is stuck in the host (waiting on I/O, say), where epochs are not checked.
-        let deadline = self.linker.engine().config().request_deadline + DEADLINE_GRACE;
-        let head = match tokio::time::timeout(deadline, receiver).await {
-            Ok(head) => head,
-            Err(_) => {
-                task.abort();
-                anyhow::bail!("no response within the {deadline:?} deadline");
-            }
-        };
-        match head {
-            Ok(Ok(response)) => {
-                Ok(response.map(|body| body.map_err(anyhow::Error::from).boxed_unsync()))
-            }
-            Ok(Err(code)) => anyhow::bail!("the guest answered with an error: {code:?}"),
-            Err(_) => {
-                match task.await {
-                    Ok(Ok(())) => anyhow::bail!("the guest returned without sending a response"),
-                    Ok(Err(trap)) => Err(anyhow::Error::from(trap)
-                        .context("the guest failed before sending a response")),
-                    Err(join) => Err(anyhow::Error::from(join).context("the guest task stopped")),
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response.map(|body| {
+                GuestBody {
+                    body: body.map_err(anyhow::Error::from).boxed_unsync(),
+                    guest: Some(task),
                 }
+                .boxed_unsync()
+            })),
+            Ok(Err(code)) => anyhow::bail!("the guest answered with an error: {code:?}"),
+            // The task dropped the response outparam: it has ended, or is about to.
+            Err(_) => match task.await {
+                Ok(Ok(())) => anyhow::bail!("the guest returned without sending a response"),
+                Ok(Err(error)) => Err(error.context("the guest failed before sending a response")),
+                Err(join) => Err(anyhow::Error::from(join).context("the guest task stopped")),
+            },
+        }
+    }
+}
+
+/// The body of a guest's response, ending only when the guest has: wasmtime-wasi-http ends a
+/// body cleanly when its guest goes away, so a guest that traps or hits the deadline halfway
+/// through would look to the client as if it had sent everything. This body ends with an
+/// error instead, and the client sees the connection cut.
+struct GuestBody {
+    body: HostBody,
+    guest: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl hyper::body::Body for GuestBody {
+    type Data = Bytes;
+    type Error = anyhow::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, anyhow::Error>>> {
+        use std::task::Poll;
+        match Pin::new(&mut self.body).poll_frame(context) {
+            Poll::Ready(None) => {}
+            other => return other,
+        }
+        let Some(guest) = self.guest.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let outcome = std::task::ready!(Pin::new(guest).poll(context));
+        self.guest = None;
+        match outcome {
+            Ok(Ok(())) => Poll::Ready(None),
+            Ok(Err(error)) => {
+                tracing::error!("a guest failed while sending its response body: {error:?}");
+                Poll::Ready(Some(Err(error.context("the guest failed mid-body"))))
             }
+            Err(join) => Poll::Ready(Some(Err(
+                anyhow::Error::from(join).context("the guest task stopped mid-body")
+            ))),
         }
     }
 }
