@@ -69,6 +69,11 @@ async fn handle(request: Request<Bytes>) -> Response {
     if path == "/llm" {
         return spin3::llm_call(request);
     }
+    if let Some(ms) = path.strip_prefix("/sleep/") {
+        let ms: u64 = ms.parse().unwrap_or(0);
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        return format!("slept {ms} ms").into_response();
+    }
     if path == "/redis" {
         return redis_call(&request);
     }

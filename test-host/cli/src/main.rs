@@ -129,12 +129,19 @@ struct RuntimeArgs {
     /// answered 413. No limit unless given, as in Spin.
     #[arg(long, value_parser = engine::parse_size)]
     max_request_body: Option<usize>,
+    /// Seconds a stopping `rotor up` (Ctrl-C, SIGTERM) waits for requests in flight and
+    /// Redis messages being handled; a second signal stops at once.
+    #[arg(long, default_value_t = engine::DEFAULT_DRAIN_TIMEOUT.as_secs_f64())]
+    drain_timeout: f64,
 }
 
 impl RuntimeArgs {
     fn engine(&self) -> anyhow::Result<std::sync::Arc<Engine>> {
         if !(self.deadline.is_finite() && self.deadline > 0.0) {
             anyhow::bail!("--deadline must be a positive number of seconds");
+        }
+        if !(self.drain_timeout.is_finite() && self.drain_timeout >= 0.0) {
+            anyhow::bail!("--drain-timeout must be a number of seconds, 0 or more");
         }
         Engine::new(EngineConfig {
             request_deadline: Duration::from_secs_f64(self.deadline),
@@ -146,6 +153,7 @@ impl RuntimeArgs {
             },
             max_in_flight: self.max_in_flight,
             max_request_body: self.max_request_body.map(|bytes| bytes as u64),
+            drain_timeout: Duration::from_secs_f64(self.drain_timeout),
         })
     }
 }
@@ -289,11 +297,34 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         }
     }
     app.serve(listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-        say("Shutting down.");
+        stop_signal().await;
+        say("Shutting down: finishing the requests in flight (a second Ctrl-C stops at once).");
+        tokio::spawn(async {
+            stop_signal().await;
+            say("Stopped without waiting.");
+            std::process::exit(130);
+        });
     })
     .await?;
+    say("Stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what `kill`, systemd and Kubernetes send).
+async fn stop_signal() {
+    let mut terminate =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(terminate) => terminate,
+            Err(error) => {
+                tracing::warn!("cannot listen for SIGTERM: {error}");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
 }
 
 /// `rotor test`: runs each app's spec (or the one given) and prints a line per case and a

@@ -1,6 +1,7 @@
 //! The Redis trigger against the real Redis server: a burst of 1,000 messages is handled
-//! exactly once each, failing and trapping handlers cost only their own message, and after
-//! the subscriber connection is killed the trigger reconnects and later messages arrive.
+//! exactly once each, failing and trapping handlers cost only their own message, after the
+//! subscriber connection is killed the trigger reconnects and later messages arrive, stuck
+//! handlers are stopped at the deadline, and stopping lets a running handler finish.
 //!
 //! One test function does it all in order, because `CLIENT KILL TYPE pubsub` would also cut
 //! the subscribers of tests running beside it.
@@ -136,8 +137,31 @@ async fn the_redis_trigger_end_to_end() {
     assert_eq!(records, ["after-reconnect"]);
     let _: i64 = redis.del(&key).await.unwrap();
 
-    // A stopped app leaves the channel: soon nobody receives what is published on it.
+    // Handlers stuck waiting in the host are stopped at the deadline: a full set of them
+    // holds the subscriber up for that long, not for good.
+    let mut pipe = redis::pipe();
+    for _ in 0..rotor_host::triggers::redis::MAX_CONCURRENT_MESSAGES {
+        pipe.publish(&channel, "stall").ignore();
+    }
+    pipe.publish(&channel, "after-the-stalls").ignore();
+    let () = pipe.query_async(&mut redis).await.unwrap();
+    let records = wait_for_records(&mut redis, &key, 1).await;
+    assert_eq!(records, ["after-the-stalls"]);
+    let _: i64 = redis.del(&key).await.unwrap();
+
+    // Stopping lets the handler of a message taken before finish it.
+    let _: i64 = redis.publish(&channel, "sleep:1500").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     serving.stop().await.unwrap();
+    let records: Vec<String> = redis.lrange(&key, 0, -1).await.unwrap();
+    assert_eq!(
+        records,
+        ["sleep:1500"],
+        "stopping dropped a message being handled"
+    );
+    let _: i64 = redis.del(&key).await.unwrap();
+
+    // A stopped app leaves the channel: soon nobody receives what is published on it.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let receivers: i64 = redis.publish(&channel, "after-stop").await.unwrap();

@@ -51,7 +51,13 @@ pub struct EngineConfig {
     /// 413. `None`, the default, sets no limit, as Spin sets none: the body streams into the
     /// guest, whose memory is capped anyway.
     pub max_request_body: Option<u64>,
+    /// How long a stopping app waits for the requests and Redis messages it has taken to
+    /// finish before it drops them.
+    pub drain_timeout: Duration,
 }
+
+/// How long a stopping app waits for its requests to finish, unless told otherwise.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -61,6 +67,7 @@ impl Default for EngineConfig {
             cache_dir: default_cache_dir(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_request_body: None,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
         }
     }
 }

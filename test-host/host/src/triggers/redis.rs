@@ -38,6 +38,9 @@ pub const MAX_CONCURRENT_MESSAGES: usize = 64;
 /// The longest pause between two attempts to reconnect.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
+/// How long after a guest's deadline the host gives up waiting for it.
+const DEADLINE_GRACE: Duration = Duration::from_secs(1);
+
 struct RedisComponent {
     pre: RedisGuestPre<InstanceState>,
     capabilities: Arc<ComponentCapabilities>,
@@ -124,7 +127,9 @@ impl RedisTrigger {
         &self.subscriptions
     }
 
-    /// Subscribes and handles messages until `shutdown` completes.
+    /// Subscribes and handles messages until `shutdown` completes; then stops taking
+    /// messages, lets the handlers already running finish (up to the engine's drain
+    /// timeout), and returns.
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         let mut by_address: BTreeMap<&str, Vec<&Subscription>> = BTreeMap::new();
         for subscription in &self.subscriptions {
@@ -133,23 +138,51 @@ impl RedisTrigger {
                 .or_default()
                 .push(subscription);
         }
+        let (stop, stopping) = tokio::sync::watch::channel(false);
         let mut tasks = Vec::new();
         for (address, subscriptions) in by_address {
             let app = self.clone();
             let address = address.to_owned();
             let subscriptions: Vec<Subscription> = subscriptions.into_iter().cloned().collect();
-            tasks.push(tokio::spawn(app.subscribe_forever(address, subscriptions)));
+            tasks.push(tokio::spawn(app.subscribe_forever(
+                address,
+                subscriptions,
+                stopping.clone(),
+            )));
         }
         shutdown.await;
+        let _ = stop.send(true);
+        // A subscriber hands on the message it has taken before it looks at `stop` again.
         for task in tasks {
-            task.abort();
+            let _ = task.await;
+        }
+        let drain = self.linker.engine().config().drain_timeout;
+        let all = MAX_CONCURRENT_MESSAGES as u32;
+        if tokio::time::timeout(drain, self.in_flight.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "{} Redis messages still being handled after the {drain:?} drain timeout",
+                MAX_CONCURRENT_MESSAGES - self.in_flight.available_permits()
+            );
         }
     }
 
-    async fn subscribe_forever(self: Arc<Self>, address: String, subscriptions: Vec<Subscription>) {
+    async fn subscribe_forever(
+        self: Arc<Self>,
+        address: String,
+        subscriptions: Vec<Subscription>,
+        stopping: tokio::sync::watch::Receiver<bool>,
+    ) {
         let mut backoff = Duration::from_millis(100);
+        let mut stopped = stopping.clone();
         loop {
-            match self.subscribe_once(&address, &subscriptions).await {
+            match self
+                .subscribe_once(&address, &subscriptions, stopping.clone())
+                .await
+            {
+                Ok(()) if *stopping.borrow() => return,
                 Ok(()) => {
                     tracing::warn!(
                         "the Redis subscription to {} ended; reconnecting",
@@ -164,32 +197,52 @@ impl RedisTrigger {
                     );
                 }
             }
-            tokio::time::sleep(backoff).await;
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                () = async { drop(stopped.wait_for(|stop| *stop).await) } => return,
+            }
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
-    /// Subscribes once and handles messages until the connection ends.
+    /// Subscribes once and handles messages until the connection ends or `stopping` says
+    /// to stop.
     async fn subscribe_once(
         self: &Arc<Self>,
         address: &str,
         subscriptions: &[Subscription],
+        mut stopping: tokio::sync::watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
         let client = redis::Client::open(address)?;
-        let mut pubsub = tokio::time::timeout(Duration::from_secs(10), client.get_async_pubsub())
-            .await
-            .context("no connection within 10 s")??;
-        for subscription in subscriptions {
-            pubsub.subscribe(&subscription.channel).await?;
-            tracing::info!(
-                component = %subscription.component,
-                "subscribed to channel {:?} at {}",
-                subscription.channel,
-                redacted(address)
-            );
-        }
+        let subscribing = async {
+            let mut pubsub =
+                tokio::time::timeout(Duration::from_secs(10), client.get_async_pubsub())
+                    .await
+                    .context("no connection within 10 s")??;
+            for subscription in subscriptions {
+                pubsub.subscribe(&subscription.channel).await?;
+                tracing::info!(
+                    component = %subscription.component,
+                    "subscribed to channel {:?} at {}",
+                    subscription.channel,
+                    redacted(address)
+                );
+            }
+            anyhow::Ok(pubsub)
+        };
+        let mut pubsub = tokio::select! {
+            pubsub = subscribing => pubsub?,
+            () = async { drop(stopping.wait_for(|stop| *stop).await) } => return Ok(()),
+        };
         let mut messages = pubsub.on_message();
-        while let Some(message) = messages.next().await {
+        loop {
+            let message = tokio::select! {
+                message = messages.next() => match message {
+                    Some(message) => message,
+                    None => return Ok(()),
+                },
+                () = async { drop(stopping.wait_for(|stop| *stop).await) } => return Ok(()),
+            };
             let channel = message.get_channel_name().to_owned();
             let payload = message.get_payload_bytes().to_vec();
             let handlers: Vec<Arc<RedisComponent>> = subscriptions
@@ -210,7 +263,6 @@ impl RedisTrigger {
                 });
             }
         }
-        Ok(())
     }
 
     /// Runs one message through a fresh instance; failures are logged.
@@ -219,14 +271,24 @@ impl RedisTrigger {
             .linker
             .new_store(&component.capabilities, None, SelfDepth(0))
             .await;
-        let outcome = async {
+        // As for HTTP: the epoch deadline stops a guest that computes, this one a guest that
+        // waits in the host; either way its permit comes back.
+        let deadline = self.linker.engine().config().request_deadline + DEADLINE_GRACE;
+        let outcome = tokio::time::timeout(deadline, async {
             let guest: RedisGuest = component.pre.instantiate_async(&mut store).await?;
             guest
                 .fermyon_spin_inbound_redis()
                 .call_handle_message(&mut store, &payload)
                 .await
-        }
+        })
         .await;
+        let Ok(outcome) = outcome else {
+            tracing::error!(
+                component = %component.capabilities.name,
+                "the handler of a message on {channel:?} was still running at the {deadline:?} deadline"
+            );
+            return;
+        };
         match outcome {
             Ok(Ok(())) => {}
             Ok(Err(_)) => tracing::warn!(

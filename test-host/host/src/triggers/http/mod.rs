@@ -489,13 +489,17 @@ fn plain(status: StatusCode, text: &'static str) -> Response<HostBody> {
     response
 }
 
-/// Serves `trigger` on `listener` until `shutdown` completes.
+/// Serves `trigger` on `listener` until `shutdown` completes; then stops accepting, lets
+/// the requests in flight finish (closing each connection after its response), and returns
+/// once they have, or after the engine's drain timeout, dropping what is left.
 pub async fn serve(
     trigger: Arc<HttpTrigger>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
+    let (closing, closing_watch) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
     loop {
         let (stream, client) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -507,24 +511,51 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break,
         };
+        while connections.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
         let trigger = trigger.clone();
-        tokio::spawn(async move {
+        let mut closing = closing_watch.clone();
+        connections.spawn(async move {
             let service = service_fn(move |request| {
                 let trigger = trigger.clone();
                 async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
             });
             // Without a timer hyper waits for a request's headers forever, so a client that
-            // sends a byte now and then ("slowloris") would hold the connection for good.
+            // sends a byte now and then ("slowloris"), or an idle keep-alive connection,
+            // would hold its socket for good.
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service);
-            if let Err(error) = connection.await {
+            tokio::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                () = async { drop(closing.wait_for(|closing| *closing).await) } => {
+                    // Finish the request in progress, if any, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = ended {
                 tracing::debug!("connection from {client} ended: {error}");
             }
         });
     }
+    drop(listener);
+    let _ = closing.send(true);
+    let drain = trigger.linker.engine().config().drain_timeout;
+    let drained = tokio::time::timeout(drain, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "{} connections still busy after the {drain:?} drain timeout; closing them",
+            connections.len()
+        );
+        connections.shutdown().await;
+    }
+    Ok(())
 }
