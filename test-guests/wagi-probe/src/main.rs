@@ -6,7 +6,8 @@
 //! - `no-blank`: headers without the blank line;
 //! - `bad-status`: a status that does not parse;
 //! - `flood`: more output than the host accepts;
-//! - `loop`: never ends; `exit`: exits with status 3.
+//! - `loop`: never ends; `exit`: exits with status 3;
+//! - `sleep`: answers `fine` after a second and a half.
 #![forbid(unsafe_code)]
 
 use std::io::{Read, Write};
@@ -50,6 +51,10 @@ fn main() {
             }
         }
         "exit" => std::process::exit(3),
+        "sleep" => {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            let _ = write!(out, "content-type: text/plain\n\nfine");
+        }
         _ => {
             let _ = write!(out, "content-type: text/plain\n\nfine");
         }

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use rotor_host::capabilities::StateOptions;
 use rotor_host::engine::{self, Engine, EngineConfig};
 use rotor_host::manifest::{self, Manifest};
-use rotor_host::triggers::redis;
+use rotor_host::secret::redact_url;
 use rotor_host::{App, AppOptions};
 use rotor_spec::conformance;
 
@@ -290,7 +290,7 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         for subscription in trigger.subscriptions() {
             say(&format!(
                 "  {} channel {:?} -> {}",
-                redis::redacted(&subscription.address),
+                redact_url(&subscription.address),
                 subscription.channel,
                 subscription.component
             ));

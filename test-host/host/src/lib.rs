@@ -20,6 +20,7 @@ pub mod build;
 pub mod capabilities;
 pub mod engine;
 pub mod manifest;
+pub mod secret;
 pub mod triggers;
 
 pub use app::{App, AppOptions, Serving};

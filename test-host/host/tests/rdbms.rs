@@ -357,6 +357,86 @@ async fn concurrent_requests_share_the_pool(db: Db) {
     assert_eq!(count, 100);
 }
 
+/// A result larger than the host hands a guest is refused with a message that says so,
+/// and a smaller one of the same shape still arrives.
+async fn a_result_over_the_limit_is_refused(db: Db) {
+    let (address, _dir) = granted_probe().await;
+    let megabytes = |rows: usize| match db {
+        Db::Pg => format!("SELECT repeat('x', 1048576) AS big FROM generate_series(1, {rows})"),
+        Db::Mysql => format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) \
+             SELECT REPEAT('x', 1048576) AS big FROM n"
+        ),
+    };
+    let over = rotor_host::capabilities::result_limit::MAX_QUERY_RESULT_BYTES / (1 << 20) + 1;
+    let (status, reply) = run(
+        address,
+        db,
+        db.address(),
+        &megabytes(over),
+        json!([]),
+        false,
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{reply}");
+    assert_eq!(reply["error"], "query-failed", "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("MiB a result may hold"),
+        "{reply}"
+    );
+    let within = query(address, db, &megabytes(2), json!([])).await;
+    assert_eq!(within["rows"].as_array().unwrap().len(), 2);
+}
+
+/// A statement that outlives its request is stopped on the server too, not only given up
+/// on by the host: otherwise it would go on there, holding its locks and its connection.
+async fn a_runaway_statement_is_stopped_on_the_server(db: Db) {
+    let (address, _dir) = granted_probe().await;
+    let marker = common::unique("runaway");
+    let statement = match db {
+        Db::Pg => format!("SELECT pg_sleep(30) /* {marker} */"),
+        Db::Mysql => format!("SELECT SLEEP(30) /* {marker} */"),
+    };
+    let started = std::time::Instant::now();
+    let (status, reply) = run(address, db, db.address(), &statement, json!([]), false).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{reply}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let activity = match db {
+        Db::Pg => format!(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE state = 'active' \
+             AND query LIKE '%{marker}%' AND query NOT LIKE '%pg_stat_activity%'"
+        ),
+        Db::Mysql => format!(
+            "SELECT COUNT(*) AS n FROM information_schema.processlist \
+             WHERE info LIKE '%{marker}%' AND info NOT LIKE '%processlist%'"
+        ),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let result = query(address, db, &activity, json!([])).await;
+        let running = result["rows"][0][0]
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_i64)
+            .unwrap_or_else(|| panic!("{result}"));
+        if running == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the statement still runs on the server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 macro_rules! for_both {
     ($($name:ident),*) => {
         mod postgres {
@@ -389,7 +469,9 @@ for_both!(
     hostile_parameters_stay_data,
     bad_addresses_are_typed_errors,
     unsupported_columns_do_not_trap,
-    concurrent_requests_share_the_pool
+    concurrent_requests_share_the_pool,
+    a_result_over_the_limit_is_refused,
+    a_runaway_statement_is_stopped_on_the_server
 );
 
 #[tokio::test(flavor = "multi_thread")]

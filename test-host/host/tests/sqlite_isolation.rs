@@ -114,3 +114,24 @@ async fn a_runaway_statement_is_stopped_at_the_deadline() {
         .expect("the database is still held by the stopped statement");
     assert_eq!(status, StatusCode::OK, "{reply}");
 }
+
+/// A result larger than the host hands a guest is refused before it is all in memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_result_over_the_limit_is_refused() {
+    let (address, _dir, _state) = app().await;
+    let megabytes = |rows: usize| {
+        format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) \
+             SELECT hex(zeroblob(524288)) FROM n"
+        )
+    };
+    let over = rotor_host::capabilities::result_limit::MAX_QUERY_RESULT_BYTES / (1 << 20) + 1;
+    let (status, reply) = sql(address, &megabytes(over)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{reply}");
+    assert!(
+        reply.to_string().contains("MiB a result may hold"),
+        "{reply}"
+    );
+    let (status, reply) = sql(address, &megabytes(2)).await;
+    assert_eq!(status, StatusCode::OK, "{}", reply.to_string().len());
+}

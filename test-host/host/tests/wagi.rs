@@ -180,6 +180,33 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     );
 }
 
+/// The host holds each WAGI request's body and output whole, so only so many run at once;
+/// the rest are told to come back, and nothing waits in a queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn wagi_requests_beyond_the_cap_are_told_to_retry() {
+    let (address, _dir) = serve("/cgi/...", None).await;
+    let cap = rotor_host::triggers::http::wagi::MAX_IN_FLIGHT;
+    let requests: Vec<_> = (0..cap + 8)
+        .map(|_| tokio::spawn(async move { get(address, "/cgi/x?sleep").await }))
+        .collect();
+    let mut served = 0;
+    let mut refused = 0;
+    for request in requests {
+        match request.await.unwrap() {
+            (StatusCode::OK, body) if body == "fine" => served += 1,
+            (StatusCode::SERVICE_UNAVAILABLE, _) => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(served <= cap, "{served} served at once");
+    assert!(refused >= 8, "only {refused} refused");
+    // With the sleepers gone there is room again; components never shared the WAGI cap.
+    assert_eq!(
+        get(address, "/cgi/x").await,
+        (StatusCode::OK, "fine".into())
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_component_is_refused_as_a_wagi_module() {
     let manifest = wagi_manifest("/cgi/...", None).replace(

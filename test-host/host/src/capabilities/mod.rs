@@ -23,6 +23,7 @@ pub mod outbound;
 pub mod outbound_http;
 pub mod postgres;
 pub mod redis;
+pub mod result_limit;
 pub mod sockets;
 pub mod sqlite;
 pub mod variables;

@@ -68,13 +68,21 @@ impl OutboundGrant {
             .get_or_try_init(|| async {
                 let mut entries = Vec::new();
                 for template in &self.templates {
-                    entries.push(
-                        template
-                            .render_async(|name| async move {
-                                self.variables.resolve_for_outbound(&name).await
-                            })
-                            .await?,
-                    );
+                    let entry = template
+                        .render_async(|name| async move {
+                            self.variables.resolve_for_outbound(&name).await
+                        })
+                        .await?;
+                    // A filled entry may hold a secret variable's value: a bad one is named
+                    // by its template, never by what it became.
+                    if template.variables().next().is_some()
+                        && AllowedHosts::parse([entry.as_str()]).is_err()
+                    {
+                        return Err(format!(
+                            "allowed_outbound_hosts entry \"{template}\" is not a valid entry once its variables are filled in"
+                        ));
+                    }
+                    entries.push(entry);
                 }
                 AllowedHosts::parse(entries.iter().map(String::as_str)).map(Arc::new)
             })

@@ -1,5 +1,9 @@
 //! Guest stdout and stderr, forwarded to the host's own, each line prefixed with the
 //! component's name so that interleaved output from many components stays readable.
+//!
+//! A line is held until its newline, but never beyond [`MAX_LINE`] bytes: a longer one is
+//! forwarded in pieces of that size, so a guest that writes without newlines cannot make the
+//! host hold its output.
 
 use std::io::Write;
 use std::pin::Pin;
@@ -9,13 +13,19 @@ use std::task::{Context, Poll};
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
+/// The most of one line the host holds; a longer line is forwarded in pieces this long.
+pub const MAX_LINE: usize = 16 * 1024;
+
 /// Which of the host's streams a guest stream goes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Target {
     /// The host's stdout.
     Stdout,
     /// The host's stderr.
     Stderr,
+    /// A buffer, for tests.
+    #[cfg(test)]
+    Buffer(Arc<std::sync::Mutex<Vec<u8>>>),
 }
 
 /// A guest output stream that writes `[component] line` to the host.
@@ -62,16 +72,29 @@ impl LineWriter {
         text.extend_from_slice(line);
         text.push(b'\n');
         // A host whose own stdout is gone has nowhere to report that, so the line is dropped.
-        let _ = match self.output.target {
+        let _ = match &self.output.target {
             Target::Stdout => std::io::stdout().lock().write_all(&text),
             Target::Stderr => std::io::stderr().lock().write_all(&text),
+            #[cfg(test)]
+            Target::Buffer(buffer) => {
+                buffer.lock().unwrap().extend_from_slice(&text);
+                Ok(())
+            }
         };
     }
 
     fn emit_complete_lines(&mut self) {
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=end).collect();
-            self.emit(line.strip_suffix(b"\n").unwrap_or(&line));
+        loop {
+            let newline = self.pending.iter().position(|&b| b == b'\n');
+            let line: Vec<u8> = match newline {
+                Some(end) if end <= MAX_LINE => {
+                    let line: Vec<u8> = self.pending.drain(..=end).collect();
+                    line[..end].to_vec()
+                }
+                _ if self.pending.len() > MAX_LINE => self.pending.drain(..MAX_LINE).collect(),
+                _ => return,
+            };
+            self.emit(&line);
         }
     }
 
@@ -89,8 +112,11 @@ impl AsyncWrite for LineWriter {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        self.pending.extend_from_slice(buf);
-        self.emit_complete_lines();
+        // In slices, so that one huge write is not held whole either.
+        for piece in buf.chunks(MAX_LINE) {
+            self.pending.extend_from_slice(piece);
+            self.emit_complete_lines();
+        }
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -107,5 +133,38 @@ impl AsyncWrite for LineWriter {
 impl Drop for LineWriter {
     fn drop(&mut self) {
         self.emit_rest();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt as _;
+
+    #[tokio::test]
+    async fn long_lines_are_forwarded_in_pieces_and_nothing_is_lost() {
+        let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let output = PrefixedOutput::new("c", Target::Buffer(buffer.clone()));
+        let mut stream = Box::into_pin(output.async_stream());
+        stream.write_all(b"short\n").await.unwrap();
+        let long = vec![b'x'; 5 * MAX_LINE + 7];
+        stream.write_all(&long).await.unwrap();
+        stream.write_all(b"\nlast").await.unwrap();
+        stream.shutdown().await.unwrap();
+
+        let written = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines[0], "[c] short");
+        assert_eq!(
+            lines.len(),
+            1 + 6 + 1,
+            "{:?}",
+            lines.iter().map(|l| l.len()).collect::<Vec<_>>()
+        );
+        assert!(lines[1..6].iter().all(|l| l.len() == 4 + MAX_LINE));
+        assert_eq!(lines[6], "[c] xxxxxxx");
+        assert_eq!(lines[7], "[c] last");
+        let xs: usize = lines.iter().map(|l| l.matches('x').count()).sum();
+        assert_eq!(xs, long.len());
     }
 }

@@ -39,7 +39,7 @@ pub struct Manifest {
 
 /// One application variable of `[variables]`: `name = { default = "..." }` or
 /// `name = { required = true }`, optionally `secret = true`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VariableDecl {
     /// The value when no provider has one.
@@ -54,6 +54,27 @@ pub struct VariableDecl {
     /// What it is for.
     #[serde(default)]
     pub description: Option<String>,
+}
+
+impl std::fmt::Debug for VariableDecl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A secret's default is as secret as any other value of it.
+        let hidden = self
+            .default
+            .as_ref()
+            .map(|value| crate::secret::Secret::new(value.as_str()));
+        let mut debug = f.debug_struct("VariableDecl");
+        if self.secret {
+            debug.field("default", &hidden);
+        } else {
+            debug.field("default", &self.default);
+        }
+        debug
+            .field("required", &self.required)
+            .field("secret", &self.secret)
+            .field("description", &self.description)
+            .finish()
+    }
 }
 
 /// The `[application]` table.
@@ -1087,6 +1108,21 @@ command = "cargo build"
             Some("example.com")
         );
         assert!(manifest.variables["token"].required && manifest.variables["token"].secret);
+        let secret_default = VariableDecl {
+            default: Some("hunter2".into()),
+            secret: true,
+            ..VariableDecl::default()
+        };
+        let shown = format!("{secret_default:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        let plain = VariableDecl {
+            default: Some("example.com".into()),
+            ..VariableDecl::default()
+        };
+        assert!(format!("{plain:?}").contains("example.com"));
         let templates = Manifest::variable_templates(&manifest.components["hello"]);
         assert_eq!(templates["auth"].variables().collect::<Vec<_>>(), ["token"]);
 

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::toml_file::{self, FileError};
+use crate::secret::{redact_url, Secret};
 
 /// The parsed file, with paths made absolute.
 #[derive(Debug, Clone, Default)]
@@ -51,7 +52,7 @@ pub struct RuntimeConfigFile {
 }
 
 /// Where `fermyon:spin/llm` runs its models.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LlmComputeConfig {
     /// `type = "spin"`: models on this machine, which Rotor does not run (calls fail with a
     /// runtime error, as in a Spin built without local models).
@@ -60,8 +61,8 @@ pub enum LlmComputeConfig {
     RemoteHttp {
         /// The server, without a trailing `/`.
         url: String,
-        /// The bearer token; never shown by `Debug`.
-        auth_token: String,
+        /// The bearer token.
+        auth_token: Secret<String>,
         /// The protocol it speaks (`api_type`).
         api: LlmApi,
     },
@@ -76,22 +77,8 @@ pub enum LlmApi {
     OpenAi,
 }
 
-impl std::fmt::Debug for LlmComputeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LlmComputeConfig::Local => f.write_str("Local"),
-            LlmComputeConfig::RemoteHttp { url, api, .. } => f
-                .debug_struct("RemoteHttp")
-                .field("url", url)
-                .field("auth_token", &"<redacted>")
-                .field("api", api)
-                .finish(),
-        }
-    }
-}
-
 /// Where one key-value store lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum KeyValueStoreConfig {
     /// A SQLite file; `None` means the app's default key-value file.
     Sqlite(Option<PathBuf>),
@@ -103,6 +90,20 @@ pub enum KeyValueStoreConfig {
         /// colon, `Some("")` none at all (Spin's layout).
         prefix: Option<String>,
     },
+}
+
+impl std::fmt::Debug for KeyValueStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyValueStoreConfig::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            // The URL may carry a password.
+            KeyValueStoreConfig::Redis { url, prefix } => f
+                .debug_struct("Redis")
+                .field("url", &redact_url(url))
+                .field("prefix", prefix)
+                .finish(),
+        }
+    }
 }
 
 /// One `[[variables_provider]]` entry.
@@ -148,12 +149,12 @@ impl std::fmt::Debug for VariablesProviderConfig {
 pub const DEFAULT_ENV_PREFIX: &str = "SPIN_VARIABLE";
 
 /// A HashiCorp Vault that provides application variables (`[[variables_provider]] type = "vault"`).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultConfig {
     /// The server, without a trailing `/`.
     pub url: String,
-    /// The token sent as `X-Vault-Token`; never shown by `Debug`.
-    pub token: String,
+    /// The token sent as `X-Vault-Token`.
+    pub token: Secret<String>,
     /// The KV version 2 mount, without surrounding `/`.
     pub mount: String,
     /// The path under the mount that holds the app's secrets, if any.
@@ -165,23 +166,12 @@ impl VaultConfig {
     pub fn new(url: &str, token: &str, mount: &str, prefix: Option<&str>) -> VaultConfig {
         VaultConfig {
             url: url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
+            token: Secret::from(token),
             mount: mount.trim_matches('/').to_owned(),
             prefix: prefix
                 .map(|p| p.trim_matches('/').to_owned())
                 .filter(|p| !p.is_empty()),
         }
-    }
-}
-
-impl std::fmt::Debug for VaultConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VaultConfig")
-            .field("url", &self.url)
-            .field("token", &"<redacted>")
-            .field("mount", &self.mount)
-            .field("prefix", &self.prefix)
-            .finish()
     }
 }
 
@@ -425,7 +415,7 @@ impl RuntimeConfigFile {
                     };
                     LlmComputeConfig::RemoteHttp {
                         url: url.trim_end_matches('/').to_owned(),
-                        auth_token,
+                        auth_token: Secret::new(auth_token),
                         api,
                     }
                 }
@@ -470,7 +460,7 @@ mod tests {
             llm,
             LlmComputeConfig::RemoteHttp {
                 url: "https://llm.example.com".into(),
-                auth_token: "secret-token".into(),
+                auth_token: Secret::from("secret-token"),
                 api: LlmApi::OpenAi,
             }
         );

@@ -27,6 +27,19 @@ impl fmt::Display for TemplateError {
 
 impl std::error::Error for TemplateError {}
 
+/// The template as written (`{{ name }}` for each variable), never its values.
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => f.write_str(text)?,
+                Part::Variable(name) => write!(f, "{{{{ {name} }}}}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Template {
     /// Parses `text`; every `{{ name }}` must name a valid variable.
     pub fn parse(text: &str) -> Result<Template, TemplateError> {

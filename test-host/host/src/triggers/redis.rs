@@ -31,6 +31,7 @@ mod bindings {
     });
 }
 use crate::manifest::Manifest;
+use crate::secret::redact_url;
 
 /// How many messages may be in handling at once, over all channels.
 pub const MAX_CONCURRENT_MESSAGES: usize = 64;
@@ -47,7 +48,7 @@ struct RedisComponent {
 }
 
 /// One channel of one server, and who handles it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Subscription {
     /// The server, templates filled.
     pub address: String,
@@ -55,6 +56,16 @@ pub struct Subscription {
     pub channel: String,
     /// The component's name.
     pub component: String,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("address", &redact_url(&self.address))
+            .field("channel", &self.channel)
+            .field("component", &self.component)
+            .finish()
+    }
 }
 
 /// An app's Redis side: its subscriptions and their prepared components.
@@ -186,14 +197,14 @@ impl RedisTrigger {
                 Ok(()) => {
                     tracing::warn!(
                         "the Redis subscription to {} ended; reconnecting",
-                        redacted(&address)
+                        redact_url(&address)
                     );
                     backoff = Duration::from_millis(100);
                 }
                 Err(error) => {
                     tracing::warn!(
                         "cannot subscribe at {}: {error:#}; retrying in {backoff:?}",
-                        redacted(&address)
+                        redact_url(&address)
                     );
                 }
             }
@@ -225,7 +236,7 @@ impl RedisTrigger {
                     component = %subscription.component,
                     "subscribed to channel {:?} at {}",
                     subscription.channel,
-                    redacted(address)
+                    redact_url(address)
                 );
             }
             anyhow::Ok(pubsub)
@@ -300,30 +311,5 @@ impl RedisTrigger {
                 "the handler failed on a message on {channel:?}: {trap:?}"
             ),
         }
-    }
-}
-
-/// `address` without a password, for logs.
-pub fn redacted(address: &str) -> String {
-    match address.split_once('@') {
-        Some((before, after)) => match before.split_once("://") {
-            Some((scheme, _credentials)) => format!("{scheme}://…@{after}"),
-            None => format!("…@{after}"),
-        },
-        None => address.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_stay_out_of_logs() {
-        assert_eq!(redacted("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
-        assert_eq!(
-            redacted("redis://user:s3cret@cache:6379/0"),
-            "redis://…@cache:6379/0"
-        );
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use wasmtime::component::Linker;
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use super::variables::resolve::{ComponentVariables, VariableError};
+use super::variables::resolve::{ComponentVariables, VariableError, PROVIDER_FAILED};
 use bindings::wasi::config::store::{self, Error};
 
 /// Host bindings of `wasi:config/store@0.2.0-draft-2024-09-27`, from `wit/`.
@@ -52,8 +52,10 @@ async fn value(variables: &ComponentVariables, key: &str) -> Result<Option<Strin
         Ok(value) => Ok(Some(value)),
         Err(VariableError::InvalidName(_)) => Ok(None),
         Err(VariableError::Undefined(_)) if !variables.declares(key) => Ok(None),
-        Err(VariableError::Undefined(message) | VariableError::Provider(message)) => {
-            Err(Error::Upstream(message))
+        Err(VariableError::Undefined(message)) => Err(Error::Upstream(message)),
+        Err(VariableError::Provider(message)) => {
+            tracing::warn!(variable = %key, "{message}");
+            Err(Error::Upstream(PROVIDER_FAILED.into()))
         }
     }
 }

@@ -98,7 +98,7 @@ impl LlmGrant {
                 api,
             }) => Ok(Server {
                 url,
-                token: auth_token,
+                token: auth_token.expose(),
                 api: *api,
             }),
             Some(LlmComputeConfig::Local) => Err(Error::RuntimeError(

@@ -19,6 +19,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::outbound::OutboundClients;
+use crate::capabilities::result_limit::{ResultBudget, SMALL_VALUE};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::mysql;
 use bindings::fermyon::spin2_0_0::rdbms_types::{
@@ -60,8 +61,11 @@ impl Capability for Mysql {
     type App = Arc<MysqlPools>;
     type Grant = MysqlGrant;
 
-    fn load(_: &AppContext<'_>) -> anyhow::Result<Self::App> {
-        Ok(Arc::default())
+    fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        Ok(Arc::new(MysqlPools {
+            pools: Mutex::default(),
+            statement_limit: app.request_deadline,
+        }))
     }
 
     fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<MysqlGrant> {
@@ -81,9 +85,10 @@ impl Capability for Mysql {
 impl rdbms_types::Host for View<'_, MysqlGrant> {}
 
 /// The pools of every address the app's components have used.
-#[derive(Default)]
 pub struct MysqlPools {
     pools: Mutex<HashMap<String, Pool>>,
+    /// How long one statement may run: the request deadline.
+    statement_limit: Duration,
 }
 
 impl MysqlPools {
@@ -108,6 +113,57 @@ impl MysqlPools {
 /// it gives the connection back to its pool.
 pub struct PooledConn {
     conn: Conn,
+    pool: Pool,
+    statement_limit: Duration,
+}
+
+impl PooledConn {
+    /// Runs `statement` (a statement on this connection) for at most the request deadline.
+    /// A statement still running when it is given up on, by this limit or because the
+    /// guest's task was stopped, is killed on the server (`KILL QUERY`), where it would
+    /// otherwise go on holding locks and the connection.
+    async fn within_limit<T>(
+        limit: Duration,
+        mut running: RunningStatement,
+        statement: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match tokio::time::timeout(limit, statement).await {
+            Ok(result) => {
+                running.0 = None;
+                result
+            }
+            Err(_) => Err(Error::QueryFailed(format!(
+                "the statement ran longer than the {limit:?} request deadline and was stopped"
+            ))),
+        }
+    }
+
+    fn running(&self) -> RunningStatement {
+        RunningStatement(Some((self.pool.clone(), self.conn.id())))
+    }
+}
+
+/// A statement in progress on the connection with this id: killed on the server, through
+/// another connection of the pool, if dropped before it is cleared.
+struct RunningStatement(Option<(Pool, u32)>);
+
+impl Drop for RunningStatement {
+    fn drop(&mut self) {
+        let Some((pool, id)) = self.0.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let killed = async {
+                    let mut conn = pool.get_conn().await?;
+                    conn.query_drop(format!("KILL QUERY {id}")).await
+                };
+                if let Err(error) = tokio::time::timeout(CONNECT_TIMEOUT, killed).await {
+                    tracing::debug!("stopping a MySQL statement failed: {error}");
+                }
+            });
+        }
+    }
 }
 
 /// Checks the address and the grant, then takes a connection from the app's pool.
@@ -135,7 +191,11 @@ pub async fn open(
         .await
         .map_err(|_| Error::ConnectionFailed(format!("no connection within {CONNECT_TIMEOUT:?}")))?
         .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
-    Ok(PooledConn { conn })
+    Ok(PooledConn {
+        conn,
+        pool,
+        statement_limit: pools.statement_limit,
+    })
 }
 
 fn to_value(value: &ParameterValue) -> Value {
@@ -290,40 +350,17 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
-        let conn = &mut self
+        let open = self
             .table
             .get_mut(&connection)
-            .map_err(|_| Error::Other("no such connection".into()))?
-            .conn;
-        let mut result = conn
-            .exec_iter(statement, to_params(&params))
-            .await
-            .map_err(query_failed)?;
-        let described = result.columns().map(|c| c.to_vec()).unwrap_or_default();
-        let types: Vec<DbDataType> = described.iter().map(column_type).collect();
-        let names: Vec<String> = described
-            .iter()
-            .map(|c| c.name_str().into_owned())
-            .collect();
-        let raw_rows: Vec<mysql_async::Row> = result.collect().await.map_err(query_failed)?;
-        let mut rows = Vec::with_capacity(raw_rows.len());
-        for row in raw_rows {
-            let values = row.unwrap();
-            rows.push(
-                values
-                    .into_iter()
-                    .zip(&types)
-                    .zip(&names)
-                    .map(|((value, ty), name)| read_value(value, *ty, name))
-                    .collect::<Result<Vec<_>, _>>()?,
-            );
-        }
-        let columns = names
-            .into_iter()
-            .zip(types)
-            .map(|(name, data_type)| Column { name, data_type })
-            .collect();
-        Ok(RowSet { columns, rows })
+            .map_err(|_| Error::Other("no such connection".into()))?;
+        let (limit, running) = (open.statement_limit, open.running());
+        PooledConn::within_limit(
+            limit,
+            running,
+            query_rows(&mut open.conn, statement, params),
+        )
+        .await
     }
 
     async fn execute(
@@ -332,18 +369,66 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<(), Error> {
-        let conn = &mut self
+        let open = self
             .table
             .get_mut(&connection)
-            .map_err(|_| Error::Other("no such connection".into()))?
-            .conn;
-        conn.exec_drop(statement, to_params(&params))
-            .await
-            .map_err(query_failed)
+            .map_err(|_| Error::Other("no such connection".into()))?;
+        let (limit, running) = (open.statement_limit, open.running());
+        let statement = open.conn.exec_drop(statement, to_params(&params));
+        PooledConn::within_limit(limit, running, async {
+            statement.await.map_err(query_failed)
+        })
+        .await
     }
 
     async fn drop(&mut self, connection: Resource<PooledConn>) -> wasmtime::Result<()> {
         self.table.delete(connection)?;
         Ok(())
     }
+}
+
+/// Runs a query on `conn` and reads its rows, within the result budget.
+async fn query_rows(
+    conn: &mut Conn,
+    statement: String,
+    params: Vec<ParameterValue>,
+) -> Result<RowSet, Error> {
+    let mut result = conn
+        .exec_iter(statement, to_params(&params))
+        .await
+        .map_err(query_failed)?;
+    let described = result.columns().map(|c| c.to_vec()).unwrap_or_default();
+    let types: Vec<DbDataType> = described.iter().map(column_type).collect();
+    let names: Vec<String> = described
+        .iter()
+        .map(|c| c.name_str().into_owned())
+        .collect();
+    // Row by row, so that a result over the limit is refused before it is all in memory.
+    let mut budget = ResultBudget::new();
+    let mut rows = Vec::new();
+    while let Some(row) = result.next().await.map_err(query_failed)? {
+        let values = row.unwrap();
+        let size = values
+            .iter()
+            .map(|value| match value {
+                Value::Bytes(bytes) => bytes.len(),
+                _ => SMALL_VALUE,
+            })
+            .sum();
+        budget.add_row(size).map_err(Error::QueryFailed)?;
+        rows.push(
+            values
+                .into_iter()
+                .zip(&types)
+                .zip(&names)
+                .map(|((value, ty), name)| read_value(value, *ty, name))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+    }
+    let columns = names
+        .into_iter()
+        .zip(types)
+        .map(|(name, data_type)| Column { name, data_type })
+        .collect();
+    Ok(RowSet { columns, rows })
 }

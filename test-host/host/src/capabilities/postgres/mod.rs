@@ -27,7 +27,7 @@ use super::capability::{AppContext, Capability, ComponentContext, HasView, View}
 use super::outbound::OutboundClients;
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::{postgres as postgres2, rdbms_types};
-use bindings::spin::postgres4_0_0::postgres::{self as postgres4, Error};
+use bindings::spin::postgres4_0_0::postgres::{self as postgres4, Error, QueryError};
 
 /// Host bindings of `fermyon:spin/postgres@2.0.0` and `spin:postgres/postgres@3.0.0` and
 /// `@4.0.0`, from `wit/`.
@@ -135,6 +135,10 @@ const POOL_SIZE: usize = 32;
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long the `ROLLBACK` of a connection a guest gave back may take before the connection
+/// is closed instead of reused.
+const ROLLBACK_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The PostgreSQL capability, both interface versions.
 pub struct Postgres;
 
@@ -145,8 +149,11 @@ impl Capability for Postgres {
     type App = Arc<PostgresPools>;
     type Grant = PostgresGrant;
 
-    fn load(_: &AppContext<'_>) -> anyhow::Result<Self::App> {
-        Ok(Arc::default())
+    fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        Ok(Arc::new(PostgresPools {
+            pools: Mutex::default(),
+            statement_limit: app.request_deadline,
+        }))
     }
 
     fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<PostgresGrant> {
@@ -170,9 +177,10 @@ impl Capability for Postgres {
 impl rdbms_types::Host for View<'_, PostgresGrant> {}
 
 /// The pools of every address the app's components have used.
-#[derive(Default)]
 pub struct PostgresPools {
     pools: Mutex<HashMap<String, Arc<Pool>>>,
+    /// How long one statement may run: the request deadline.
+    statement_limit: Duration,
 }
 
 impl PostgresPools {
@@ -185,6 +193,7 @@ impl PostgresPools {
                     config,
                     idle: Mutex::new(Vec::new()),
                     permits: Arc::new(Semaphore::new(POOL_SIZE)),
+                    statement_limit: self.statement_limit,
                 })
             })
             .clone()
@@ -196,6 +205,7 @@ struct Pool {
     config: tokio_postgres::Config,
     idle: Mutex<Vec<Client>>,
     permits: Arc<Semaphore>,
+    statement_limit: Duration,
 }
 
 impl Pool {
@@ -258,20 +268,21 @@ impl Drop for PooledClient {
         }
         // A guest may have left a transaction open (a `BEGIN` and then a trap): roll it back
         // before anyone else gets the connection, or the next request would run inside it.
-        // The pool slot stays taken until that is done.
+        // The pool slot is free at once (the connection is not idle until the rollback is
+        // done), and a rollback that does not finish in time closes the connection.
+        drop(self.permit.take());
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         let pool = self.pool.clone();
-        let permit = self.permit.take();
         runtime.spawn(async move {
-            if client.batch_execute("ROLLBACK").await.is_ok() {
-                pool.idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(client);
+            let rollback = tokio::time::timeout(ROLLBACK_TIMEOUT, client.batch_execute("ROLLBACK"));
+            if let Ok(Ok(())) = rollback.await {
+                let mut idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner());
+                if idle.len() < POOL_SIZE {
+                    idle.push(client);
+                }
             }
-            drop(permit);
         });
     }
 }
@@ -281,6 +292,46 @@ impl PooledClient {
         self.client
             .as_ref()
             .expect("a pooled client holds its connection until dropped")
+    }
+
+    /// Runs one statement for at most the request deadline. A statement that is still
+    /// running when it is given up on, by this limit or because the guest's task was
+    /// stopped, is cancelled on the server: it would otherwise go on there, holding locks
+    /// and the connection.
+    pub(crate) async fn within_limit<T>(
+        &self,
+        statement: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let limit = self.pool.statement_limit;
+        let mut running = RunningStatement(Some(self.client().cancel_token()));
+        let outcome = tokio::time::timeout(limit, statement).await;
+        match outcome {
+            Ok(result) => {
+                running.0 = None;
+                result
+            }
+            Err(_) => Err(Error::QueryFailed(QueryError::Text(format!(
+                "the statement ran longer than the {limit:?} request deadline and was cancelled"
+            )))),
+        }
+    }
+}
+
+/// A statement in progress: cancelled on the server if dropped before it is cleared.
+struct RunningStatement(Option<tokio_postgres::CancelToken>);
+
+impl Drop for RunningStatement {
+    fn drop(&mut self) {
+        let Some(token) = self.0.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = token.cancel_query(NoTls).await {
+                    tracing::debug!("cancelling a PostgreSQL statement failed: {error}");
+                }
+            });
+        }
     }
 }
 

@@ -19,6 +19,8 @@ use super::wire::{self, Interval as WireInterval, Json, Numeric, Range, Uuid};
 use super::PooledClient;
 use super::PostgresGrant;
 use crate::capabilities::capability::View;
+use crate::capabilities::result_limit::{ResultBudget, SMALL_VALUE};
+use futures_util::StreamExt as _;
 
 /// The interface's type for a result column of PostgreSQL type `ty`.
 pub fn column_type(ty: &Type) -> DbDataType {
@@ -435,13 +437,23 @@ pub fn query_failed(error: tokio_postgres::Error) -> Error {
 
 /// Runs a query on `client`: the shared path of both interface versions.
 pub async fn query(
+    pooled: &PooledClient,
+    statement: &str,
+    params: &[ParameterValue],
+) -> Result<RowSet, Error> {
+    pooled
+        .within_limit(query_unlimited(pooled.client(), statement, params))
+        .await
+}
+
+async fn query_unlimited(
     client: &Client,
     statement: &str,
     params: &[ParameterValue],
 ) -> Result<RowSet, Error> {
     let (prepared, params) = prepare(client, statement, params).await?;
-    let rows = client
-        .query(&prepared, &borrowed(&params))
+    let stream = client
+        .query_raw(&prepared, borrowed(&params))
         .await
         .map_err(query_failed)?;
     let columns: Vec<Column> = prepared
@@ -452,30 +464,59 @@ pub async fn query(
             data_type: column_type(column.type_()),
         })
         .collect();
-    let rows = rows
-        .iter()
-        .map(|row| {
-            columns
-                .iter()
-                .enumerate()
-                .map(|(index, column)| read_value(row, index, &column.data_type))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // Row by row, so that a result over the limit is refused before it is all in memory.
+    let mut stream = std::pin::pin!(stream);
+    let mut budget = ResultBudget::new();
+    let mut rows = Vec::new();
+    while let Some(row) = stream.next().await {
+        let row = row.map_err(query_failed)?;
+        let values = columns
+            .iter()
+            .enumerate()
+            .map(|(index, column)| read_value(&row, index, &column.data_type))
+            .collect::<Result<Vec<_>, _>>()?;
+        budget
+            .add_row(values.iter().map(value_size).sum())
+            .map_err(|message| Error::QueryFailed(QueryError::Text(message)))?;
+        rows.push(values);
+    }
     Ok(RowSet { columns, rows })
+}
+
+/// About what `value` takes in memory, for the result budget.
+fn value_size(value: &DbValue) -> usize {
+    let text = |items: &[Option<String>]| -> usize {
+        items
+            .iter()
+            .map(|item| item.as_ref().map_or(1, String::len))
+            .sum()
+    };
+    match value {
+        DbValue::Str(text) | DbValue::Uuid(text) | DbValue::Decimal(text) => text.len(),
+        DbValue::Binary(bytes) | DbValue::Jsonb(bytes) | DbValue::Unsupported(bytes) => bytes.len(),
+        DbValue::ArrayStr(items) | DbValue::ArrayDecimal(items) => text(items),
+        DbValue::ArrayInt32(items) => items.len() * 8,
+        DbValue::ArrayInt64(items) => items.len() * 16,
+        _ => SMALL_VALUE,
+    }
 }
 
 /// Runs a statement on `client` and returns how many rows it changed.
 pub async fn execute(
-    client: &Client,
+    pooled: &PooledClient,
     statement: &str,
     params: &[ParameterValue],
 ) -> Result<u64, Error> {
-    let (prepared, params) = prepare(client, statement, params).await?;
-    client
-        .execute(&prepared, &borrowed(&params))
+    let client = pooled.client();
+    pooled
+        .within_limit(async {
+            let (prepared, params) = prepare(client, statement, params).await?;
+            client
+                .execute(&prepared, &borrowed(&params))
+                .await
+                .map_err(query_failed)
+        })
         .await
-        .map_err(query_failed)
 }
 
 impl View<'_, PostgresGrant> {
@@ -500,12 +541,10 @@ impl View<'_, PostgresGrant> {
     pub(crate) fn postgres_client(
         &self,
         connection: &Resource<PooledClient>,
-    ) -> Result<&Client, Error> {
-        Ok(self
-            .table
+    ) -> Result<&PooledClient, Error> {
+        self.table
             .get(connection)
-            .map_err(|_| Error::Other("no such connection".into()))?
-            .client())
+            .map_err(|_| Error::Other("no such connection".into()))
     }
 }
 

@@ -17,6 +17,7 @@ use rusqlite::types::ValueRef;
 use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
+use super::result_limit::{ResultBudget, SMALL_VALUE};
 use crate::manifest::runtime_config::SqliteDatabaseConfig;
 use bindings::fermyon::spin2_0_0::sqlite::{self, Error, QueryResult, RowResult, Value};
 use connection::{GuestConnection, SharedConnection};
@@ -124,10 +125,22 @@ fn execute(
     let parameters: Vec<rusqlite::types::Value> = parameters.into_iter().map(to_sqlite).collect();
     let mut rows = prepared.query(rusqlite::params_from_iter(parameters))?;
     let mut results = Vec::new();
+    let mut budget = ResultBudget::new();
     while let Some(row) = rows.next()? {
         let values = (0..columns.len())
             .map(|index| row.get_ref(index).map(from_sqlite))
             .collect::<rusqlite::Result<Vec<Value>>>()?;
+        let size = values
+            .iter()
+            .map(|value| match value {
+                Value::Text(text) => text.len(),
+                Value::Blob(bytes) => bytes.len(),
+                _ => SMALL_VALUE,
+            })
+            .sum();
+        budget
+            .add_row(size)
+            .map_err(|message| rusqlite::Error::ToSqlConversionFailure(message.into()))?;
         results.push(RowResult { values });
     }
     Ok(QueryResult {

@@ -52,7 +52,10 @@ impl variables::Host for View<'_, Arc<ComponentVariables>> {
         let result = self.grant.get(&name).await.map_err(|error| match error {
             VariableError::InvalidName(message) => Error::InvalidName(message),
             VariableError::Undefined(message) => Error::Undefined(message),
-            VariableError::Provider(message) => Error::Provider(message),
+            VariableError::Provider(message) => {
+                tracing::warn!(variable = %name, "{message}");
+                Error::Provider(resolve::PROVIDER_FAILED.into())
+            }
         });
         if let Err(error) = &result {
             tracing::debug!(variable = %name, "variable lookup failed: {error:?}");

@@ -18,6 +18,11 @@ use crate::manifest::{Manifest, VariableDecl};
 /// this prefix, then the name.
 pub const ENVIRONMENT_PREFIX: &str = "SPIN_VARIABLE_";
 
+/// What a guest is told when a provider fails: which provider and why (its address, say)
+/// is for the host's log, not for the guest.
+pub const PROVIDER_FAILED: &str =
+    "a variables provider failed; the host's log says which one and why";
+
 /// Why an application variable has no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResolveError {

@@ -65,7 +65,7 @@ impl VaultProvider {
         };
         let uri = format!("{}/v1/{}/data/{path}", self.config.url, self.config.mount);
         let request = http::Request::get(&uri)
-            .header("x-vault-token", &self.config.token)
+            .header("x-vault-token", self.config.token.expose())
             .body(Bytes::new())
             .map_err(|_| format!("Vault url {:?} is not a valid URL", self.config.url))?;
         let response = send_and_read(request, None, usize::MAX)

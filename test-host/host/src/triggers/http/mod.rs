@@ -55,6 +55,8 @@ pub struct HttpTrigger {
     chained: HashMap<String, String>,
     /// One permit per request in the guest (the engine's `max_in_flight`).
     in_flight: Arc<tokio::sync::Semaphore>,
+    /// One permit per WAGI request, which the host buffers whole ([`wagi::MAX_IN_FLIGHT`]).
+    wagi_in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 /// What answers a route: a component, a WAGI module, or a static response.
@@ -148,6 +150,7 @@ impl HttpTrigger {
         Ok(Arc::new_cyclic(|me| HttpTrigger {
             me: me.clone(),
             in_flight,
+            wagi_in_flight: Arc::new(tokio::sync::Semaphore::new(wagi::MAX_IN_FLIGHT)),
             linker,
             routes,
             handlers,
@@ -215,10 +218,7 @@ impl HttpTrigger {
                 "request to {path} refused: {} requests in flight",
                 self.linker.engine().config().max_in_flight
             );
-            let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
-            busy.headers_mut()
-                .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return busy;
+            return busy();
         };
         let body_limit = self.linker.engine().config().max_request_body;
         if body_limit.is_some_and(|limit| body_limit::declared_over(&request, limit)) {
@@ -243,6 +243,13 @@ impl HttpTrigger {
                 (component.capabilities.name.clone(), result)
             }
             Handler::Wagi(module) => {
+                let Ok(_wagi_permit) = self.wagi_in_flight.clone().try_acquire_owned() else {
+                    tracing::warn!(
+                        "request to {path} refused: {} WAGI requests in flight",
+                        wagi::MAX_IN_FLIGHT
+                    );
+                    return busy();
+                };
                 let info = RequestInfo {
                     matched: &matched,
                     client,
@@ -473,6 +480,14 @@ fn with_spin_headers<B>(
         }
     }
     request
+}
+
+/// 503 with `Retry-After`: come back in a second.
+fn busy() -> Response<HostBody> {
+    let mut busy = plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable");
+    busy.headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+    busy
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<HostBody> {

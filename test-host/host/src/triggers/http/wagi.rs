@@ -30,6 +30,11 @@ use crate::manifest::{Manifest, WagiSettings};
 /// The most a module may write to stdout for one request.
 pub const MAX_OUTPUT: usize = 16 << 20;
 
+/// How many WAGI requests may run at once; beyond, a request is answered 503 with
+/// `Retry-After`. The host holds each one's body and output whole (up to [`MAX_BODY`] and
+/// [`MAX_OUTPUT`]), so this bounds what WAGI can make it hold, about 1 GiB.
+pub const MAX_IN_FLIGHT: usize = 32;
+
 /// The largest request body handed to a module; a larger one is answered 413.
 pub const MAX_BODY: usize = 16 << 20;
 
