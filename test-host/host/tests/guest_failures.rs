@@ -151,3 +151,32 @@ async fn a_guest_that_stalls_after_its_head_is_stopped_at_the_deadline() {
     assert!(took < Duration::from_secs(10), "stopped too late: {took:?}");
     assert_still_serving(address).await;
 }
+
+/// A guest that loops hands its thread back every epoch tick, so more looping guests than
+/// the runtime has threads do not hold up other requests until their deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn looping_guests_do_not_hold_up_other_requests() {
+    let engine = rotor_host::engine::Engine::new(rotor_host::engine::EngineConfig {
+        request_deadline: Duration::from_secs(6),
+        max_instance_memory: 64 << 20,
+        cache_dir: None,
+        ..Default::default()
+    })
+    .unwrap();
+    let (address, _dir) = common::serve_probe(engine).await;
+    let loops: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(client::get(address, "/loop")))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    assert_still_serving(address).await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "a request waited {took:?} behind looping guests"
+    );
+    for looping in loops {
+        let response = looping.await.unwrap().unwrap();
+        assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -248,9 +248,18 @@ impl Engine {
     pub fn new_store<T: Limited + 'static>(&self, data: T) -> Store<T> {
         let mut store = Store::new(&self.engine, data);
         store.limiter(|data| data.limits());
-        let ticks = (self.config.request_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1);
-        store.set_epoch_deadline(ticks as u64);
-        store.epoch_deadline_trap();
+        // Each tick a guest computes through, it hands its thread back to the runtime (a
+        // guest that loops would otherwise hold one of few worker threads until its
+        // deadline, stalling every request queued behind it), and at the deadline it traps.
+        let started = std::time::Instant::now();
+        let deadline = self.config.request_deadline;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if started.elapsed() >= deadline {
+                return Err(wasmtime::Trap::Interrupt.into());
+            }
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        });
         store
     }
 }
