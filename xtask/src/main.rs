@@ -11,6 +11,7 @@
 mod bench;
 mod guests;
 mod shell;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -32,8 +33,9 @@ fn main() -> ExitCode {
         Some("up") => up(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask up [APP] [ROTOR-ARGS...] | test | bench");
+            eprintln!("usage: cargo xtask up [APP] [ROTOR-ARGS...] | test | bench | soak");
             return ExitCode::from(2);
         }
     };
