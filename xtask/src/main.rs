@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod fuzz;
 mod guests;
 mod shell;
 mod soak;
@@ -34,8 +35,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("bench") => bench::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask up [APP] [ROTOR-ARGS...] | test | bench | soak");
+            eprintln!("usage: cargo xtask up [APP] [ROTOR-ARGS...] | test | bench | soak | fuzz");
             return ExitCode::from(2);
         }
     };

@@ -248,6 +248,13 @@ impl RuntimeConfigFile {
     /// Reads the file at `path`.
     pub fn load(path: &Path) -> Result<RuntimeConfigFile, FileError> {
         let text = toml_file::read(path)?;
+        Self::parse(path, &text)
+    }
+
+    /// Reads `text`, the contents of the file at `path` (relative paths in it are relative
+    /// to that file's directory; errors name it).
+    pub fn parse(path: &Path, text: &str) -> Result<RuntimeConfigFile, FileError> {
+        let text = text.to_owned();
         let raw: Raw = toml_file::parse(path, &text)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let error =

@@ -1,0 +1,6 @@
+#![no_main]
+
+#[path = "../bodies/sdk.rs"]
+mod bodies;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bodies::filters(data));
