@@ -38,13 +38,17 @@ pub trait Capability {
     ) -> wasmtime::Result<()>;
 }
 
-/// What a capability sees of one instance: its component's grant and the resource table
-/// where the guest's handles live. The host traits are implemented on this.
+/// What a capability sees of one instance: its component's grant, the resource table
+/// where the guest's handles live, and when its request must be done. The host traits are
+/// implemented on this.
 pub struct View<'a, G> {
     /// What the component was granted.
     pub grant: &'a G,
     /// The instance's resources.
     pub table: &'a mut ResourceTable,
+    /// The request's deadline: a host-side wait (a SQL statement, say) ends by then, so
+    /// the guest still gets its error before the host gives up on the guest.
+    pub deadline: std::time::Instant,
 }
 
 /// The [`HasData`] marker that tells the generated `add_to_linker` functions to hand the host

@@ -24,6 +24,7 @@ pub struct InstanceState {
     limits: StoreLimits,
     outbound: OutboundHttp,
     component: Arc<ComponentCapabilities>,
+    deadline: std::time::Instant,
 }
 
 impl WasiView for InstanceState {
@@ -46,8 +47,8 @@ impl WasiHttpView for InstanceState {
 }
 
 impl HasGrants for InstanceState {
-    fn grants(&mut self) -> (&Grants, &mut ResourceTable) {
-        (&self.component.grants, &mut self.table)
+    fn grants(&mut self) -> (&Grants, &mut ResourceTable, std::time::Instant) {
+        (&self.component.grants, &mut self.table, self.deadline)
     }
 }
 
@@ -151,6 +152,7 @@ impl HostLinker {
             limits: self.engine.store_limits(),
             outbound,
             component: component.clone(),
+            deadline: std::time::Instant::now() + self.engine.config().request_deadline,
         })
     }
 }

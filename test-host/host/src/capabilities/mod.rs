@@ -71,8 +71,8 @@ pub struct ComponentCapabilities {
 /// Store data that holds its component's grants and a resource table: what the registry
 /// links the capabilities against.
 pub trait HasGrants: Send + 'static {
-    /// The component's grants, and the instance's resources.
-    fn grants(&mut self) -> (&Grants, &mut ResourceTable);
+    /// The component's grants, the instance's resources, and its request's deadline.
+    fn grants(&mut self) -> (&Grants, &mut ResourceTable, std::time::Instant);
 }
 
 /// Lists every capability once: the app's state, a component's grants and the linker all
@@ -105,10 +105,11 @@ macro_rules! registry {
             /// Adds every capability's interfaces to `linker`.
             pub fn add_to_linker<T: HasGrants>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
                 $(<$capability as Capability>::add_to_linker(linker, |state: &mut T| {
-                    let (grants, table) = state.grants();
+                    let (grants, table, deadline) = state.grants();
                     View {
                         grant: &grants.$field,
                         table,
+                        deadline,
                     }
                 })?;)*
                 Ok(())

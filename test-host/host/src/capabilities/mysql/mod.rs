@@ -61,11 +61,8 @@ impl Capability for Mysql {
     type App = Arc<MysqlPools>;
     type Grant = MysqlGrant;
 
-    fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
-        Ok(Arc::new(MysqlPools {
-            pools: Mutex::default(),
-            statement_limit: app.request_deadline,
-        }))
+    fn load(_: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        Ok(Arc::default())
     }
 
     fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<MysqlGrant> {
@@ -85,10 +82,9 @@ impl Capability for Mysql {
 impl rdbms_types::Host for View<'_, MysqlGrant> {}
 
 /// The pools of every address the app's components have used.
+#[derive(Default)]
 pub struct MysqlPools {
     pools: Mutex<HashMap<String, Pool>>,
-    /// How long one statement may run: the request deadline.
-    statement_limit: Duration,
 }
 
 impl MysqlPools {
@@ -114,27 +110,26 @@ impl MysqlPools {
 pub struct PooledConn {
     conn: Conn,
     pool: Pool,
-    statement_limit: Duration,
 }
 
 impl PooledConn {
-    /// Runs `statement` (a statement on this connection) for at most the request deadline.
-    /// A statement still running when it is given up on, by this limit or because the
-    /// guest's task was stopped, is killed on the server (`KILL QUERY`), where it would
-    /// otherwise go on holding locks and the connection.
+    /// Runs `statement` (a statement on this connection) until `deadline` (the request's)
+    /// at the most. A statement still running when it is given up on, at the deadline or
+    /// because the guest's task was stopped, is killed on the server (`KILL QUERY`), where
+    /// it would otherwise go on holding locks and the connection.
     async fn within_limit<T>(
-        limit: Duration,
+        deadline: std::time::Instant,
         mut running: RunningStatement,
         statement: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        match tokio::time::timeout(limit, statement).await {
+        match tokio::time::timeout_at(deadline.into(), statement).await {
             Ok(result) => {
                 running.0 = None;
                 result
             }
-            Err(_) => Err(Error::QueryFailed(format!(
-                "the statement ran longer than the {limit:?} request deadline and was stopped"
-            ))),
+            Err(_) => Err(Error::QueryFailed(
+                "the statement ran past the request deadline and was stopped".into(),
+            )),
         }
     }
 
@@ -191,11 +186,7 @@ pub async fn open(
         .await
         .map_err(|_| Error::ConnectionFailed(format!("no connection within {CONNECT_TIMEOUT:?}")))?
         .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
-    Ok(PooledConn {
-        conn,
-        pool,
-        statement_limit: pools.statement_limit,
-    })
+    Ok(PooledConn { conn, pool })
 }
 
 fn to_value(value: &ParameterValue) -> Value {
@@ -354,9 +345,9 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
             .table
             .get_mut(&connection)
             .map_err(|_| Error::Other("no such connection".into()))?;
-        let (limit, running) = (open.statement_limit, open.running());
+        let running = open.running();
         PooledConn::within_limit(
-            limit,
+            self.deadline,
             running,
             query_rows(&mut open.conn, statement, params),
         )
@@ -373,9 +364,9 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
             .table
             .get_mut(&connection)
             .map_err(|_| Error::Other("no such connection".into()))?;
-        let (limit, running) = (open.statement_limit, open.running());
+        let running = open.running();
         let statement = open.conn.exec_drop(statement, to_params(&params));
-        PooledConn::within_limit(limit, running, async {
+        PooledConn::within_limit(self.deadline, running, async {
             statement.await.map_err(query_failed)
         })
         .await

@@ -84,7 +84,7 @@ macro_rules! older_interface {
             ) -> Result<$RowSet, $Error> {
                 let params: Vec<_> = params.into_iter().map(widen).collect();
                 let client = self.postgres_client(&connection).map_err(narrow_error)?;
-                let rows = super::v4::query(client, &statement, &params)
+                let rows = super::v4::query(client, &statement, &params, self.deadline)
                     .await
                     .map_err(narrow_error)?;
                 Ok($RowSet {
@@ -112,7 +112,7 @@ macro_rules! older_interface {
             ) -> Result<u64, $Error> {
                 let params: Vec<_> = params.into_iter().map(widen).collect();
                 let client = self.postgres_client(&connection).map_err(narrow_error)?;
-                super::v4::execute(client, &statement, &params)
+                super::v4::execute(client, &statement, &params, self.deadline)
                     .await
                     .map_err(narrow_error)
             }
@@ -149,11 +149,8 @@ impl Capability for Postgres {
     type App = Arc<PostgresPools>;
     type Grant = PostgresGrant;
 
-    fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
-        Ok(Arc::new(PostgresPools {
-            pools: Mutex::default(),
-            statement_limit: app.request_deadline,
-        }))
+    fn load(_: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        Ok(Arc::default())
     }
 
     fn grant(app: &Self::App, component: &ComponentContext<'_>) -> anyhow::Result<PostgresGrant> {
@@ -177,10 +174,9 @@ impl Capability for Postgres {
 impl rdbms_types::Host for View<'_, PostgresGrant> {}
 
 /// The pools of every address the app's components have used.
+#[derive(Default)]
 pub struct PostgresPools {
     pools: Mutex<HashMap<String, Arc<Pool>>>,
-    /// How long one statement may run: the request deadline.
-    statement_limit: Duration,
 }
 
 impl PostgresPools {
@@ -193,7 +189,6 @@ impl PostgresPools {
                     config,
                     idle: Mutex::new(Vec::new()),
                     permits: Arc::new(Semaphore::new(POOL_SIZE)),
-                    statement_limit: self.statement_limit,
                 })
             })
             .clone()
@@ -205,7 +200,6 @@ struct Pool {
     config: tokio_postgres::Config,
     idle: Mutex<Vec<Client>>,
     permits: Arc<Semaphore>,
-    statement_limit: Duration,
 }
 
 impl Pool {
@@ -294,25 +288,25 @@ impl PooledClient {
             .expect("a pooled client holds its connection until dropped")
     }
 
-    /// Runs one statement for at most the request deadline. A statement that is still
-    /// running when it is given up on, by this limit or because the guest's task was
-    /// stopped, is cancelled on the server: it would otherwise go on there, holding locks
-    /// and the connection.
+    /// Runs one statement until `deadline` (the request's) at the most. A statement that is
+    /// still running when it is given up on, at the deadline or because the guest's task
+    /// was stopped, is cancelled on the server: it would otherwise go on there, holding
+    /// locks and the connection.
     pub(crate) async fn within_limit<T>(
         &self,
+        deadline: std::time::Instant,
         statement: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let limit = self.pool.statement_limit;
         let mut running = RunningStatement(Some(self.client().cancel_token()));
-        let outcome = tokio::time::timeout(limit, statement).await;
+        let outcome = tokio::time::timeout_at(deadline.into(), statement).await;
         match outcome {
             Ok(result) => {
                 running.0 = None;
                 result
             }
-            Err(_) => Err(Error::QueryFailed(QueryError::Text(format!(
-                "the statement ran longer than the {limit:?} request deadline and was cancelled"
-            )))),
+            Err(_) => Err(Error::QueryFailed(QueryError::Text(
+                "the statement ran past the request deadline and was cancelled".into(),
+            ))),
         }
     }
 }

@@ -440,9 +440,13 @@ pub async fn query(
     pooled: &PooledClient,
     statement: &str,
     params: &[ParameterValue],
+    deadline: std::time::Instant,
 ) -> Result<RowSet, Error> {
     pooled
-        .within_limit(query_unlimited(pooled.client(), statement, params))
+        .within_limit(
+            deadline,
+            query_unlimited(pooled.client(), statement, params),
+        )
         .await
 }
 
@@ -506,10 +510,11 @@ pub async fn execute(
     pooled: &PooledClient,
     statement: &str,
     params: &[ParameterValue],
+    deadline: std::time::Instant,
 ) -> Result<u64, Error> {
     let client = pooled.client();
     pooled
-        .within_limit(async {
+        .within_limit(deadline, async {
             let (prepared, params) = prepare(client, statement, params).await?;
             client
                 .execute(&prepared, &borrowed(&params))
@@ -561,7 +566,13 @@ impl postgres::HostConnection for View<'_, PostgresGrant> {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
-        query(self.postgres_client(&connection)?, &statement, &params).await
+        query(
+            self.postgres_client(&connection)?,
+            &statement,
+            &params,
+            self.deadline,
+        )
+        .await
     }
 
     async fn execute(
@@ -570,7 +581,13 @@ impl postgres::HostConnection for View<'_, PostgresGrant> {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<u64, Error> {
-        execute(self.postgres_client(&connection)?, &statement, &params).await
+        execute(
+            self.postgres_client(&connection)?,
+            &statement,
+            &params,
+            self.deadline,
+        )
+        .await
     }
 
     async fn drop(&mut self, connection: Resource<PooledClient>) -> wasmtime::Result<()> {

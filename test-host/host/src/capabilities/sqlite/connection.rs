@@ -140,14 +140,19 @@ impl GuestConnection {
     }
 
     /// Runs `work` on the connection off the async runtime; a statement still running after
-    /// the statement limit is interrupted and fails.
+    /// the statement limit, or at `until` (the request's deadline) if that comes first, is
+    /// interrupted and fails.
     pub async fn run<T: Send + 'static>(
         &self,
+        until: std::time::Instant,
         work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, String> {
         let connection = self.connection.clone();
         let deadline = self.deadline.clone();
-        let stop_at = (self.epoch.elapsed() + self.statement_limit).as_millis() as u64;
+        let limit_ends = self.epoch.elapsed() + self.statement_limit;
+        let stop_at = limit_ends
+            .min(until.saturating_duration_since(self.epoch))
+            .as_millis() as u64;
         let limit = self.statement_limit;
         tokio::task::spawn_blocking(move || {
             let connection = connection

@@ -84,12 +84,13 @@ impl Database {
 
 /// Runs one statement with parameters on a guest's connection and returns what it produced.
 async fn execute_guest(
+    until: std::time::Instant,
     connection: &GuestConnection,
     statement: String,
     parameters: Vec<Value>,
 ) -> Result<Executed, Error> {
     connection
-        .run(move |c| {
+        .run(until, move |c| {
             let result = execute(c, &statement, parameters)?;
             Ok(Executed {
                 result,
@@ -268,7 +269,7 @@ impl View<'_, SqliteGrant> {
             .get(connection)
             .map(|open| open.connection.clone())
             .map_err(|_| Error::InvalidConnection)?;
-        let executed = execute_guest(&guest, statement, parameters).await?;
+        let executed = execute_guest(self.deadline, &guest, statement, parameters).await?;
         if let Ok(open) = self.table.get_mut(connection) {
             open.last_insert_rowid = executed.last_insert_rowid;
             open.changes = executed.changes;
