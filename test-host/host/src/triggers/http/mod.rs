@@ -304,9 +304,9 @@ impl HttpTrigger {
         let response_out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = component.pre.clone();
 
-        // The guest's own epoch deadline stops it while it runs; this one, a little later,
-        // also stops a guest that waits in the host (on I/O or a clock), where epochs are not
-        // checked, whether or not it has sent its response head.
+        // The engine stops a guest that computes past the deadline, and host-side waits end
+        // at it; this wall-clock limit, a little later, stops the whole task whatever it is
+        // doing (waiting on a clock, say), whether or not it has sent its response head.
         let deadline = self.linker.engine().config().request_deadline + DEADLINE_GRACE;
         // The guest may keep streaming the body after it has sent the head, so it runs in a
         // task of its own that outlives this function.
