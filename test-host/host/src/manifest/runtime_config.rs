@@ -254,11 +254,10 @@ impl RuntimeConfigFile {
     /// Reads `text`, the contents of the file at `path` (relative paths in it are relative
     /// to that file's directory; errors name it).
     pub fn parse(path: &Path, text: &str) -> Result<RuntimeConfigFile, FileError> {
-        let text = text.to_owned();
-        let raw: Raw = toml_file::parse(path, &text)?;
+        let raw: Raw = toml_file::parse(path, text)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let error =
-            |key: String, message: String| FileError::at(path, &text, None, Some(key), message);
+            |key: String, message: String| FileError::at(path, text, None, Some(key), message);
         let mut config = RuntimeConfigFile::default();
         for (label, store) in raw.key_value_store {
             let key = format!("key_value_store.{label}");
