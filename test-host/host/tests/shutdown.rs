@@ -21,21 +21,36 @@ fn engine_draining_for(drain_timeout: Duration) -> Arc<Engine> {
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_request_in_flight_finishes_when_the_app_stops() {
+/// The probe serving on an engine whose drain timeout is `drain_timeout`, with a request
+/// to `/sleep/SLEEP_MS` started 300 ms before it is told to stop.
+async fn stop_during_a_request(
+    drain_timeout: Duration,
+    sleep_ms: u64,
+) -> (
+    rotor_host::Serving,
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<anyhow::Result<client::ReceivedResponse>>,
+    tempfile::TempDir,
+) {
     let dir = common::app_dir(&common::probe_manifest(""));
     let app = common::load_app(
         dir.path(),
-        engine_draining_for(Duration::from_secs(20)),
+        engine_draining_for(drain_timeout),
         &Default::default(),
     )
     .await
     .unwrap();
     let serving = app.start(([127, 0, 0, 1], 0).into()).await.unwrap();
     let address = serving.address.unwrap();
-
-    let slow = tokio::spawn(client::get(address, "/sleep/1500"));
+    let path = format!("/sleep/{sleep_ms}");
+    let slow = tokio::spawn(async move { client::get(address, &path).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
+    (serving, address, slow, dir)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_in_flight_finishes_when_the_app_stops() {
+    let (serving, address, slow, _dir) = stop_during_a_request(Duration::from_secs(20), 1500).await;
     let started = Instant::now();
     serving.stop().await.unwrap();
     let response = slow
@@ -55,19 +70,7 @@ async fn a_request_in_flight_finishes_when_the_app_stops() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_drain_timeout_bounds_the_wait() {
-    let dir = common::app_dir(&common::probe_manifest(""));
-    let app = common::load_app(
-        dir.path(),
-        engine_draining_for(Duration::from_millis(500)),
-        &Default::default(),
-    )
-    .await
-    .unwrap();
-    let serving = app.start(([127, 0, 0, 1], 0).into()).await.unwrap();
-    let address = serving.address.unwrap();
-
-    let slow = tokio::spawn(client::get(address, "/sleep/8000"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (serving, _, slow, _dir) = stop_during_a_request(Duration::from_millis(500), 8000).await;
     let started = Instant::now();
     serving.stop().await.unwrap();
     assert!(
