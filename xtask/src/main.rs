@@ -74,6 +74,7 @@ fn up(args: &[String]) -> Result<(), String> {
 
 fn test() -> Result<(), String> {
     install_wasm_target()?;
+    warn_when_disk_is_short();
     let mut build = cargo();
     build.args(["build", "--release", "--target", "wasm32-wasip2"]);
     for guest in GUEST_CRATES {
@@ -92,4 +93,43 @@ fn test() -> Result<(), String> {
         test.args(["-p", krate]);
     }
     run(&mut test)
+}
+
+/// What a cold `cargo xtask test` leaves in `target/`, with some room to spare (measured:
+/// 10 GiB on a fresh clone with Rust 1.95).
+const DISK_NEEDED_GIB: u64 = 15;
+
+/// Says so up front when `target/`'s disk is nearly full: otherwise the run fails twenty
+/// minutes in, with a linker error that does not say why. Best effort: where `df` is missing
+/// or speaks another format, says nothing.
+fn warn_when_disk_is_short() {
+    let target = shell::root().join("target");
+    let probe = if target.exists() {
+        target
+    } else {
+        shell::root()
+    };
+    let Ok(output) = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(&probe)
+        .output()
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    // POSIX format: a header line, then `filesystem blocks used available capacity mount`.
+    let available_kib = text
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|field| field.parse::<u64>().ok());
+    if let Some(kib) = available_kib {
+        let gib = kib / (1024 * 1024);
+        if gib < DISK_NEEDED_GIB {
+            eprintln!(
+                "xtask: warning: only {gib} GiB free on the disk that holds {}; a cold test run needs about {DISK_NEEDED_GIB} GiB, and the linker fails without saying why when it runs out",
+                probe.display()
+            );
+        }
+    }
 }

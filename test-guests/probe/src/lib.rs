@@ -12,7 +12,8 @@
 //!   error's kind;
 //! - `GET /config/KEY` and `GET /config` read `wasi:config/store` (see [`config`]);
 //! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
-//!   describes (see [`OutboundCall`]);
+//!   describes (see [`OutboundCall`]); `POST /outbound-late-body` writes a request's body
+//!   only after its response has come (see [`late_body`]);
 //! - `POST /files` reads and writes the files the manifest mounts (see [`files`]);
 //! - `POST /sqlite3/NAME`, `POST /wasi-kv/LABEL`, `POST /pg3` and `POST /llm` drive Spin 3's
 //!   interfaces that rotor-sdk does not wrap (see [`spin3`]);
@@ -24,6 +25,7 @@
 
 mod config;
 mod files;
+mod late_body;
 mod spin3;
 
 use rotor_sdk::http::outbound::{self, Timeouts};
@@ -53,6 +55,9 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if path == "/outbound" {
         return outbound_call(request).await;
+    }
+    if path == "/outbound-late-body" {
+        return late_body::late_body(request);
     }
     if path == "/files" {
         return files::files_call(request);

@@ -204,6 +204,31 @@ async fn requests_to_self_are_answered_by_the_app_without_the_network() {
     assert_eq!(reply["error"], "denied", "{reply}");
 }
 
+/// Python's `spin-sdk` hands a request to the host and writes its body afterwards; by then
+/// the host may have sent the whole (empty) request and had its answer. The guest's late
+/// writes must still succeed (they failed with `closed`, and the Python app with them).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_body_written_after_the_response_came_is_still_accepted() {
+    let backend = FixtureServer::start(describing_backend()).await.unwrap();
+    let grant = format!(
+        "allowed_outbound_hosts = [\"http://127.0.0.1:{}\"]",
+        backend.address().port()
+    );
+    let (address, _dir) = serve_probe(&grant, &[]).await;
+    let response = rotor_spec::client::send(
+        address,
+        http::Method::POST,
+        "/outbound-late-body",
+        &[],
+        format!("{}/late", backend.url()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert_eq!(response.text(), "upstream answered 200");
+    assert_eq!(backend.hits(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backend_that_never_answers_is_a_timeout_within_the_limit() {
     let hanging = FixtureServer::start(Arc::new(|_: &_| Reply::Hang))

@@ -6,6 +6,8 @@
 //! own routes, and requests to `COMPONENT.spin.internal` by that component, as Spin chains
 //! services.
 
+mod request_body;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
@@ -94,7 +96,7 @@ impl OutboundHttp {
 impl WasiHttpHooks for OutboundHttp {
     fn send_request(
         &mut self,
-        mut request: http::Request<WasiBody>,
+        request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _response_errors: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> ResponseFuture {
@@ -102,6 +104,7 @@ impl WasiHttpHooks for OutboundHttp {
         let grant = self.grant.clone();
         let self_requests = self.self_requests.clone();
         let depth = self.depth.0;
+        let mut request = request.map(request_body::kept_open);
         Box::new(async move {
             let allowed = match grant.allowed_hosts().await {
                 Ok(allowed) => allowed,
