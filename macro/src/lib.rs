@@ -10,8 +10,10 @@ use syn::{FnArg, ItemFn, ReturnType};
 
 /// Exports a function as the component's `wasi:http/incoming-handler@0.2.0`.
 ///
-/// The function may be `fn` or `async fn`, takes zero or one argument of any type that
-/// implements `rotor_sdk::http::FromRequest`, and returns any type that implements
+/// The function may be `fn` or `async fn`. Its arguments are extractors: any number of types
+/// that implement `rotor_sdk::http::FromRequestParts` (`Query<T>`, `HeaderMap`, `Method`, ...),
+/// then at most one that implements `rotor_sdk::http::FromRequest` and reads the body
+/// (`Json<T>`, `String`, `Request<IncomingBody>`, ...). It returns any type that implements
 /// `rotor_sdk::http::IntoResponse`. A component has exactly one such function.
 ///
 /// ```ignore
@@ -42,38 +44,60 @@ fn expand_http_component(
         syn::Error::new(e.span(), "#[http_component] goes on a function: `fn handle(request: Request<IncomingBody>) -> impl IntoResponse`")
     })?;
     check_signature(&function, "http_component")?;
-    if let Some(extra) = function.sig.inputs.iter().nth(1) {
-        return Err(syn::Error::new(
-            extra.span(),
-            "#[http_component] handlers take at most one argument, a type that implements `FromRequest` (for example `Request<IncomingBody>`, `Json<T>` or `String`)",
-        ));
-    }
 
     let name = &function.sig.ident;
-    let inputs: Vec<&FnArg> = function.sig.inputs.iter().collect();
     let call_await = function.sig.asyncness.map(|_| quote!(.await));
-
-    let (extract, call) = match inputs.first() {
-        None => (quote!(drop(request);), quote!(#name()#call_await)),
-        Some(FnArg::Typed(arg)) => {
-            let ty = &arg.ty;
-            let extract = quote_spanned! {ty.span()=>
-                let argument = match <#ty as ::rotor_sdk::http::FromRequest>::from_request(request).await {
+    let mut types = Vec::new();
+    for input in &function.sig.inputs {
+        match input {
+            FnArg::Typed(arg) => types.push(&arg.ty),
+            FnArg::Receiver(receiver) => {
+                return Err(syn::Error::new(
+                    receiver.span(),
+                    "#[http_component] handlers are free functions, not methods",
+                ))
+            }
+        }
+    }
+    // All arguments but the last read the request's parts; the last may read the body too.
+    // Each extraction is spanned to its argument's type, so an argument that is not an
+    // extractor (or a body extractor that is not last) is reported where it is written.
+    let arguments: Vec<proc_macro2::Ident> = (0..types.len())
+        .map(|i| quote::format_ident!("argument_{i}"))
+        .collect();
+    let extract = match types.split_last() {
+        None => quote!(drop(request);),
+        Some((last, parts)) => {
+            let part_arguments = &arguments[..parts.len()];
+            let last_argument = &arguments[parts.len()];
+            let part_extractions = parts.iter().zip(part_arguments).map(|(ty, argument)| {
+                quote_spanned! {ty.span()=>
+                    let #argument = match <#ty as ::rotor_sdk::http::FromRequestParts>::from_request_parts(&mut parts).await {
+                        ::core::result::Result::Ok(value) => value,
+                        ::core::result::Result::Err(rejection) => {
+                            return ::rotor_sdk::http::IntoResponse::into_response(rejection);
+                        }
+                    };
+                }
+            });
+            let last_extraction = quote_spanned! {last.span()=>
+                let #last_argument = match <#last as ::rotor_sdk::http::FromRequest<_>>::from_request(request).await {
                     ::core::result::Result::Ok(value) => value,
                     ::core::result::Result::Err(rejection) => {
                         return ::rotor_sdk::http::IntoResponse::into_response(rejection);
                     }
                 };
             };
-            (extract, quote!(#name(argument)#call_await))
-        }
-        Some(FnArg::Receiver(receiver)) => {
-            return Err(syn::Error::new(
-                receiver.span(),
-                "#[http_component] handlers are free functions, not methods",
-            ))
+            quote! {
+                #[allow(unused_mut)]
+                let (mut parts, body) = request.into_parts();
+                #(#part_extractions)*
+                let request = ::rotor_sdk::http::Request::from_parts(parts, body);
+                #last_extraction
+            }
         }
     };
+    let call = quote!(#name(#(#arguments),*)#call_await);
     let output_span = match &function.sig.output {
         ReturnType::Default => function.sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),

@@ -1,15 +1,18 @@
 //! A greeting service: `GET /hello` (or any path under it) answers with plain text.
 #![forbid(unsafe_code)]
 
-use rotor_sdk::http::{IncomingBody, IntoResponse, Request};
+use rotor_sdk::http::Query;
+use serde::Deserialize;
+
+/// What the query string may carry.
+#[derive(Deserialize)]
+struct Greeting {
+    name: Option<String>,
+}
 
 /// Greets the caller, by name when the query string has `?name=...`.
 #[rotor_sdk::http_component]
-fn hello(request: Request<IncomingBody>) -> impl IntoResponse {
-    let name = request
-        .uri()
-        .query()
-        .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("name=")))
-        .unwrap_or("world");
+fn hello(Query(greeting): Query<Greeting>) -> String {
+    let name = greeting.name.as_deref().unwrap_or("world");
     format!("Hello, {name}!\n")
 }

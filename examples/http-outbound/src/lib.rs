@@ -60,7 +60,7 @@ async fn handle(request: Request<Bytes>) -> Response {
         .await
 }
 
-async fn summary(_request: Request<Bytes>, params: Params) -> Response {
+async fn summary(params: Params) -> Response {
     let Some(id) = params.get("id").and_then(|id| id.parse::<u64>().ok()) else {
         return problem(StatusCode::BAD_REQUEST, "the user id must be a number");
     };

@@ -1,11 +1,18 @@
-//! A JSON REST resource, `/books`, with path parameters.
+//! A JSON REST resource, `/books`, with typed path parameters, open to one browser origin
+//! through CORS.
 //!
 //! The data lives in memory and every request gets a fresh instance, so the catalogue starts
 //! from the same seed on each request; a write answers as if it was stored. Swap `Catalogue`
 //! for key-value or SQLite storage to keep what clients write.
 #![forbid(unsafe_code)]
 
-use rotor_sdk::http::{Bytes, IntoResponse, Json, Params, Request, Response, Router, StatusCode};
+use std::time::Duration;
+
+use rotor_sdk::http::layers::Cors;
+use rotor_sdk::http::{
+    Bytes, IncomingBody, IntoResponse, Json, Method, Path, Rejection, Request, Response, Router,
+    StatusCode,
+};
 use serde::{Deserialize, Serialize};
 
 /// A book as the API shows it.
@@ -53,21 +60,20 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
-/// The `:id` of the path, if it is a number.
-fn book_id(params: &Params) -> Option<u32> {
-    params.get("id").and_then(|id| id.parse().ok())
-}
+/// The `:id` of the path as a number; taking the `Result` lets a bad id get this API's JSON
+/// error instead of the SDK's plain-text rejection.
+type BookId = Result<Path<u32>, Rejection>;
 
 fn bad_id() -> Response {
     error(StatusCode::BAD_REQUEST, "book ids are positive integers")
 }
 
-fn list_books(_request: Request<Bytes>, _params: Params) -> impl IntoResponse {
+fn list_books() -> impl IntoResponse {
     Json(Catalogue::seeded().books)
 }
 
-fn get_book(_request: Request<Bytes>, params: Params) -> Response {
-    let Some(id) = book_id(&params) else {
+fn get_book(id: BookId) -> Response {
+    let Ok(Path(id)) = id else {
         return bad_id();
     };
     match Catalogue::seeded().find(id) {
@@ -76,7 +82,7 @@ fn get_book(_request: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn create_book(request: Request<Bytes>, _params: Params) -> Response {
+fn create_book(request: Request<Bytes>) -> Response {
     let new_book = match Json::<NewBook>::from_bytes(request.body()) {
         Ok(Json(new_book)) => new_book,
         Err(rejection) => return error(rejection.status(), rejection.message()),
@@ -98,8 +104,8 @@ fn create_book(request: Request<Bytes>, _params: Params) -> Response {
     response
 }
 
-fn delete_book(_request: Request<Bytes>, params: Params) -> Response {
-    let Some(id) = book_id(&params) else {
+fn delete_book(id: BookId) -> Response {
+    let Ok(Path(id)) = id else {
         return bad_id();
     };
     match Catalogue::seeded().find(id) {
@@ -108,14 +114,24 @@ fn delete_book(_request: Request<Bytes>, params: Params) -> Response {
     }
 }
 
+/// Lets pages from the bookshop's site call the API from a browser.
+fn cors() -> Cors {
+    Cors::new()
+        .allow_origin("https://books.example")
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers(["content-type"])
+        .max_age(Duration::from_secs(600))
+}
+
 /// Routes `/books` and `/books/:id`.
 #[rotor_sdk::http_component]
-async fn handle(request: Request<Bytes>) -> Response {
+async fn handle(request: Request<IncomingBody>) -> Response {
     Router::new()
         .get("/books", list_books)
         .post("/books", create_book)
         .get("/books/:id", get_book)
         .delete("/books/:id", delete_book)
+        .layer(cors())
         .handle(request)
         .await
 }

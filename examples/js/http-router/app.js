@@ -1,4 +1,4 @@
-// A JSON REST resource, `/books`, with path parameters.
+// A JSON REST resource, `/books`, with path parameters, open to one browser origin (CORS).
 //
 // The data lives in memory and every request gets a fresh instance, so the catalogue starts
 // from the same seed on each request; a write answers as if it was stored. Swap the array
@@ -71,17 +71,59 @@ function match(pattern, segments) {
   return params;
 }
 
+/** Lets pages from the bookshop's site call the API from a browser (CORS). */
+const cors = {
+  origin: "https://books.example",
+  methods: "GET, POST, DELETE",
+  headers: "content-type",
+  maxAge: "600",
+};
+
+/** The preflight's answer when `request` is one from the allowed origin, else null. */
+function preflight(request) {
+  if (request.method !== "OPTIONS" || request.headers.get("origin") !== cors.origin) return null;
+  if (!request.headers.has("access-control-request-method")) return null;
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "access-control-allow-origin": cors.origin,
+      vary: "origin",
+      "access-control-allow-methods": cors.methods,
+      "access-control-allow-headers": cors.headers,
+      "access-control-max-age": cors.maxAge,
+    },
+  });
+}
+
+/** Dispatches by method and path, answering HEAD from GET and OPTIONS itself. */
+async function route(request) {
+  const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
+  const matching = routes.map((route) => [route, match(route.pattern, segments)]).filter(([, p]) => p);
+  if (matching.length === 0) return new Response("Not Found", { status: 404 });
+  const found = matching.find(([route]) => route.method === request.method);
+  if (found) return found[0].handle(request, found[1]);
+  const get = matching.find(([route]) => route.method === "GET");
+  if (request.method === "HEAD" && get) {
+    const response = await get[0].handle(request, get[1]);
+    return new Response(null, { status: response.status, headers: response.headers });
+  }
+  const methods = new Set(matching.map(([route]) => route.method));
+  if (methods.has("GET")) methods.add("HEAD");
+  methods.add("OPTIONS");
+  const allow = [...methods].sort().join(", ");
+  if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: { allow } });
+  return new Response("Method Not Allowed", { status: 405, headers: { allow } });
+}
+
 export default {
   async fetch(request) {
-    const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
-    const matching = routes.map((route) => [route, match(route.pattern, segments)]).filter(([, p]) => p);
-    if (matching.length === 0) return new Response("Not Found", { status: 404 });
-    const found = matching.find(([route]) => route.method === request.method);
-    if (!found) {
-      const allow = [...new Set(matching.map(([route]) => route.method))].sort().join(", ");
-      return new Response("Method Not Allowed", { status: 405, headers: { allow } });
-    }
-    const [route, params] = found;
-    return route.handle(request, params);
+    const answer = preflight(request);
+    if (answer) return answer;
+    const response = await route(request);
+    if (request.headers.get("origin") !== cors.origin) return response;
+    const headers = new Headers(response.headers);
+    headers.set("access-control-allow-origin", cors.origin);
+    headers.append("vary", "origin");
+    return new Response(response.body, { status: response.status, headers });
   },
 };

@@ -116,18 +116,18 @@ fn with_store(work: impl FnOnce(&Store) -> Result<Response, key_value::Error>) -
         .unwrap_or_else(store_failure)
 }
 
-fn list_todos(_: Request<Bytes>, _: Params) -> Response {
+fn list_todos() -> Response {
     with_store(|store| list(store).map(|todos| Json(todos).into_response()))
 }
 
-fn create_todo(request: Request<Bytes>, _: Params) -> Response {
+fn create_todo(request: Request<Bytes>) -> Response {
     match parse_input(&request) {
         Ok(input) => with_store(|store| create(store, input)),
         Err(rejection) => bad_input(rejection),
     }
 }
 
-fn get_todo(_: Request<Bytes>, params: Params) -> Response {
+fn get_todo(params: Params) -> Response {
     let Some(id) = todo_id(&params) else {
         return bad_id();
     };
@@ -139,7 +139,7 @@ fn get_todo(_: Request<Bytes>, params: Params) -> Response {
     })
 }
 
-fn update_todo(request: Request<Bytes>, params: Params) -> Response {
+fn update_todo(params: Params, request: Request<Bytes>) -> Response {
     let Some(id) = todo_id(&params) else {
         return bad_id();
     };
@@ -149,7 +149,7 @@ fn update_todo(request: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn delete_todo(_: Request<Bytes>, params: Params) -> Response {
+fn delete_todo(params: Params) -> Response {
     let Some(id) = todo_id(&params) else {
         return bad_id();
     };

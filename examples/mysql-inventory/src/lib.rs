@@ -42,7 +42,7 @@ async fn handle(request: Request<Bytes>) -> Response {
         .await
 }
 
-fn list(_: Request<Bytes>, _: Params) -> Response {
+fn list() -> Response {
     let items = connect().and_then(|db| {
         Ok(db
             .query("SELECT sku, name, quantity FROM stock ORDER BY sku", &[])?
@@ -65,7 +65,7 @@ fn find(db: &Connection, sku: &str) -> Result<Option<Item>, Failure> {
         .next())
 }
 
-fn show(_: Request<Bytes>, params: Params) -> Response {
+fn show(params: Params) -> Response {
     let sku = params.get("sku").unwrap_or_default();
     match connect().and_then(|db| find(&db, sku)) {
         Ok(Some(item)) => Json(item).into_response(),
@@ -74,7 +74,7 @@ fn show(_: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn replace(request: Request<Bytes>, params: Params) -> Response {
+fn replace(params: Params, request: Request<Bytes>) -> Response {
     let sku = params.get("sku").unwrap_or_default().to_owned();
     let fields: ItemFields = match Json::from_bytes(request.body()) {
         Ok(Json(fields)) => fields,
@@ -101,7 +101,7 @@ fn replace(request: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn adjust(request: Request<Bytes>, params: Params) -> Response {
+fn adjust(params: Params, request: Request<Bytes>) -> Response {
     let sku = params.get("sku").unwrap_or_default().to_owned();
     let Adjustment { delta } = match Json::from_bytes(request.body()) {
         Ok(Json(adjustment)) => adjustment,

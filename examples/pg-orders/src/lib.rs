@@ -65,7 +65,7 @@ async fn handle(request: Request<Bytes>) -> Response {
         .await
 }
 
-fn list(request: Request<Bytes>, _: Params) -> Response {
+fn list(request: Request<Bytes>) -> Response {
     let customer = request.uri().query().and_then(|query| {
         query
             .split('&')
@@ -91,7 +91,7 @@ fn list(request: Request<Bytes>, _: Params) -> Response {
     }
 }
 
-fn create(request: Request<Bytes>, _: Params) -> Response {
+fn create(request: Request<Bytes>) -> Response {
     let order: NewOrder = match Json::from_bytes(request.body()) {
         Ok(Json(order)) => order,
         Err(rejection) => return rejection.into_response(),
@@ -135,7 +135,7 @@ fn create(request: Request<Bytes>, _: Params) -> Response {
     }
 }
 
-fn show(_: Request<Bytes>, params: Params) -> Response {
+fn show(params: Params) -> Response {
     let Some(id) = order_id(&params) else {
         return problem(StatusCode::BAD_REQUEST, "the id must be a number");
     };
@@ -153,7 +153,7 @@ fn show(_: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn ship(_: Request<Bytes>, params: Params) -> Response {
+fn ship(params: Params) -> Response {
     let Some(id) = order_id(&params) else {
         return problem(StatusCode::BAD_REQUEST, "the id must be a number");
     };
@@ -171,7 +171,7 @@ fn ship(_: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn remove(_: Request<Bytes>, params: Params) -> Response {
+fn remove(params: Params) -> Response {
     let Some(id) = order_id(&params) else {
         return problem(StatusCode::BAD_REQUEST, "the id must be a number");
     };

@@ -32,7 +32,7 @@ async fn serve(request: Request<Bytes>) -> Response {
         .await
 }
 
-fn list(_: Request<Bytes>, _: Params) -> Response {
+fn list() -> Response {
     let events = Store::open_default().and_then(|store| {
         let mut keys: Vec<String> = store
             .get_keys()?
@@ -59,7 +59,7 @@ fn list(_: Request<Bytes>, _: Params) -> Response {
     }
 }
 
-fn show(_: Request<Bytes>, params: Params) -> Response {
+fn show(params: Params) -> Response {
     let key = format!("{PREFIX}{}", params.get("id").unwrap_or_default());
     match Store::open_default().and_then(|store| store.get(&key)) {
         Ok(Some(bytes)) => match serde_json::from_slice::<serde_json::Value>(&bytes) {

@@ -85,7 +85,7 @@ fn find(db: &Connection, id: i64) -> Result<Note, Failure> {
         .ok_or(Failure::Client(StatusCode::NOT_FOUND, "no such note"))
 }
 
-fn list(_: Request<Bytes>, _: Params) -> Result<Json<Vec<Note>>, Failure> {
+fn list() -> Result<Json<Vec<Note>>, Failure> {
     let db = Connection::open_default()?;
     let result = db.execute(
         &format!("SELECT {COLUMNS} FROM notes ORDER BY pinned DESC, id"),
@@ -94,7 +94,7 @@ fn list(_: Request<Bytes>, _: Params) -> Result<Json<Vec<Note>>, Failure> {
     Ok(Json(result.deserialize()?))
 }
 
-fn create(request: Request<Bytes>, _: Params) -> Result<Response, Failure> {
+fn create(request: Request<Bytes>) -> Result<Response, Failure> {
     let input = input(&request)?;
     let title = input
         .title
@@ -121,12 +121,12 @@ fn create(request: Request<Bytes>, _: Params) -> Result<Response, Failure> {
     Ok(response)
 }
 
-fn get(_: Request<Bytes>, params: Params) -> Result<Json<Note>, Failure> {
+fn get(params: Params) -> Result<Json<Note>, Failure> {
     let id = note_id(&params)?;
     Ok(Json(find(&Connection::open_default()?, id)?))
 }
 
-fn update(request: Request<Bytes>, params: Params) -> Result<Json<Note>, Failure> {
+fn update(params: Params, request: Request<Bytes>) -> Result<Json<Note>, Failure> {
     let id = note_id(&params)?;
     let input = input(&request)?;
     if input.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
@@ -149,7 +149,7 @@ fn update(request: Request<Bytes>, params: Params) -> Result<Json<Note>, Failure
     Ok(Json(find(&db, id)?))
 }
 
-fn delete(_: Request<Bytes>, params: Params) -> Result<StatusCode, Failure> {
+fn delete(params: Params) -> Result<StatusCode, Failure> {
     let id = note_id(&params)?;
     let db = Connection::open_default()?;
     find(&db, id)?;
@@ -169,11 +169,13 @@ fn respond<T: IntoResponse>(result: Result<T, Failure>) -> Response {
 #[rotor_sdk::http_component]
 async fn handle(request: Request<Bytes>) -> Response {
     Router::new()
-        .get("/notes", |r, p| respond(list(r, p)))
-        .post("/notes", |r, p| respond(create(r, p)))
-        .get("/notes/:id", |r, p| respond(get(r, p)))
-        .patch("/notes/:id", |r, p| respond(update(r, p)))
-        .delete("/notes/:id", |r, p| respond(delete(r, p)))
+        .get("/notes", || respond(list()))
+        .post("/notes", |r: Request<Bytes>| respond(create(r)))
+        .get("/notes/:id", |p: Params| respond(get(p)))
+        .patch("/notes/:id", |p: Params, r: Request<Bytes>| {
+            respond(update(p, r))
+        })
+        .delete("/notes/:id", |p: Params| respond(delete(p)))
         .handle(request)
         .await
 }

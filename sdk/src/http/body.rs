@@ -185,6 +185,12 @@ impl IncomingBody {
     }
 }
 
+impl From<Bytes> for IncomingBody {
+    fn from(bytes: Bytes) -> Self {
+        IncomingBody::from_bytes(bytes)
+    }
+}
+
 impl std::io::Read for IncomingBody {
     /// Blocking read, for code written against `std::io`.
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {

@@ -187,7 +187,7 @@ fn open(params: &Params) -> Result<Store, Response> {
     Store::open(params.get("label").unwrap_or_default()).map_err(kv_failure)
 }
 
-fn kv_keys(_: Request<Bytes>, params: Params) -> Response {
+fn kv_keys(params: Params) -> Response {
     let result = open(&params).and_then(|store| store.get_keys().map_err(kv_failure));
     match result {
         Ok(keys) => Json(keys).into_response(),
@@ -195,7 +195,7 @@ fn kv_keys(_: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn kv_get(_: Request<Bytes>, params: Params) -> Response {
+fn kv_get(params: Params) -> Response {
     let key = params.get("key").unwrap_or_default();
     match open(&params).and_then(|store| store.get(key).map_err(kv_failure)) {
         Ok(Some(value)) => value.into_response(),
@@ -204,7 +204,7 @@ fn kv_get(_: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn kv_set(request: Request<Bytes>, params: Params) -> Response {
+fn kv_set(params: Params, request: Request<Bytes>) -> Response {
     let key = params.get("key").unwrap_or_default();
     match open(&params).and_then(|store| store.set(key, request.body()).map_err(kv_failure)) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -212,7 +212,7 @@ fn kv_set(request: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn kv_delete(_: Request<Bytes>, params: Params) -> Response {
+fn kv_delete(params: Params) -> Response {
     let key = params.get("key").unwrap_or_default();
     match open(&params).and_then(|store| store.delete(key).map_err(kv_failure)) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -220,7 +220,7 @@ fn kv_delete(_: Request<Bytes>, params: Params) -> Response {
     }
 }
 
-fn kv_exists(_: Request<Bytes>, params: Params) -> Response {
+fn kv_exists(params: Params) -> Response {
     let key = params.get("key").unwrap_or_default();
     match open(&params).and_then(|store| store.exists(key).map_err(kv_failure)) {
         Ok(exists) => exists.to_string().into_response(),
@@ -229,7 +229,7 @@ fn kv_exists(_: Request<Bytes>, params: Params) -> Response {
 }
 
 /// Sets then gets `count` keys named `{body}-{n}`: the benchmark's unit of work.
-fn kv_many(request: Request<Bytes>, params: Params) -> Response {
+fn kv_many(params: Params, request: Request<Bytes>) -> Response {
     let count: usize = params
         .get("count")
         .and_then(|c| c.parse().ok())
@@ -300,7 +300,7 @@ struct Statement {
     before: Vec<String>,
 }
 
-fn sqlite_execute(request: Request<Bytes>, params: Params) -> Response {
+fn sqlite_execute(params: Params, request: Request<Bytes>) -> Response {
     let statement: Statement = match Json::from_bytes(request.body()) {
         Ok(Json(statement)) => statement,
         Err(rejection) => return rejection.into_response(),

@@ -1,0 +1,173 @@
+//! `Query<T>` and `Form<T>`: URL-encoded data from the query string and from the body.
+
+use http::request::Parts;
+use http::{Method, Request, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::{content_type_essence, read_body, FromRequest, FromRequestParts, Rejection};
+use crate::http::body::IncomingBody;
+
+/// The query string parsed as `T`; a query that does not fit `T` is rejected with 400.
+///
+/// A missing query string parses like an empty one, so fields of `T` that may be absent should
+/// be `Option`s or have `#[serde(default)]`.
+///
+/// ```no_run
+/// use rotor_sdk::http::Query;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Page { page: Option<u32>, per_page: Option<u32> }
+///
+/// #[rotor_sdk::http_component]
+/// fn list(Query(page): Query<Page>) -> String {
+///     format!("page {} of size {}", page.page.unwrap_or(1), page.per_page.unwrap_or(20))
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> Query<T> {
+    /// Parses a query string (without its `?`).
+    pub fn parse(query: &str) -> Result<Self, Rejection> {
+        serde_urlencoded::from_str(query).map(Query).map_err(|e| {
+            Rejection::new(
+                StatusCode::BAD_REQUEST,
+                format!("invalid query string: {e}"),
+            )
+        })
+    }
+}
+
+impl<T: DeserializeOwned> FromRequestParts for Query<T> {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts) -> Result<Self, Rejection> {
+        Query::parse(parts.uri.query().unwrap_or(""))
+    }
+}
+
+/// A URL-encoded form parsed as `T`: the body of a `POST` (or other) request with
+/// `content-type: application/x-www-form-urlencoded`, or the query string of a `GET` or `HEAD`,
+/// as browsers send forms.
+///
+/// Rejects another `content-type` with 415, and a form that does not fit `T` with 422.
+///
+/// ```no_run
+/// use rotor_sdk::http::Form;
+///
+/// #[derive(serde::Deserialize)]
+/// struct SignUp { email: String, newsletter: Option<bool> }
+///
+/// #[rotor_sdk::http_component]
+/// fn sign_up(Form(form): Form<SignUp>) -> String {
+///     format!("welcome, {} ({:?})", form.email, form.newsletter)
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Form<T>(pub T);
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+impl<T: DeserializeOwned> FromRequest for Form<T> {
+    type Rejection = Rejection;
+
+    async fn from_request(request: Request<IncomingBody>) -> Result<Self, Rejection> {
+        let unfit = |e: serde_urlencoded::de::Error| {
+            Rejection::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("invalid form: {e}"),
+            )
+        };
+        if request.method() == Method::GET || request.method() == Method::HEAD {
+            let query = request.uri().query().unwrap_or("");
+            return serde_urlencoded::from_str(query).map(Form).map_err(unfit);
+        }
+        if content_type_essence(request.headers()) != FORM {
+            return Err(Rejection::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("expected a request with content-type: {FORM}"),
+            ));
+        }
+        let bytes = read_body(request.into_body()).await?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(Form)
+            .map_err(unfit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::executor::block_on;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Search {
+        q: String,
+        page: Option<u32>,
+    }
+
+    fn parts(uri: &str) -> Parts {
+        Request::get(uri).body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn query_strings_parse_into_the_type() {
+        let query = |uri| block_on(Query::<Search>::from_request_parts(&mut parts(uri)));
+        assert_eq!(
+            query("/s?q=rust%20wasm&page=2").unwrap().0,
+            Search {
+                q: "rust wasm".into(),
+                page: Some(2)
+            }
+        );
+        assert_eq!(query("/s?q=a+b").unwrap().0.q, "a b");
+        let rejection = query("/s?page=2").unwrap_err();
+        assert_eq!(rejection.status(), StatusCode::BAD_REQUEST);
+        assert!(rejection.message().contains("q"), "{rejection}");
+        assert_eq!(
+            query("/s?q=x&page=two").unwrap_err().status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    fn form_request(
+        method: Method,
+        uri: &str,
+        content_type: &str,
+        body: &'static str,
+    ) -> Request<IncomingBody> {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", content_type)
+            .body(IncomingBody::from_bytes(body))
+            .unwrap()
+    }
+
+    #[test]
+    fn forms_come_from_the_body_or_a_get_query() {
+        let form = |request| block_on(Form::<Search>::from_request(request));
+        let posted = form(form_request(Method::POST, "/", FORM, "q=hello&page=3")).unwrap();
+        assert_eq!(
+            posted.0,
+            Search {
+                q: "hello".into(),
+                page: Some(3)
+            }
+        );
+        let got = form(form_request(Method::GET, "/?q=hi", "", "")).unwrap();
+        assert_eq!(got.0.q, "hi");
+        assert_eq!(
+            form(form_request(Method::POST, "/", "text/plain", "q=x"))
+                .unwrap_err()
+                .status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+        assert_eq!(
+            form(form_request(Method::POST, "/", FORM, "page=x"))
+                .unwrap_err()
+                .status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+}
