@@ -1,4 +1,5 @@
-//! Bindings generated from the WIT in the repository's `wit/` directory.
+//! Bindings generated from the WIT in `wit/`: the repository's `wit/` directory, which the
+//! package carries as `sdk/wit` (a link in the repository, files in the published crate).
 //!
 //! Imports are generated once, for the whole `rotor:sdk/platform` world. Each trigger's export
 //! is generated separately and reuses those imports, so that a component exports only the one
@@ -9,7 +10,7 @@
 pub mod platform {
     wit_bindgen::generate!({
         world: "rotor:sdk/platform",
-        path: "../wit",
+        path: "wit",
         generate_all,
     });
 }
@@ -24,7 +25,7 @@ pub mod http_trigger {
             }
         ",
         world: "rotor:http-export/http-export",
-        path: "../wit",
+        path: "wit",
         with: {
             "wasi:http/types@0.2.0": crate::bindings::platform::wasi::http::types,
             "wasi:io/streams@0.2.0": crate::bindings::platform::wasi::io::streams,
@@ -48,7 +49,7 @@ pub mod redis_trigger {
             }
         ",
         world: "rotor:redis-export/redis-export",
-        path: "../wit",
+        path: "wit",
         with: { "fermyon:spin/redis-types": generate },
         pub_export_macro: true,
         export_macro_name: "export_redis_trigger",

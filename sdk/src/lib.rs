@@ -4,13 +4,19 @@
 //! only) and Rotor's own host, `rotor up`. Build for `wasm32-wasip2`:
 //!
 //! ```no_run
-//! use rotor_sdk::http::{IntoResponse, Request, IncomingBody};
+//! use rotor_sdk::http::Query;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Greeting { name: Option<String> }
 //!
 //! #[rotor_sdk::http_component]
-//! fn hello(_request: Request<IncomingBody>) -> impl IntoResponse {
-//!     "Hello from Rotor!\n"
+//! fn hello(Query(greeting): Query<Greeting>) -> String {
+//!     format!("Hello, {}!\n", greeting.name.as_deref().unwrap_or("world"))
 //! }
 //! ```
+//!
+//! with `crate-type = ["cdylib"]` in `Cargo.toml`, then `cargo build --release --target
+//! wasm32-wasip2`; a `spin.toml` routes requests to the component.
 //!
 //! - [`http`]: requests, responses, extractors, the [`http::Router`], and outbound requests
 //!   ([`http::outbound`]).

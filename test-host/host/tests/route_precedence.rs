@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use http::{Method, Request};
 use rotor_host::triggers::http::routes::RouteTable;
-use rotor_sdk::http::{Params, Router};
+use rotor_sdk::http::Router;
 
 /// Routes, in the order a manifest or a router lists them, and (path, the route that must
 /// answer it) pairs.
@@ -59,9 +59,7 @@ fn the_host_and_the_sdk_router_pick_the_same_route() {
         let mut router = Router::new();
         for route in *routes {
             let name = route.to_string();
-            router = router.get(&sdk_pattern(route), move |_: Request<Bytes>, _: Params| {
-                name.clone()
-            });
+            router = router.get(&sdk_pattern(route), move || name.clone());
         }
         for (path, expected) in *paths {
             let host = table.find(path).map(|found| found.target.clone());

@@ -25,9 +25,9 @@ mod json;
 mod path;
 mod query;
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
-use std::cell::Cell;
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -391,7 +391,10 @@ mod tests {
         let rejection = Rejection::new(StatusCode::UNPROCESSABLE_ENTITY, "missing field `name`");
         let response = rejection.clone().into_response();
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/plain; charset=utf-8"
+        );
         assert_eq!(body_text(response), "missing field `name`");
 
         set_rejection_format(RejectionFormat::Json);
@@ -421,7 +424,9 @@ mod tests {
         }
         let missing = block_on(Option::<Query<Page>>::from_request_parts(&mut parts)).unwrap();
         assert!(missing.is_none());
-        let why = block_on(Result::<Query<Page>, Rejection>::from_request_parts(&mut parts));
+        let why = block_on(Result::<Query<Page>, Rejection>::from_request_parts(
+            &mut parts,
+        ));
         assert_eq!(why.unwrap().unwrap_err().status(), StatusCode::BAD_REQUEST);
 
         let request = Request::new(IncomingBody::from_bytes(vec![0xff, 0xfe]));
