@@ -2,7 +2,8 @@
 //! same run.
 //!
 //! 1. Size: `http-hello` (rotor-sdk) against `wasi-hello` (the same service on the raw `wasi`
-//!    crate), both built in the `release` and `release-small` profiles.
+//!    crate, the floor) and `spin-sdk-hello` (on Spin's Rust SDK 5.2, fetched from crates.io),
+//!    all built in the `release` and `release-small` profiles.
 //! 2. Throughput and latency: `rotor up` serving `http-hello` against a native hyper server
 //!    doing the same work (`test-host/host/examples/native_hello.rs`), measured with `wrk` at
 //!    concurrency 1 and 16, over loopback.
@@ -75,9 +76,18 @@ fn file_size(path: &Path) -> Result<u64, String> {
 }
 
 fn sizes() -> Result<(), String> {
+    let spin_sdk_dir = root().join("target/bench/spin-sdk-hello");
+    std::fs::create_dir_all(spin_sdk_dir.join("src")).map_err(|e| e.to_string())?;
+    for (from, to) in [("Cargo.toml", "Cargo.toml"), ("lib.rs", "src/lib.rs")] {
+        std::fs::copy(
+            root().join("benches/spin-sdk-hello").join(from),
+            spin_sdk_dir.join(to),
+        )
+        .map_err(|e| format!("copying the spin-sdk hello's {from}: {e}"))?;
+    }
     println!("\n## Component size (bytes)\n");
-    println!("| profile | http-hello (rotor-sdk) | wasi-hello (raw wasi) | ratio |");
-    println!("|---|---:|---:|---:|");
+    println!("| profile | http-hello (rotor-sdk) | wasi-hello (raw wasi, the floor) | ratio to the floor | spin-sdk 5.2 hello | ratio to spin-sdk |");
+    println!("|---|---:|---:|---:|---:|---:|");
     for profile in ["release", "release-small"] {
         run_command(cargo().args([
             "build",
@@ -94,8 +104,36 @@ fn sizes() -> Result<(), String> {
         let dir = root().join("target/wasm32-wasip2").join(profile);
         let sdk = file_size(&dir.join("http_hello.wasm"))?;
         let raw = file_size(&dir.join("wasi_hello.wasm"))?;
+        let spin = run_command(
+            cargo()
+                .args([
+                    "build",
+                    "--quiet",
+                    "--target",
+                    "wasm32-wasip2",
+                    "--profile",
+                    profile,
+                ])
+                .arg("--manifest-path")
+                .arg(spin_sdk_dir.join("Cargo.toml")),
+        )
+        .and_then(|()| {
+            file_size(
+                &spin_sdk_dir
+                    .join("target/wasm32-wasip2")
+                    .join(profile)
+                    .join("spin_sdk_hello.wasm"),
+            )
+        });
+        let (spin, spin_ratio) = match spin {
+            Ok(spin) => (spin.to_string(), format!("{:.2}", sdk as f64 / spin as f64)),
+            Err(error) => {
+                eprintln!("the spin-sdk hello did not build: {error}");
+                ("not built".to_owned(), "—".to_owned())
+            }
+        };
         println!(
-            "| {profile} | {sdk} | {raw} | {:.2} |",
+            "| {profile} | {sdk} | {raw} | {:.2} | {spin} | {spin_ratio} |",
             sdk as f64 / raw as f64
         );
     }

@@ -42,10 +42,9 @@ impl From<StreamError> for BodyError {
     fn from(error: StreamError) -> Self {
         match error {
             StreamError::Closed => BodyError::new("the stream is closed"),
-            StreamError::LastOperationFailed(e) => match wasi_http::http_error_code(&e) {
-                Some(code) => BodyError::new(format!("{code:?}")),
-                None => BodyError::new(e.to_debug_string()),
-            },
+            // The host's own description: formatting the error code here would put the
+            // formatting of all of `wasi:http`'s error codes into every component.
+            StreamError::LastOperationFailed(e) => BodyError::new(e.to_debug_string()),
         }
     }
 }
@@ -314,8 +313,7 @@ impl Body {
     /// Writes the body to the host and finishes it.
     pub(crate) async fn send(self, body: wasi_http::OutgoingBody) -> Result<(), BodyError> {
         if matches!(&self.kind, BodyKind::Full(bytes) if bytes.is_empty()) {
-            return wasi_http::OutgoingBody::finish(body, None)
-                .map_err(|e| BodyError::new(format!("finishing the body failed: {e:?}")));
+            return wasi_http::OutgoingBody::finish(body, None).map_err(|e| finish_failed(&e));
         }
         let stream = Rc::new(
             body.write()
@@ -330,9 +328,22 @@ impl Body {
         flush(&stream).await?;
         // The stream is a child of the body: it must be gone before the body is finished.
         drop(stream);
-        wasi_http::OutgoingBody::finish(body, None)
-            .map_err(|e| BodyError::new(format!("finishing the body failed: {e:?}")))
+        wasi_http::OutgoingBody::finish(body, None).map_err(|e| finish_failed(&e))
     }
+}
+
+/// Why the host would not finish a body, in a few words (see `From<StreamError>` for why not
+/// all of them).
+fn finish_failed(code: &wasi_http::ErrorCode) -> BodyError {
+    use wasi_http::ErrorCode;
+    let reason = match code {
+        ErrorCode::HttpRequestBodySize(_) | ErrorCode::HttpResponseBodySize(_) => {
+            "its length is not the one its content-length header gave"
+        }
+        ErrorCode::InternalError(Some(detail)) => detail.as_str(),
+        _ => "the host refused it",
+    };
+    BodyError::new(format!("finishing the body failed: {reason}"))
 }
 
 impl Default for Body {

@@ -44,7 +44,7 @@ fn to_http_request(request: wasi_http::IncomingRequest) -> Result<Request<Incomi
         wasi_http::Method::Trace => Method::TRACE,
         wasi_http::Method::Patch => Method::PATCH,
         wasi_http::Method::Other(other) => {
-            Method::from_bytes(other.as_bytes()).map_err(|e| format!("method {other:?}: {e}"))?
+            Method::from_bytes(other.as_bytes()).map_err(|e| format!("method `{other}`: {e}"))?
         }
     };
     let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
@@ -60,12 +60,12 @@ fn to_http_request(request: wasi_http::IncomingRequest) -> Result<Request<Incomi
     let uri = uri
         .path_and_query(path.as_str())
         .build()
-        .map_err(|e| format!("URI {path:?}: {e}"))?;
+        .map_err(|e| format!("URI `{path}`: {e}"))?;
 
     let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in request.headers().entries() {
         let name =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header {name:?}: {e}"))?;
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header `{name}`: {e}"))?;
         let value =
             HeaderValue::from_bytes(&value).map_err(|e| format!("value of header {name}: {e}"))?;
         builder = builder.header(name, value);

@@ -22,6 +22,7 @@
 //! [`set_rejection_format`] makes it JSON for APIs whose clients expect that.
 
 mod json;
+mod pairs;
 mod path;
 mod query;
 
