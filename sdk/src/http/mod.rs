@@ -36,8 +36,9 @@ mod serve;
 pub use body::{Body, BodyError, BodyWriter, IncomingBody};
 pub use bytes::Bytes;
 pub use extract::{
-    set_rejection_format, Form, FromRequest, FromRequestParts, Json, Params, Path, Query,
-    Rejection, RejectionFormat, ViaParts, ViaRequest,
+    set_rejection_format, BearerToken, ContentLength, ContentType, Form, FromRequest,
+    FromRequestParts, Header, Host, Json, Params, Path, Query, Rejection, RejectionFormat,
+    TypedHeader, UserAgent, ViaParts, ViaRequest,
 };
 pub use http::{
     header, request, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri,

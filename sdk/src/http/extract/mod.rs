@@ -9,6 +9,7 @@
 //! | extractor | reads | rejects with |
 //! |---|---|---|
 //! | [`Method`], [`Uri`], [`HeaderMap`], [`Parts`] | the request line and headers | never |
+//! | [`Header<T>`] ([`BearerToken`], [`ContentType`], [`ContentLength`], [`UserAgent`], [`Host`], or a [`TypedHeader`] of your own) | one header, typed | 400 when it is missing or does not parse |
 //! | [`Params`](super::Params), [`Path<T>`] | the route's captures | 400 when a capture does not parse as `T` |
 //! | [`Query<T>`] | the query string | 400 when it does not parse as `T` |
 //! | [`Json<T>`] | the body, as JSON | 415 without a JSON `content-type`, 400 for malformed JSON, 422 for JSON of the wrong shape |
@@ -21,6 +22,7 @@
 //! A rejection is the response: the handler is not called. Its body is plain text by default;
 //! [`set_rejection_format`] makes it JSON for APIs whose clients expect that.
 
+mod header;
 mod json;
 mod pairs;
 mod path;
@@ -37,6 +39,7 @@ use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use super::body::IncomingBody;
 use super::response::{with_content_type, IntoResponse, Response, JSON};
 
+pub use header::{BearerToken, ContentLength, ContentType, Header, Host, TypedHeader, UserAgent};
 pub use json::Json;
 pub use path::{Params, Path};
 pub use query::{Form, Query};
