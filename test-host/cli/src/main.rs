@@ -84,6 +84,11 @@ struct TestArgs {
     /// language).
     #[arg(long)]
     spec: Option<PathBuf>,
+    /// Run the spec against an app already running at this http:// URL (another `rotor up`,
+    /// `spin up`, a SpinKube deployment) instead of starting it: preconditions, publish steps
+    /// and requests that need the host are reported as skipped. One app's spec only.
+    #[arg(long, value_name = "URL")]
+    against: Option<String>,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -334,8 +339,30 @@ async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
         path,
         build,
         spec,
+        against,
         runtime,
     } = args;
+    if let Some(base_url) = against {
+        let spec = match spec {
+            Some(spec) => spec,
+            None => match conformance::find_apps(&path)?.as_slice() {
+                [app] => app.join(conformance::SPEC_FILE),
+                apps => anyhow::bail!(
+                    "--against runs one spec, and {} holds {}: give one app's directory or --spec",
+                    path.display(),
+                    apps.len()
+                ),
+            },
+        };
+        let results = conformance::run_spec_against(&base_url, &spec).await?;
+        let (_, failed, line) = conformance::summary(&results);
+        println!("{line}");
+        return Ok(if failed == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
     let engine = runtime.engine()?;
     let mut results = Vec::new();
     let mut broken = 0;

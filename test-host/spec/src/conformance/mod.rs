@@ -220,6 +220,9 @@ pub struct CaseResult {
     pub name: String,
     /// `Err` with the differences when it failed.
     pub outcome: Result<(), String>,
+    /// Why the case was not run, when it was not (its `outcome` is then `Ok`): a step or
+    /// precondition that needs control of the host, under `rotor test --against`.
+    pub skipped: Option<String>,
 }
 
 /// Runs the spec of the app in `app_dir` against a fresh host, printing one line per case.
@@ -308,6 +311,7 @@ pub async fn run_spec(
             app: app_dir.to_owned(),
             name,
             outcome,
+            skipped: None,
         });
     }
     if let Err(error) = serving.stop().await {
@@ -524,17 +528,164 @@ pub fn find_apps(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(apps)
 }
 
-/// Totals over many cases, with the closing line `N passed, N failed`.
+/// Totals over many cases, with the closing line `N passed, N failed`, and `, N skipped`
+/// when some were.
 pub fn summary(results: &[CaseResult]) -> (usize, usize, String) {
     let failed = results.iter().filter(|r| r.outcome.is_err()).count();
-    let passed = results.len() - failed;
-    (passed, failed, format!("{passed} passed, {failed} failed"))
+    let skipped = results.iter().filter(|r| r.skipped.is_some()).count();
+    let passed = results.len() - failed - skipped;
+    let mut line = format!("{passed} passed, {failed} failed");
+    if skipped > 0 {
+        write!(line, ", {skipped} skipped").expect("writing to a String");
+    }
+    (passed, failed, line)
+}
+
+/// Runs the spec in `spec_file` against an app already running at `base_url` (`http://HOST
+/// [:PORT][/PREFIX]`): on another host, or deployed to Spin or SpinKube.
+///
+/// Requests go to `HOST:PORT`, with `PREFIX` before each path and `host: HOST[:PORT]` unless
+/// the request sets its own. What only a host that runs the app can do is reported as
+/// skipped, never passed: every precondition (stores, databases, backends, variables and
+/// channels are the deployment's business), `publish` and `expect_published` steps, and
+/// requests that use a precondition's `%{port=N}`. The labels say `against BASE_URL`.
+pub async fn run_spec_against(base_url: &str, spec_file: &Path) -> anyhow::Result<Vec<CaseResult>> {
+    let spec = Spec::load(spec_file)?;
+    let target = Target::parse(base_url)?;
+    let label = PathBuf::from(format!("against {base_url}"));
+    let address = tokio::net::lookup_host(&target.authority)
+        .await
+        .with_context(|| format!("cannot resolve {}", target.authority))?
+        .next()
+        .with_context(|| format!("{} resolves to no address", target.authority))?;
+    let needs_the_host = |what: String| CaseResult {
+        app: label.clone(),
+        name: what,
+        outcome: Ok(()),
+        skipped: Some("needs the host".to_owned()),
+    };
+    let mut results = Vec::new();
+    for precondition in &spec.preconditions {
+        results.push(needs_the_host(format!(
+            "precondition {}",
+            precondition.kind()
+        )));
+    }
+    for invocation in &spec.invocations {
+        let name = invocation.display_name();
+        let request = match (&invocation.request, &invocation.response) {
+            (Some(request), Some(_)) if !request.path.contains("%{") => request,
+            _ => {
+                results.push(needs_the_host(name));
+                continue;
+            }
+        };
+        let mut request = request.clone();
+        request.path = format!("{}{}", target.prefix, request.path);
+        if !request
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("host"))
+        {
+            request.headers.push(SpecHeader {
+                name: "host".into(),
+                value: Some(target.authority.clone()),
+                optional: false,
+            });
+        }
+        let step = Invocation {
+            request: Some(request),
+            ..invocation.clone()
+        };
+        let running = RunningApp {
+            address: Some(address),
+            redis: None,
+            mqtt: None,
+        };
+        results.push(CaseResult {
+            app: label.clone(),
+            name,
+            outcome: step.run(&running, &spec.optional_headers).await,
+            skipped: None,
+        });
+    }
+    for result in &results {
+        match (&result.skipped, &result.outcome) {
+            (Some(why), _) => println!("SKIP {}: {} ({why})", label.display(), result.name),
+            (None, Ok(())) => println!("PASS {}: {}", label.display(), result.name),
+            (None, Err(problems)) => {
+                println!("FAIL {}: {}{problems}", label.display(), result.name)
+            }
+        }
+    }
+    Ok(results)
+}
+
+/// Where `run_spec_against` sends requests.
+struct Target {
+    /// `HOST:PORT`, the port defaulting to 80.
+    authority: String,
+    /// The path before each request's own, without a trailing `/`.
+    prefix: String,
+}
+
+impl Target {
+    fn parse(base_url: &str) -> anyhow::Result<Target> {
+        let uri: http::Uri = base_url
+            .parse()
+            .with_context(|| format!("{base_url} is not a URL"))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => anyhow::bail!(
+                "{base_url}: the runner speaks plain HTTP only; reach a TLS deployment through a local port-forward (kubectl port-forward, or a proxy) and give its http:// URL"
+            ),
+            _ => anyhow::bail!("{base_url}: expected an http:// URL"),
+        }
+        let host = uri
+            .host()
+            .with_context(|| format!("{base_url} has no host"))?;
+        let authority = format!("{host}:{}", uri.port_u16().unwrap_or(80));
+        let prefix = uri.path().trim_end_matches('/').to_owned();
+        Ok(Target { authority, prefix })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::client::ReceivedResponse;
+
+    #[test]
+    fn targets_are_plain_http_urls_with_an_optional_prefix() {
+        let target = Target::parse("http://apps.example:8080/hello-app/").unwrap();
+        assert_eq!(target.authority, "apps.example:8080");
+        assert_eq!(target.prefix, "/hello-app");
+        let target = Target::parse("http://127.0.0.1").unwrap();
+        assert_eq!(target.authority, "127.0.0.1:80");
+        assert_eq!(target.prefix, "");
+        let https = Target::parse("https://apps.example").err().unwrap();
+        assert!(https.to_string().contains("port-forward"), "{https}");
+        assert!(Target::parse("apps.example").is_err());
+    }
+
+    #[test]
+    fn skipped_cases_are_counted_apart() {
+        let case = |outcome: Result<(), String>, skipped: Option<&str>| CaseResult {
+            app: PathBuf::from("app"),
+            name: "case".into(),
+            outcome,
+            skipped: skipped.map(str::to_owned),
+        };
+        let results = [
+            case(Ok(()), None),
+            case(Err("differs".into()), None),
+            case(Ok(()), Some("needs the host")),
+        ];
+        let (passed, failed, line) = summary(&results);
+        assert_eq!((passed, failed), (1, 1));
+        assert_eq!(line, "1 passed, 1 failed, 1 skipped");
+        assert_eq!(summary(&results[..1]).2, "1 passed, 0 failed");
+    }
 
     fn received(headers: &[(&str, &str)], body: &str) -> ReceivedResponse {
         let mut map = http::HeaderMap::new();

@@ -126,6 +126,25 @@ pub enum Precondition {
     },
 }
 
+impl Precondition {
+    /// The `kind` the spec writes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Precondition::KeyValueStore { .. } => "key-value-store",
+            Precondition::Sqlite { .. } => "sqlite",
+            Precondition::HttpEcho => "http-echo",
+            Precondition::TcpEcho => "tcp-echo",
+            Precondition::Mqtt { .. } => "mqtt",
+            Precondition::Variables { .. } => "variables",
+            Precondition::HttpBackend { .. } => "http-backend",
+            Precondition::Postgres { .. } => "postgres",
+            Precondition::Mysql { .. } => "mysql",
+            Precondition::Redis { .. } => "redis",
+            Precondition::Vault { .. } => "vault",
+        }
+    }
+}
+
 fn vault_token() -> String {
     "rotor-test-token".to_owned()
 }
@@ -308,5 +327,34 @@ impl Spec {
                 _ => None,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Precondition;
+
+    #[test]
+    fn a_precondition_names_the_kind_it_was_written_with() {
+        for kind in [
+            r#"{kind: "key-value-store"}"#,
+            r#"{kind: "sqlite"}"#,
+            r#"{kind: "http-echo"}"#,
+            r#"{kind: "tcp-echo"}"#,
+            r#"{kind: "mqtt"}"#,
+            r#"{kind: "variables", values: {}}"#,
+            r#"{kind: "http-backend", variable: "url", routes: []}"#,
+            r#"{kind: "postgres"}"#,
+            r#"{kind: "mysql", variable: "url"}"#,
+            r#"{kind: "redis"}"#,
+            r#"{kind: "vault", secrets: {}}"#,
+        ] {
+            let precondition: Precondition =
+                json5::from_str(kind).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert!(
+                kind.contains(&format!("\"{}\"", precondition.kind())),
+                "{kind}"
+            );
+        }
     }
 }
