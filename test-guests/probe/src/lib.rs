@@ -11,9 +11,10 @@
 //!   comes back, through `wasi:sockets` (Rust's `std::net`); a failure is a 502 naming the
 //!   error's kind;
 //! - `GET /config/KEY` and `GET /config` read `wasi:config/store` (see [`config`]);
-//! - `GET /variables/NAME` reads a variable; `POST /outbound` sends the request its JSON body
-//!   describes (see [`OutboundCall`]); `POST /outbound-late-body` writes a request's body
-//!   only after its response has come (see [`late_body`]);
+//! - `GET /variables/NAME` reads a variable, `GET /env/NAME` an environment variable;
+//! - `POST /outbound` sends the request its JSON body describes (see [`OutboundCall`]);
+//!   `POST /outbound-late-body` writes a request's body only after its response has come
+//!   (see [`late_body`]);
 //! - `POST /files` reads and writes the files the manifest mounts (see [`files`]);
 //! - `POST /sqlite3/NAME`, `POST /wasi-kv/LABEL`, `POST /pg3` and `POST /llm` drive Spin 3's
 //!   interfaces that rotor-sdk does not wrap (see [`spin3`]);
@@ -52,6 +53,16 @@ async fn handle(request: Request<Bytes>) -> Response {
     }
     if let Some(name) = path.strip_prefix("/variables/") {
         return read_variable(name);
+    }
+    if let Some(name) = path.strip_prefix("/env/") {
+        return match std::env::var(name) {
+            Ok(value) => value.into_response(),
+            Err(_) => (
+                StatusCode::NOT_FOUND,
+                format!("no environment variable {name}"),
+            )
+                .into_response(),
+        };
     }
     if path == "/outbound" {
         return outbound_call(request).await;

@@ -44,18 +44,31 @@ enum Command {
 }
 
 #[derive(Args)]
+#[command(after_help = SPIN_FLAGS_NOT_TAKEN)]
 struct UpArgs {
     /// The app: a directory holding spin.toml, or the manifest itself.
-    #[arg(default_value = ".")]
-    app: PathBuf,
+    #[arg(value_name = "APP")]
+    app: Option<PathBuf>,
+    /// The app, as Spin's `spin up -f` takes it (a directory or a manifest).
+    #[arg(
+        short = 'f',
+        long = "from",
+        visible_alias = "from-file",
+        value_name = "APP",
+        conflicts_with = "app"
+    )]
+    from: Option<PathBuf>,
     /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1:3000")]
+    #[arg(long, env = "SPIN_HTTP_LISTEN_ADDR", default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
+    /// When the --listen port is taken, try the next ones (up to 10), as Spin does.
+    #[arg(long)]
+    find_free_port: bool,
     /// Run the components' build commands first.
     #[arg(long)]
     build: bool,
     /// Spin's runtime config: where key-value stores and SQLite databases live.
-    #[arg(long)]
+    #[arg(long, env = "SPIN_RUNTIME_CONFIG_FILE")]
     runtime_config_file: Option<PathBuf>,
     /// Where the default key-value store and SQLite database are kept (default: APP/.spin).
     #[arg(long)]
@@ -64,9 +77,18 @@ struct UpArgs {
     /// (a JSON or TOML table of names and values). May be given more than once.
     #[arg(long = "variable", value_name = "NAME=VALUE | @FILE")]
     variables: Vec<String>,
-    /// SQL to run against the default database before serving; `@FILE` reads it from a file.
-    /// May be given more than once; runs in order.
-    #[arg(long = "sqlite", value_name = "SQL | @FILE")]
+    /// An environment variable for every component, over the manifest's `environment`.
+    /// May be given more than once.
+    #[arg(short = 'e', long = "env", value_name = "NAME=VALUE")]
+    env: Vec<String>,
+    /// A key and value written to the default key-value store before serving (an existing
+    /// value is overwritten). May be given more than once.
+    #[arg(long = "key-value", value_name = "KEY=VALUE")]
+    key_values: Vec<String>,
+    /// SQL to run before serving: against the default database, or `@FILE` read from a file,
+    /// or `@FILE:DATABASE` against the database of that label. May be given more than once;
+    /// runs in order.
+    #[arg(long = "sqlite", value_name = "SQL | @FILE[:DATABASE]")]
     sqlite_statements: Vec<String>,
     #[command(flatten)]
     runtime: RuntimeArgs,
@@ -230,19 +252,78 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// What `rotor up --help` says of the flags of `spin up` it does not take.
+const SPIN_FLAGS_NOT_TAKEN: &str = "\
+Flags of `spin up` not taken here:
+  --from-registry, -k/--insecure  apps come from a directory; there is no OCI registry client
+  --temp                          the app runs from its own directory, not a copy
+  --log-dir                       not yet: components' output goes to the terminal
+  --tls-cert, --tls-key           not yet: serve plain HTTP behind a TLS proxy meanwhile";
+
+/// `NAME=VALUE` arguments of `flag` as pairs.
+fn name_value_pairs(flag: &str, arguments: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    arguments
+        .iter()
+        .map(|argument| match argument.split_once('=') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_owned(), value.to_owned()))
+            }
+            _ => anyhow::bail!("{flag} {argument:?}: expected NAME=VALUE"),
+        })
+        .collect()
+}
+
+/// Binds `address`, or with `find_free_port` the first free port of the ten from it.
+async fn listen_on(
+    address: SocketAddr,
+    find_free_port: bool,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    let tries = if find_free_port { 10 } else { 1 };
+    let mut candidate = address;
+    for _ in 0..tries {
+        match tokio::net::TcpListener::bind(candidate).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && find_free_port => {
+                let Some(next) = candidate.port().checked_add(1) else {
+                    break;
+                };
+                candidate.set_port(next);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+                "{address} is already in use; pick another --listen, or add --find-free-port"
+            ),
+            Err(e) => anyhow::bail!("cannot listen on {candidate}: {e}"),
+        }
+    }
+    anyhow::bail!(
+        "no free port from {address} to port {}: pick another --listen",
+        candidate.port()
+    )
+}
+
 /// `rotor up`: loads the app and serves it until Ctrl-C.
 async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
     let UpArgs {
         app,
+        from,
         listen,
+        find_free_port,
         build,
         runtime_config_file,
         state_dir,
         variables,
+        env,
+        key_values,
         sqlite_statements,
         runtime,
     } = args;
-    let manifest = Manifest::load(&manifest::locate(&app))?;
+    let app = from.or(app).unwrap_or_else(|| PathBuf::from("."));
+    let env = name_value_pairs("--env", &env)?;
+    let key_values = name_value_pairs("--key-value", &key_values)?;
+    let mut manifest = Manifest::load(&manifest::locate(&app))?;
+    for component in manifest.components.values_mut() {
+        component.environment.extend(env.iter().cloned());
+    }
     for notice in &manifest.notices {
         eprintln!("note: {}: {notice}", manifest.path.display());
     }
@@ -259,21 +340,40 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         },
     };
     let app = App::load(&manifest, &options).await?;
-    let database = app
-        .capabilities()
-        .sqlite_database("default")
-        .expect("every app has a default database");
     for argument in &sqlite_statements {
+        // `@FILE:DATABASE` as Spin writes it; a bare `@FILE` or SQL goes to `default`.
+        let (script, label) = match argument.strip_prefix('@').and_then(|f| f.split_once(':')) {
+            Some((file, label)) if !file.trim().is_empty() && !label.trim().is_empty() => {
+                (format!("@{}", file.trim()), label.trim())
+            }
+            Some(_) => anyhow::bail!("--sqlite {argument}: expected @FILE:DATABASE"),
+            None => (argument.clone(), "default"),
+        };
+        let database = app.capabilities().sqlite_database(label).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--sqlite {argument}: no database `{label}`: `default`, or one the runtime config defines ([sqlite_database.{label}])"
+            )
+        })?;
         database
-            .run_script_argument(argument, Path::new("."))
+            .run_script_argument(&script, Path::new("."))
             .map_err(|e| e.context("--sqlite"))?;
+    }
+    if !key_values.is_empty() {
+        let store = app
+            .capabilities()
+            .key_value_store("default")
+            .expect("every app has a default key-value store");
+        for (key, value) in key_values {
+            store
+                .set(key.clone(), value.into_bytes())
+                .await
+                .map_err(|e| anyhow::anyhow!("--key-value {key}: {e}"))?;
+        }
     }
     let listener = match app.http() {
         None => None,
         Some(_) => {
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            let listener = listen_on(listen, find_free_port).await?;
             let address = listener.local_addr()?;
             say(&format!(
                 "Serving {} on http://{address}",

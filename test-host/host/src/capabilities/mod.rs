@@ -246,6 +246,11 @@ impl AppCapabilities {
         self.capabilities.sqlite.get(name)
     }
 
+    /// The key-value store `label`, for seeding before serving.
+    pub fn key_value_store(&self, label: &str) -> Option<&Arc<dyn key_value::store::Store>> {
+        self.capabilities.key_value.get(label)
+    }
+
     /// What component `name` may use; `None` when the manifest has no such component.
     pub fn component(&self, name: &str) -> Option<&Arc<ComponentCapabilities>> {
         self.components.get(name)

@@ -1,0 +1,182 @@
+//! The `spin up` flags users type from habit work on `rotor up`: `-f`, `-e`, `--key-value`,
+//! `--sqlite @FILE:DATABASE`, `--find-free-port`, and `SPIN_HTTP_LISTEN_ADDR` and
+//! `SPIN_RUNTIME_CONFIG_FILE` in place of `--listen` and `--runtime-config-file`.
+
+#[path = "../../host/tests/common/mod.rs"]
+mod common;
+
+use std::io::BufRead as _;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+
+use http::StatusCode;
+use rotor_spec::client;
+use serde_json::json;
+
+/// A running `rotor up`, stopped when dropped.
+struct Served {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rotor() -> Command {
+    common::guests();
+    Command::new(env!("CARGO_BIN_EXE_rotor"))
+}
+
+fn serve(command: &mut Command) -> Served {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let address = banner
+        .trim()
+        .rsplit_once("http://")
+        .and_then(|(_, address)| address.parse().ok())
+        .unwrap_or_else(|| {
+            let mut stderr = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
+            panic!("no address in {banner:?}; stderr: {stderr}")
+        });
+    Served { child, address }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spin_up_flags_seed_the_app_and_configure_the_host() {
+    let dir = common::app_dir(&common::probe_manifest(
+        "key_value_stores = [\"default\", \"cache\"]\nsqlite_databases = [\"default\", \"notes\"]\nenvironment = { GREETING = \"from the manifest\", KEPT = \"kept\" }",
+    ));
+    std::fs::write(
+        dir.path().join("schema.sql"),
+        "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('seeded');",
+    )
+    .unwrap();
+    let runtime_config = dir.path().join("runtime.toml");
+    std::fs::write(
+        &runtime_config,
+        format!(
+            "[key_value_store.cache]\ntype = \"spin\"\npath = \"{}\"\n\n[sqlite_database.notes]\ntype = \"spin\"\npath = \"{}\"\n",
+            dir.path().join("cache.db").display(),
+            dir.path().join("notes.db").display()
+        ),
+    )
+    .unwrap();
+    let served = serve(
+        rotor()
+            .current_dir(dir.path())
+            .env("SPIN_HTTP_LISTEN_ADDR", "127.0.0.1:0")
+            .env("SPIN_RUNTIME_CONFIG_FILE", &runtime_config)
+            .args(["up", "--no-cache", "-f"])
+            .arg(dir.path())
+            .args(["-e", "GREETING=from the flag", "--env", "EXTRA=x=y"])
+            .args(["--key-value", "color=teal", "--sqlite", "@schema.sql:notes"]),
+    );
+    let address = served.address;
+
+    let env = |name: &'static str| async move {
+        let response = client::get(address, &format!("/env/{name}")).await.unwrap();
+        (response.status, response.text())
+    };
+    assert_eq!(
+        env("GREETING").await,
+        (StatusCode::OK, "from the flag".into())
+    );
+    assert_eq!(env("KEPT").await, (StatusCode::OK, "kept".into()));
+    assert_eq!(env("EXTRA").await, (StatusCode::OK, "x=y".into()));
+
+    let color = client::get(address, "/kv/default/color").await.unwrap();
+    assert_eq!(color.status, StatusCode::OK, "{}", color.text());
+    assert!(color.text().contains("teal"), "{}", color.text());
+
+    // The runtime config came from SPIN_RUNTIME_CONFIG_FILE: `notes` exists, and holds the
+    // row the --sqlite file put there.
+    let (status, rows) = common::post_json(
+        address,
+        "/sqlite/notes",
+        &json!({ "sql": "SELECT body FROM notes" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    assert!(rows.to_string().contains("seeded"), "{rows}");
+}
+
+#[test]
+fn find_free_port_moves_past_a_taken_port() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = common::app_dir(&common::probe_manifest(""));
+    let listen = format!("127.0.0.1:{port}");
+
+    let refused = rotor()
+        .args(["up", "--no-cache", "--listen", &listen])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("already in use"), "{stderr}");
+    assert!(stderr.contains("--find-free-port"), "{stderr}");
+
+    let served = serve(
+        rotor()
+            .args(["up", "--no-cache", "--find-free-port", "--listen", &listen])
+            .arg(dir.path()),
+    );
+    assert_eq!(served.address.ip(), taken.local_addr().unwrap().ip());
+    assert!(
+        served.address.port() > port && served.address.port() <= port + 10,
+        "{} after {port}",
+        served.address
+    );
+}
+
+#[test]
+fn a_sqlite_argument_naming_an_unknown_database_stops_rotor_up() {
+    let dir = common::app_dir(&common::probe_manifest(""));
+    std::fs::write(dir.path().join("schema.sql"), "SELECT 1;").unwrap();
+    let output = rotor()
+        .current_dir(dir.path())
+        .args([
+            "up",
+            "--no-cache",
+            "--listen",
+            "127.0.0.1:0",
+            "--sqlite",
+            "@schema.sql:nowhere",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no database `nowhere`"), "{stderr}");
+}
+
+#[test]
+fn help_says_which_spin_flags_are_not_taken() {
+    let output = rotor().args(["up", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "-f, --from",
+        "-e, --env",
+        "--key-value",
+        "--find-free-port",
+        "SPIN_HTTP_LISTEN_ADDR",
+        "SPIN_RUNTIME_CONFIG_FILE",
+        "--from-registry",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}
