@@ -4,43 +4,25 @@
 #[path = "../../host/tests/common/mod.rs"]
 mod common;
 
-use std::io::BufRead as _;
+mod served;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
-/// A `rotor up` of `app`, stopped when dropped.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use served::{serve, Served};
 
 fn rotor_up(app: &Path, state: &Path) -> Served {
     common::guests();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rotor"))
-        .args(["up", "--listen", "127.0.0.1:0", "--state-dir"])
-        .arg(state)
-        .arg(app)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let url = banner
-        .trim()
-        .rsplit_once("http://")
-        .map(|(_, address)| format!("http://{address}"))
-        .unwrap_or_else(|| panic!("no address in {banner:?}"));
-    Served { child, url }
+    serve(
+        Command::new(env!("CARGO_BIN_EXE_rotor"))
+            .args(["up", "--listen", "127.0.0.1:0", "--state-dir"])
+            .arg(state)
+            .arg(app),
+    )
+}
+
+fn url(served: &Served) -> String {
+    format!("http://{}", served.address)
 }
 
 fn rotor_test_against(url: &str, app: &Path) -> (Output, String) {
@@ -58,9 +40,9 @@ fn a_running_app_passes_its_spec_with_what_needs_the_host_skipped() {
     let examples = common::workspace().join("examples");
     let state = tempfile::tempdir().unwrap();
     let todo = rotor_up(&examples.join("kv-todo"), state.path());
-    let (output, stdout) = rotor_test_against(&todo.url, &examples.join("kv-todo"));
+    let (output, stdout) = rotor_test_against(&url(&todo), &examples.join("kv-todo"));
     assert!(output.status.success(), "{stdout}");
-    let label = format!("against {}", todo.url);
+    let label = format!("against {}", url(&todo));
     assert!(
         stdout.contains(&format!(
             "SKIP {label}: precondition key-value-store (needs the host)"
@@ -86,19 +68,19 @@ fn a_spec_the_running_app_does_not_meet_fails() {
     let state = tempfile::tempdir().unwrap();
     let hello = rotor_up(&examples.join("http-hello"), state.path());
     // The router's spec, against the hello: its books are not there.
-    let (output, stdout) = rotor_test_against(&hello.url, &examples.join("http-router"));
+    let (output, stdout) = rotor_test_against(&url(&hello), &examples.join("http-router"));
     assert!(!output.status.success(), "{stdout}");
     assert!(
-        stdout.contains(&format!("FAIL against {}: lists the books", hello.url)),
+        stdout.contains(&format!("FAIL against {}: lists the books", url(&hello))),
         "{stdout}"
     );
     // A path prefix is put before every request's path.
     let (output, stdout) = rotor_test_against(
-        &format!("{}/hello", hello.url),
+        &format!("{}/hello", url(&hello)),
         &examples.join("http-hello"),
     );
     assert!(!output.status.success(), "{stdout}");
-    let (output, stdout) = rotor_test_against(&hello.url, &examples.join("http-hello"));
+    let (output, stdout) = rotor_test_against(&url(&hello), &examples.join("http-hello"));
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 }

@@ -5,52 +5,18 @@
 #[path = "../../host/tests/common/mod.rs"]
 mod common;
 
-use std::io::BufRead as _;
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+mod served;
+
+use std::process::Command;
 
 use http::StatusCode;
 use rotor_spec::client;
 use serde_json::json;
-
-/// A running `rotor up`, stopped when dropped.
-struct Served {
-    child: Child,
-    address: SocketAddr,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use served::serve;
 
 fn rotor() -> Command {
     common::guests();
     Command::new(env!("CARGO_BIN_EXE_rotor"))
-}
-
-fn serve(command: &mut Command) -> Served {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut banner = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let address = banner
-        .trim()
-        .rsplit_once("http://")
-        .and_then(|(_, address)| address.parse().ok())
-        .unwrap_or_else(|| {
-            let mut stderr = String::new();
-            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
-            panic!("no address in {banner:?}; stderr: {stderr}")
-        });
-    Served { child, address }
 }
 
 #[tokio::test(flavor = "multi_thread")]
