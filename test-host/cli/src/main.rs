@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use rotor_cli::js_build;
 
+mod new_app;
+
 use clap::{Args, Parser, Subcommand};
 use rotor_host::capabilities::StateOptions;
 use rotor_host::engine::{self, Engine, EngineConfig};
@@ -41,6 +43,29 @@ enum Command {
     },
     /// Run conformance specs (test.json5) against apps.
     Test(TestArgs),
+    /// Start a new app from one of the examples.
+    New(NewArgs),
+}
+
+#[derive(Args)]
+struct NewArgs {
+    /// The example to start from (`rotor new --list` shows them), such as `kv-todo` or
+    /// `js/http-hello`.
+    #[arg(required_unless_present = "list")]
+    example: Option<String>,
+    /// The new app's name: its directory, crate and component, such as `orders-api`.
+    #[arg(required_unless_present = "list")]
+    name: Option<String>,
+    /// Where to create the app's directory.
+    #[arg(long, default_value = ".")]
+    dir: PathBuf,
+    /// Depend on the rotor-sdk in this directory (a checkout's `sdk/`) instead of the
+    /// released one.
+    #[arg(long, value_name = "DIR")]
+    sdk_path: Option<PathBuf>,
+    /// List the examples, with what each one is.
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(Args)]
@@ -249,6 +274,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Test(args) => test(args).await,
+        Command::New(args) => new(args),
     }
 }
 
@@ -430,6 +456,42 @@ async fn stop_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
     }
+}
+
+/// `rotor new`: writes a new app from an example, or lists the examples.
+fn new(args: NewArgs) -> anyhow::Result<ExitCode> {
+    if args.list {
+        let examples = new_app::list();
+        let width = examples
+            .iter()
+            .map(|(name, _)| name.len())
+            .max()
+            .unwrap_or(0);
+        for (name, description) in examples {
+            println!("{name:width$}  {description}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(example), Some(name)) = (args.example, args.name) else {
+        anyhow::bail!("rotor new takes an example and a name, or --list");
+    };
+    let sdk = match args.sdk_path {
+        Some(path) => new_app::Sdk::Path(
+            path.canonicalize()
+                .map_err(|e| anyhow::anyhow!("--sdk-path {}: {e}", path.display()))?,
+        ),
+        None => new_app::Sdk::Version(env!("CARGO_PKG_VERSION").to_owned()),
+    };
+    let dir = new_app::create(&example, &name, &args.dir, &sdk)?;
+    say(&format!(
+        "Created {} from the {example} example.",
+        dir.display()
+    ));
+    say(&format!(
+        "Next: `rotor test --build {0}` checks it against its spec, `rotor up --build {0}` serves it.",
+        dir.display()
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `rotor test`: runs each app's spec (or the one given) and prints a line per case and a
