@@ -12,6 +12,7 @@ mod new_app;
 
 use clap::{Args, Parser, Subcommand};
 use rotor_host::capabilities::StateOptions;
+use rotor_host::engine::guest_output::OutputOptions;
 use rotor_host::engine::{self, Engine, EngineConfig};
 use rotor_host::manifest::{self, Manifest};
 use rotor_host::secret::redact_url;
@@ -115,6 +116,16 @@ struct UpArgs {
     /// runs in order.
     #[arg(long = "sqlite", value_name = "SQL | @FILE[:DATABASE]")]
     sqlite_statements: Vec<String>,
+    /// Also append each component's stdout and stderr to DIR/COMPONENT_stdout.txt and
+    /// DIR/COMPONENT_stderr.txt, as Spin lays them out.
+    #[arg(short = 'L', long, env = "SPIN_LOG_DIR", value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Empty the log files at start instead of appending to them.
+    #[arg(long, requires = "log_dir")]
+    truncate_logs: bool,
+    /// Keep components' output off the terminal (the log files still get it).
+    #[arg(short = 'q', long)]
+    quiet: bool,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -283,7 +294,7 @@ const SPIN_FLAGS_NOT_TAKEN: &str = "\
 Flags of `spin up` not taken here:
   --from-registry, -k/--insecure  apps come from a directory; there is no OCI registry client
   --temp                          the app runs from its own directory, not a copy
-  --log-dir                       not yet: components' output goes to the terminal
+  --follow                        every component's output goes to the terminal (or none, with --quiet)
   --tls-cert, --tls-key           not yet: serve plain HTTP behind a TLS proxy meanwhile";
 
 /// `NAME=VALUE` arguments of `flag` as pairs.
@@ -341,6 +352,9 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         env,
         key_values,
         sqlite_statements,
+        log_dir,
+        truncate_logs,
+        quiet,
         runtime,
     } = args;
     let app = from.or(app).unwrap_or_else(|| PathBuf::from("."));
@@ -363,6 +377,11 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             runtime_config: runtime_config_file,
             environment: None,
             variables: variable_arguments(&variables)?,
+            output: OutputOptions {
+                log_dir,
+                truncate_logs,
+                quiet,
+            },
         },
     };
     let app = App::load(&manifest, &options).await?;

@@ -22,12 +22,26 @@ command = "{command}"
 #[test]
 fn a_successful_build_command_runs_in_the_app_directory() {
     let dir = common::app_dir(&manifest_with_build("echo built > marker.txt"));
-    let status = Command::new(env!("CARGO_BIN_EXE_rotor"))
+    let output = Command::new(env!("CARGO_BIN_EXE_rotor"))
         .arg("build")
         .arg(dir.path())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(output.status.success());
+    // What it is doing, and for how long.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("[1/1] Building component `first`: echo built > marker.txt"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[1/1] Built component `first` in "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Finished building all components in "),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("marker.txt")).unwrap(),
         "built\n"

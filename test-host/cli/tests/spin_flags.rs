@@ -1,6 +1,7 @@
 //! The `spin up` flags users type from habit work on `rotor up`: `-f`, `-e`, `--key-value`,
-//! `--sqlite @FILE:DATABASE`, `--find-free-port`, and `SPIN_HTTP_LISTEN_ADDR` and
-//! `SPIN_RUNTIME_CONFIG_FILE` in place of `--listen` and `--runtime-config-file`.
+//! `--sqlite @FILE:DATABASE`, `--find-free-port`, `-L/--log-dir` and `--quiet`, and
+//! `SPIN_HTTP_LISTEN_ADDR` and `SPIN_RUNTIME_CONFIG_FILE` in place of `--listen` and
+//! `--runtime-config-file`.
 
 #[path = "../../host/tests/common/mod.rs"]
 mod common;
@@ -78,6 +79,39 @@ async fn spin_up_flags_seed_the_app_and_configure_the_host() {
     assert!(rows.to_string().contains("seeded"), "{rows}");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn log_dir_keeps_each_components_output_and_quiet_keeps_it_off_the_terminal() {
+    let dir = common::app_dir(&common::probe_manifest(""));
+    let logs = dir.path().join("logs");
+    let mut served = serve(
+        rotor()
+            .args([
+                "up",
+                "--no-cache",
+                "--listen",
+                "127.0.0.1:0",
+                "--quiet",
+                "-L",
+            ])
+            .arg(&logs)
+            .arg(dir.path()),
+    );
+    let response = client::get(served.address, "/panic").await.unwrap();
+    assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let stderr = served.stop();
+    let logged = std::fs::read_to_string(logs.join("probe_stderr.txt")).unwrap();
+    assert!(logged.contains("this guest panics on purpose"), "{logged}");
+    assert!(
+        !logged.contains("[probe]"),
+        "files hold the bare lines: {logged}"
+    );
+    assert!(logs.join("probe_stdout.txt").exists());
+    assert!(
+        !stderr.contains("[probe]"),
+        "--quiet let output through: {stderr}"
+    );
+}
+
 #[test]
 fn find_free_port_moves_past_a_taken_port() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -139,6 +173,9 @@ fn help_says_which_spin_flags_are_not_taken() {
         "-e, --env",
         "--key-value",
         "--find-free-port",
+        "-L, --log-dir",
+        "-q, --quiet",
+        "SPIN_LOG_DIR",
         "SPIN_HTTP_LISTEN_ADDR",
         "SPIN_RUNTIME_CONFIG_FILE",
         "--from-registry",

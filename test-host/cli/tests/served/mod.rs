@@ -11,6 +11,20 @@ pub struct Served {
     pub address: SocketAddr,
 }
 
+impl Served {
+    /// Stops it and returns what it wrote to stderr.
+    #[allow(dead_code)] // Not every test binary that has this module reads stderr.
+    pub fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
+        stderr
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();

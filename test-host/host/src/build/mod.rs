@@ -27,7 +27,9 @@ pub fn build_all(manifest: &Manifest) -> anyhow::Result<()> {
         return Ok(());
     }
     let total = with_builds.len();
+    let started = std::time::Instant::now();
     for (index, (name, build)) in with_builds.into_iter().enumerate() {
+        let component_started = std::time::Instant::now();
         let workdir = match &build.workdir {
             Some(dir) => manifest.dir().join(dir),
             None => manifest.dir().to_owned(),
@@ -54,8 +56,16 @@ pub fn build_all(manifest: &Manifest) -> anyhow::Result<()> {
                 );
             }
         }
+        eprintln!(
+            "[{}/{total}] Built component `{name}` in {:.1} s.",
+            index + 1,
+            component_started.elapsed().as_secs_f64()
+        );
     }
-    eprintln!("Finished building all components.");
+    eprintln!(
+        "Finished building all components in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -12,7 +12,6 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use super::outbound_http::{OutboundHttp, SelfDepth, SelfRequests};
 use super::sockets::GrantedLookup;
 use super::{Capabilities, ComponentCapabilities, Grants, HasGrants};
-use crate::engine::guest_output::{PrefixedOutput, Target};
 use crate::engine::{source_context, Engine, Limited};
 use crate::manifest::Manifest;
 
@@ -131,8 +130,8 @@ impl HostLinker {
             depth,
         );
         let mut wasi = WasiCtx::builder();
-        wasi.stdout(PrefixedOutput::new(&component.name, Target::Stdout))
-            .stderr(PrefixedOutput::new(&component.name, Target::Stderr))
+        wasi.stdout(component.output.stdout.clone())
+            .stderr(component.output.stderr.clone())
             .envs(&component.environment)
             .allow_tcp(true)
             .allow_udp(true)

@@ -37,6 +37,7 @@ use wasmtime::component::{Linker, ResourceTable};
 use crate::manifest::runtime_config::RuntimeConfigFile;
 use crate::manifest::template::Template;
 use crate::manifest::Manifest;
+use anyhow::Context as _;
 use capability::{AppContext, Capability, ComponentContext, View};
 use outbound::OutboundGrant;
 use variables::resolve::{AppVariables, ComponentVariables};
@@ -52,6 +53,8 @@ pub struct StateOptions {
     pub environment: Option<BTreeMap<String, String>>,
     /// Values given with `--variable NAME=VALUE`, which come before every provider.
     pub variables: BTreeMap<String, String>,
+    /// Where components' stdout and stderr go (log files, the terminal or not).
+    pub output: crate::engine::guest_output::OutputOptions,
 }
 
 /// What one component may use, shared by all its instances.
@@ -60,6 +63,8 @@ pub struct ComponentCapabilities {
     pub name: Arc<str>,
     /// The component's `environment`.
     pub environment: Vec<(String, String)>,
+    /// Where its stdout and stderr go.
+    pub output: crate::engine::guest_output::ComponentOutput,
     /// Its `allowed_outbound_hosts`, which outbound HTTP and sockets check.
     pub outbound: Arc<OutboundGrant>,
     /// Its `files`, staged; mounted read-only at `/`.
@@ -202,6 +207,11 @@ impl AppCapabilities {
                 Arc::new(ComponentCapabilities {
                     name: name.as_str().into(),
                     environment: component.environment.clone().into_iter().collect(),
+                    output: crate::engine::guest_output::ComponentOutput::open(
+                        name,
+                        &options.output,
+                    )
+                    .with_context(|| format!("the log files of component `{name}`"))?,
                     files: files::stage(manifest, name, component)?,
                     outbound,
                     grants,

@@ -271,6 +271,7 @@ pub async fn run_spec(
                 runtime_config,
                 environment: Some(std::mem::take(&mut around.environment)),
                 variables: Default::default(),
+                output: Default::default(),
             },
         },
     )

@@ -23,7 +23,6 @@ use wasmtime_wasi::I32Exit;
 use super::routes::RouteMatch;
 use crate::capabilities::outbound_http::HostBody;
 use crate::capabilities::ComponentCapabilities;
-use crate::engine::guest_output::{PrefixedOutput, Target};
 use crate::engine::{Engine, Limited};
 use crate::manifest::{Manifest, WagiSettings};
 
@@ -141,7 +140,7 @@ impl WagiModule {
         let mut wasi = wasmtime_wasi::WasiCtx::builder();
         wasi.stdin(MemoryInputPipe::new(body))
             .stdout(stdout.clone())
-            .stderr(PrefixedOutput::new(&self.name, Target::Stderr))
+            .stderr(self.component.output.stderr.clone())
             .args(&args)
             .envs(&self.component.environment)
             .envs(&variables);
