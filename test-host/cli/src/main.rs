@@ -16,6 +16,7 @@ use rotor_host::engine::guest_output::OutputOptions;
 use rotor_host::engine::{self, Engine, EngineConfig};
 use rotor_host::manifest::{self, Manifest};
 use rotor_host::secret::redact_url;
+use rotor_host::triggers::http::tls::TlsConfig;
 use rotor_host::{App, AppOptions};
 use rotor_spec::conformance;
 
@@ -30,7 +31,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve an app's HTTP routes.
-    Up(UpArgs),
+    Up(Box<UpArgs>),
     /// Run each component's build command.
     Build {
         /// The app: a directory holding spin.toml, or the manifest itself.
@@ -126,6 +127,13 @@ struct UpArgs {
     /// Keep components' output off the terminal (the log files still get it).
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Serve HTTPS with this PEM certificate chain (the server's certificate first); HTTP/2
+    /// to clients that negotiate it.
+    #[arg(long, env = "SPIN_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "SPIN_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -256,7 +264,7 @@ fn say(line: &str) {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Up(args) => up(args).await,
+        Command::Up(args) => up(*args).await,
         Command::Js {
             command:
                 JsCommand::Build {
@@ -355,6 +363,8 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         log_dir,
         truncate_logs,
         quiet,
+        tls_cert,
+        tls_key,
         runtime,
     } = args;
     let app = from.or(app).unwrap_or_else(|| PathBuf::from("."));
@@ -384,7 +394,14 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             },
         },
     };
-    let app = App::load(&manifest, &options).await?;
+    let mut app = App::load(&manifest, &options).await?;
+    let scheme = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            app = app.with_tls(TlsConfig::from_pem_files(&cert, &key)?);
+            "https"
+        }
+        _ => "http",
+    };
     for argument in &sqlite_statements {
         // `@FILE:DATABASE` as Spin writes it; a bare `@FILE` or SQL goes to `default`.
         let (script, label) = match argument.strip_prefix('@').and_then(|f| f.split_once(':')) {
@@ -421,13 +438,13 @@ async fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
             let listener = listen_on(listen, find_free_port).await?;
             let address = listener.local_addr()?;
             say(&format!(
-                "Serving {} on http://{address}",
+                "Serving {} on {scheme}://{address}",
                 manifest.application.name
             ));
             for trigger in &manifest.http_triggers {
                 let Some(path) = trigger.path() else { continue };
                 let target = trigger.component().unwrap_or("(static response)");
-                say(&format!("  http://{address}{path} -> {target}"));
+                say(&format!("  {scheme}://{address}{path} -> {target}"));
             }
             Some(listener)
         }

@@ -48,6 +48,7 @@ pub struct App {
     capabilities: Arc<AppCapabilities>,
     http: Option<Arc<HttpTrigger>>,
     redis: Option<Arc<RedisTrigger>>,
+    tls: Option<http::tls::TlsConfig>,
 }
 
 impl App {
@@ -84,7 +85,14 @@ impl App {
             capabilities,
             http,
             redis,
+            tls: None,
         })
+    }
+
+    /// Serves the HTTP routes over TLS with `tls` (HTTP/2 where the client negotiates it).
+    pub fn with_tls(mut self, tls: http::tls::TlsConfig) -> App {
+        self.tls = Some(tls);
+        self
     }
 
     /// The app's capabilities: its stores, databases and variables.
@@ -122,7 +130,7 @@ impl App {
         });
         let served = match (self.http, listener) {
             (Some(trigger), Some(listener)) => {
-                http::serve(trigger, listener, until_stopped(stopped.clone())).await
+                http::serve(trigger, listener, self.tls, until_stopped(stopped.clone())).await
             }
             (Some(_), None) => Err(anyhow::anyhow!(
                 "{}: the app has HTTP routes but was given no listener",

@@ -46,7 +46,7 @@ pub fn serve(command: &mut Command) -> Served {
         .unwrap();
     let address = banner
         .trim()
-        .rsplit_once("http://")
+        .rsplit_once("://")
         .and_then(|(_, address)| address.parse().ok())
         .unwrap_or_else(|| {
             let mut stderr = String::new();

@@ -3,6 +3,7 @@
 
 pub mod body_limit;
 pub mod routes;
+pub mod tls;
 pub mod wagi;
 
 use std::collections::HashMap;
@@ -297,10 +298,14 @@ impl HttpTrigger {
             .new_store(&component.capabilities, Some(me), depth)
             .await;
         let (sender, receiver) = tokio::sync::oneshot::channel();
+        let scheme = match tls::scheme_of(&request) {
+            "https" => Scheme::Https,
+            _ => Scheme::Http,
+        };
         let incoming = store
             .data_mut()
             .http()
-            .new_incoming_request(Scheme::Http, request)?;
+            .new_incoming_request(scheme, request)?;
         let response_out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = component.pre.clone();
 
@@ -443,6 +448,7 @@ fn with_spin_headers<B>(
         .path_and_query()
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_else(|| "/".to_owned());
+    let scheme = tls::scheme_of(&request);
     let headers = request.headers_mut();
     let spoofed: Vec<HeaderName> = headers
         .keys()
@@ -460,7 +466,10 @@ fn with_spin_headers<B>(
             headers.insert(name, value);
         }
     };
-    set("spin-full-url", &format!("http://{host}{path_and_query}"));
+    set(
+        "spin-full-url",
+        &format!("{scheme}://{host}{path_and_query}"),
+    );
     set("spin-path-info", &matched.path_info);
     set("spin-matched-route", matched.route);
     set("spin-raw-component-route", matched.route);
@@ -506,10 +515,12 @@ fn plain(status: StatusCode, text: &'static str) -> Response<HostBody> {
 
 /// Serves `trigger` on `listener` until `shutdown` completes; then stops accepting, lets
 /// the requests in flight finish (closing each connection after its response), and returns
-/// once they have, or after the engine's drain timeout, dropping what is left.
+/// once they have, or after the engine's drain timeout, dropping what is left. With `tls`,
+/// connections speak TLS, and HTTP/2 when the client negotiates it.
 pub async fn serve(
     trigger: Arc<HttpTrigger>,
     listener: TcpListener,
+    tls: Option<tls::TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
@@ -531,26 +542,58 @@ pub async fn serve(
         while connections.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
         let trigger = trigger.clone();
-        let mut closing = closing_watch.clone();
+        let closing = closing_watch.clone();
+        let tls = tls.clone();
+        let over_tls = tls.is_some();
         connections.spawn(async move {
-            let service = service_fn(move |request| {
+            let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                if over_tls {
+                    request.extensions_mut().insert(tls::OverTls);
+                }
                 let trigger = trigger.clone();
                 async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
             });
-            // Without a timer hyper waits for a request's headers forever, so a client that
-            // sends a byte now and then ("slowloris"), or an idle keep-alive connection,
-            // would hold its socket for good.
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(connection);
-            let ended = tokio::select! {
-                ended = connection.as_mut() => ended,
-                () = async { drop(closing.wait_for(|closing| *closing).await) } => {
-                    // Finish the request in progress, if any, then close.
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
+            let ended = match tls {
+                None => {
+                    // Without a timer hyper waits for a request's headers forever, so a
+                    // client that sends a byte now and then ("slowloris"), or an idle
+                    // keep-alive connection, would hold its socket for good.
+                    let connection = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_TIMEOUT)
+                        .serve_connection(TokioIo::new(stream), service);
+                    tokio::pin!(connection);
+                    until_closed(connection, closing, |c| c.graceful_shutdown())
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+                Some(tls) => {
+                    let handshake =
+                        tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, tls.acceptor().accept(stream));
+                    let stream = match handshake.await {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(error)) => {
+                            tracing::debug!("TLS handshake with {client} failed: {error}");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake with {client} timed out");
+                            return;
+                        }
+                    };
+                    let mut builder = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    );
+                    builder
+                        .http1()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_TIMEOUT);
+                    builder.http2().timer(hyper_util::rt::TokioTimer::new());
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    tokio::pin!(connection);
+                    until_closed(connection, closing, |c| c.graceful_shutdown())
+                        .await
+                        .map_err(|e| e.to_string())
                 }
             };
             if let Err(error) = ended {
@@ -573,4 +616,23 @@ pub async fn serve(
         connections.shutdown().await;
     }
     Ok(())
+}
+
+/// Drives `connection` to its end; once `closing` turns true, lets it finish the request in
+/// progress (`graceful` tells it to) and then close.
+async fn until_closed<C, E>(
+    mut connection: Pin<&mut C>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+    graceful: impl FnOnce(Pin<&mut C>),
+) -> Result<(), E>
+where
+    C: Future<Output = Result<(), E>>,
+{
+    tokio::select! {
+        ended = connection.as_mut() => ended,
+        () = async { drop(closing.wait_for(|closing| *closing).await) } => {
+            graceful(connection.as_mut());
+            connection.await
+        }
+    }
 }

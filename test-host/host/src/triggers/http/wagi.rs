@@ -238,7 +238,12 @@ fn cgi_variables(
         (
             "X_FULL_URL",
             format!(
-                "http://{}{path_and_query}",
+                "{}://{}{path_and_query}",
+                if parts.extensions.get::<super::tls::OverTls>().is_some() {
+                    "https"
+                } else {
+                    "http"
+                },
                 if host.is_empty() { "localhost" } else { &host }
             ),
         ),
