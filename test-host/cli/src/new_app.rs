@@ -280,9 +280,11 @@ fn spin_manifest(
         Some(crate_name) => {
             let old = crate_name.replace('-', "_");
             let new = name.replace('-', "_");
+            // A library's file name has `_` for `-`; a binary's (a WAGI module) keeps `-`.
             text = text
                 .replace("\"../../target/", "\"target/")
-                .replace(&format!("/{old}.wasm\""), &format!("/{new}.wasm\""));
+                .replace(&format!("/{old}.wasm\""), &format!("/{new}.wasm\""))
+                .replace(&format!("/{crate_name}.wasm\""), &format!("/{name}.wasm\""));
         }
         None => {
             let js_name = example.trim_start_matches("js/");
@@ -295,10 +297,16 @@ fn spin_manifest(
     Ok(text)
 }
 
+/// The example's README for the new app: its title and the example's paths name the app;
+/// nothing else changes, since the example's name may be an ordinary word (`config`).
 fn readme(text: &str, example: &str, name: &str) -> String {
-    let text = text
-        .replace(&format!("examples/{example}"), name)
-        .replace(example, name);
+    let text = text.replace(&format!("examples/{example}"), name);
+    let text = match text.split_once('\n') {
+        Some((title, rest)) if title.trim() == format!("# {example}") => {
+            format!("# {name}\n{rest}")
+        }
+        _ => text,
+    };
     format!(
         "{text}\n---\nMade with `rotor new {example} {name}`. Build and check it with `rotor test --build .`, serve it with `rotor up --build`.\n"
     )
@@ -331,6 +339,32 @@ mod tests {
                 .iter()
                 .all(|(_, description)| !description.is_empty()),
             "{listed:?}"
+        );
+    }
+
+    #[test]
+    fn only_the_title_and_paths_of_a_readme_are_renamed() {
+        let (_, files) = EXAMPLES.iter().find(|(n, _)| *n == "config").unwrap();
+        let text = readme(file(files, "README.md").unwrap(), "config", "settings");
+        assert!(text.starts_with("# settings\n"), "{text}");
+        assert!(text.contains("cargo xtask up settings"), "{text}");
+        assert!(text.contains("runtime-config.toml"), "{text}");
+        assert!(!text.contains("examples/config"), "{text}");
+    }
+
+    #[test]
+    fn a_wagi_module_keeps_its_binary_name_in_the_manifest() {
+        let (_, files) = EXAMPLES.iter().find(|(n, _)| *n == "wagi-hello").unwrap();
+        let text = spin_manifest(
+            file(files, "spin.toml").unwrap(),
+            "wagi-hello",
+            Some("wagi-hello"),
+            "my-cgi",
+        )
+        .unwrap();
+        assert!(
+            text.contains("source = \"target/wasm32-wasip1/release/my-cgi.wasm\""),
+            "{text}"
         );
     }
 
