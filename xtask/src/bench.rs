@@ -89,31 +89,12 @@ fn sizes() -> Result<(), String> {
     println!("| profile | http-hello (rotor-sdk) | wasi-hello (raw wasi, the floor) | ratio to the floor | spin-sdk 5.2 hello | ratio to spin-sdk |");
     println!("|---|---:|---:|---:|---:|---:|");
     for profile in ["release", "release-small"] {
-        run_command(cargo().args([
-            "build",
-            "--quiet",
-            "--target",
-            "wasm32-wasip2",
-            "--profile",
-            profile,
-            "-p",
-            "http-hello",
-            "-p",
-            "wasi-hello",
-        ]))?;
+        run_command(wasm_build(profile).args(["-p", "http-hello", "-p", "wasi-hello"]))?;
         let dir = root().join("target/wasm32-wasip2").join(profile);
         let sdk = file_size(&dir.join("http_hello.wasm"))?;
         let raw = file_size(&dir.join("wasi_hello.wasm"))?;
         let spin = run_command(
-            cargo()
-                .args([
-                    "build",
-                    "--quiet",
-                    "--target",
-                    "wasm32-wasip2",
-                    "--profile",
-                    profile,
-                ])
+            wasm_build(profile)
                 .arg("--manifest-path")
                 .arg(spin_sdk_dir.join("Cargo.toml")),
         )
@@ -138,6 +119,21 @@ fn sizes() -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// `cargo build --quiet --target wasm32-wasip2 --profile PROFILE`, for the guests the
+/// benchmarks measure or serve.
+fn wasm_build(profile: &str) -> Command {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--quiet",
+        "--target",
+        "wasm32-wasip2",
+        "--profile",
+        profile,
+    ]);
+    build
 }
 
 struct Server(Child);
@@ -222,15 +218,7 @@ fn throughput(duration: u32) -> Result<(), String> {
         "--example",
         "sql_bench",
     ]))?;
-    run_command(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "--target",
-        "wasm32-wasip2",
-        "-p",
-        "http-hello",
-    ]))?;
+    run_command(wasm_build("release").args(["-p", "http-hello"]))?;
     let release = root().join("target/release");
     let _rotor = Server(
         Command::new(release.join("rotor"))
@@ -276,15 +264,7 @@ fn throughput(duration: u32) -> Result<(), String> {
 }
 
 fn key_value() -> Result<(), String> {
-    run_command(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "--target",
-        "wasm32-wasip2",
-        "-p",
-        "probe",
-    ]))?;
+    run_command(wasm_build("release").args(["-p", "probe"]))?;
     println!("\n## Key-value get+set, embedded SQLite store\n");
     run_command(
         Command::new(root().join("target/release/examples/kv_bench"))
@@ -322,15 +302,7 @@ fn javascript(duration: u32) -> Result<(), String> {
         "--bin",
         "rotor",
     ]))?;
-    run_command(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "--target",
-        "wasm32-wasip2",
-        "-p",
-        "http-hello",
-    ]))?;
+    run_command(wasm_build("release").args(["-p", "http-hello"]))?;
     let rotor = root().join("target/release/rotor");
     // (name, build arguments, whether it may fail to build: QuickJS needs a C compiler for
     // WASI that a machine may lack, boa only cargo).

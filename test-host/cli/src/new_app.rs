@@ -80,7 +80,7 @@ pub fn create(example: &str, name: &str, parent: &Path, sdk: &Sdk) -> anyhow::Re
             dir.display()
         );
     }
-    let rust = file(files, "Cargo.toml").is_some();
+    // Only a Rust example has a Cargo.toml.
     let crate_name = match file(files, "Cargo.toml") {
         Some(text) => Some(crate_name(text)?),
         None => None,
@@ -89,9 +89,7 @@ pub fn create(example: &str, name: &str, parent: &Path, sdk: &Sdk) -> anyhow::Re
         let target = dir.join(path);
         std::fs::create_dir_all(target.parent().expect("a file has a directory"))?;
         let contents = match *path {
-            "Cargo.toml" if rust => {
-                cargo_manifest(std::str::from_utf8(bytes)?, name, sdk)?.into_bytes()
-            }
+            "Cargo.toml" => cargo_manifest(std::str::from_utf8(bytes)?, name, sdk)?.into_bytes(),
             "spin.toml" => spin_manifest(
                 std::str::from_utf8(bytes)?,
                 example,

@@ -225,6 +225,19 @@ pub struct CaseResult {
     pub skipped: Option<String>,
 }
 
+impl CaseResult {
+    /// Prints the report's line for the case: `PASS`, `FAIL` with the differences, or `SKIP`
+    /// with why.
+    pub fn print(&self) {
+        let app = self.app.display();
+        match (&self.skipped, &self.outcome) {
+            (Some(why), _) => println!("SKIP {app}: {} ({why})", self.name),
+            (None, Ok(())) => println!("PASS {app}: {}", self.name),
+            (None, Err(problems)) => println!("FAIL {app}: {}{problems}", self.name),
+        }
+    }
+}
+
 /// Runs the spec of the app in `app_dir` against a fresh host, printing one line per case.
 pub async fn run_app(app_dir: &Path, engine: Arc<Engine>) -> anyhow::Result<Vec<CaseResult>> {
     run_spec(app_dir, &app_dir.join(SPEC_FILE), engine).await
@@ -303,17 +316,14 @@ pub async fn run_spec(
     let mut results = Vec::new();
     for invocation in &spec.invocations {
         let name = invocation.display_name();
-        let outcome = invocation.run(&running, &spec.optional_headers).await;
-        match &outcome {
-            Ok(()) => println!("PASS {}: {name}", app_dir.display()),
-            Err(problems) => println!("FAIL {}: {name}{problems}", app_dir.display()),
-        }
-        results.push(CaseResult {
+        let result = CaseResult {
             app: app_dir.to_owned(),
             name,
-            outcome,
+            outcome: invocation.run(&running, &spec.optional_headers).await,
             skipped: None,
-        });
+        };
+        result.print();
+        results.push(result);
     }
     if let Err(error) = serving.stop().await {
         tracing::warn!("stopping the app failed: {error:#}");
@@ -610,15 +620,7 @@ pub async fn run_spec_against(base_url: &str, spec_file: &Path) -> anyhow::Resul
             skipped: None,
         });
     }
-    for result in &results {
-        match (&result.skipped, &result.outcome) {
-            (Some(why), _) => println!("SKIP {}: {} ({why})", label.display(), result.name),
-            (None, Ok(())) => println!("PASS {}: {}", label.display(), result.name),
-            (None, Err(problems)) => {
-                println!("FAIL {}: {}{problems}", label.display(), result.name)
-            }
-        }
-    }
+    results.iter().for_each(CaseResult::print);
     Ok(results)
 }
 
