@@ -12,6 +12,7 @@
 //! `wit/world.wit`. The `registry!` list in this file is the one place that names them all.
 
 pub mod capability;
+pub mod client_tls;
 pub mod config;
 pub mod files;
 pub mod instance;
@@ -181,6 +182,11 @@ impl AppCapabilities {
             environment,
             &runtime_config.variables_providers,
         ));
+        let client_tls = Arc::new(match &options.runtime_config {
+            Some(path) => client_tls::ClientTls::load(&runtime_config.client_tls)
+                .with_context(|| path.display().to_string())?,
+            None => client_tls::ClientTls::platform_only(),
+        });
         let capabilities = Capabilities::load(&AppContext {
             manifest,
             runtime_config: &runtime_config,
@@ -194,7 +200,12 @@ impl AppCapabilities {
                 variables.clone(),
                 Manifest::variable_templates(component),
             ));
-            let outbound = Arc::new(OutboundGrant::new(component, component_variables.clone()));
+            let outbound = Arc::new(OutboundGrant::new(
+                name,
+                component,
+                component_variables.clone(),
+                client_tls.clone(),
+            ));
             let grants = capabilities.grant(&ComponentContext {
                 manifest,
                 name,

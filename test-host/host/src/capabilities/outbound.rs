@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::client_tls::{ClientTls, Trust};
 use super::variables::resolve::ComponentVariables;
 use crate::manifest::allowed_hosts::AllowedHosts;
 use crate::manifest::template::Template;
@@ -32,15 +33,25 @@ impl<C> OutboundClients<C> {
 /// The `allowed_outbound_hosts` of one component, its `{{ variable }}` templates filled on
 /// first use and kept from then on.
 pub struct OutboundGrant {
+    component: Arc<str>,
+    tls: Arc<ClientTls>,
     templates: Vec<Template>,
     variables: Arc<ComponentVariables>,
     resolved: tokio::sync::OnceCell<Arc<AllowedHosts>>,
 }
 
 impl OutboundGrant {
-    /// The entries of `component`, whose templates read `variables`.
-    pub fn new(component: &Component, variables: Arc<ComponentVariables>) -> OutboundGrant {
+    /// The entries of component `name`, whose templates read `variables`; its TLS
+    /// connections trust what `tls` says.
+    pub fn new(
+        name: &str,
+        component: &Component,
+        variables: Arc<ComponentVariables>,
+        tls: Arc<ClientTls>,
+    ) -> OutboundGrant {
         OutboundGrant {
+            component: name.into(),
+            tls,
             templates: component
                 .allowed_outbound_hosts
                 .iter()
@@ -49,6 +60,11 @@ impl OutboundGrant {
             variables,
             resolved: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// Whom the component trusts when it reaches `host` over TLS.
+    pub fn tls_trust(&self, host: &str) -> Arc<Trust> {
+        self.tls.trust(&self.component, host)
     }
 
     /// Whether `allowed_outbound_hosts` has any entry at all.

@@ -26,6 +26,16 @@
 //! type = "remote_http"
 //! url = "https://llm.example.com"
 //! auth_token = "..."
+//!
+//! [[client_tls]]             # whom to trust when these components reach these hosts over
+//!                            # TLS (PostgreSQL, MySQL, rediss://, mqtts://)
+//! component_ids = ["api"]
+//! hosts = ["db.internal.example"]
+//! ca_roots_file = "certs/internal-ca.pem"   # instead of the platform's roots, unless
+//! # ca_use_platform_roots = true            # these say otherwise
+//! # ca_use_webpki_roots = true              # (Mozilla's roots, built in)
+//! # client_cert_file = "certs/client.pem"   # mutual TLS: both or neither
+//! # client_private_key_file = "certs/client.key"
 //! ```
 
 use std::collections::BTreeMap;
@@ -49,6 +59,38 @@ pub struct RuntimeConfigFile {
     pub variables_providers: Vec<VariablesProviderConfig>,
     /// `[llm_compute]`, when the file has one.
     pub llm_compute: Option<LlmComputeConfig>,
+    /// The `[[client_tls]]` entries, in file order (the first that names a component and a
+    /// host decides).
+    pub client_tls: Vec<ClientTlsConfig>,
+}
+
+/// One `[[client_tls]]` entry, Spin's shape: how the components it names verify the hosts it
+/// names when they connect to them over TLS, and the certificate they show, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientTlsConfig {
+    /// `component_ids`: the components this applies to.
+    pub component_ids: Vec<String>,
+    /// `hosts`: host names or IP addresses, without port.
+    pub hosts: Vec<String>,
+    /// Trust the platform's root certificates (`ca_use_platform_roots`; by default only when
+    /// no `ca_roots_file` is given and `ca_use_webpki_roots` is not set, as in Spin).
+    pub use_platform_roots: bool,
+    /// Trust Mozilla's root certificates, built into Rotor (`ca_use_webpki_roots`).
+    pub use_webpki_roots: bool,
+    /// `ca_roots_file`: a PEM file of further root certificates.
+    pub ca_roots_file: Option<PathBuf>,
+    /// `client_cert_file` and `client_private_key_file`: a PEM certificate chain and its key,
+    /// shown to servers that ask for one.
+    pub client_cert: Option<ClientCertFiles>,
+}
+
+/// A client certificate chain and its private key, both PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertFiles {
+    /// The certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub private_key_file: PathBuf,
 }
 
 /// Where `fermyon:spin/llm` runs its models.
@@ -195,6 +237,27 @@ struct Raw {
     config_provider: Option<Vec<RawProvider>>,
     #[serde(default)]
     llm_compute: Option<RawLlmCompute>,
+    #[serde(default)]
+    client_tls: Vec<RawClientTls>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClientTls {
+    #[serde(default)]
+    component_ids: Vec<String>,
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    ca_use_platform_roots: Option<bool>,
+    #[serde(default)]
+    ca_use_webpki_roots: Option<bool>,
+    #[serde(default)]
+    ca_roots_file: Option<String>,
+    #[serde(default)]
+    client_cert_file: Option<String>,
+    #[serde(default)]
+    client_private_key_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -447,8 +510,82 @@ impl RuntimeConfigFile {
                 }
             });
         }
+        for (index, entry) in raw.client_tls.into_iter().enumerate() {
+            let key = |field: &str| format!("client_tls[{index}].{field}");
+            if entry.component_ids.is_empty() {
+                return Err(error(
+                    key("component_ids"),
+                    "name at least one component".into(),
+                ));
+            }
+            if entry.hosts.is_empty() {
+                return Err(error(key("hosts"), "name at least one host".into()));
+            }
+            if let Some(host) = entry.hosts.iter().find(|host| !is_bare_host(host)) {
+                return Err(error(
+                    key("hosts"),
+                    format!(
+                        "{host:?} is not a host name or IP address (give no scheme, port or path)"
+                    ),
+                ));
+            }
+            let client_cert = match (entry.client_cert_file, entry.client_private_key_file) {
+                (Some(cert), Some(private_key)) => Some(ClientCertFiles {
+                    cert_file: dir.join(cert),
+                    private_key_file: dir.join(private_key),
+                }),
+                (None, None) => None,
+                (Some(_), None) => {
+                    return Err(error(
+                        key("client_private_key_file"),
+                        "`client_cert_file` needs its `client_private_key_file`".into(),
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(error(
+                        key("client_cert_file"),
+                        "`client_private_key_file` needs its `client_cert_file`".into(),
+                    ))
+                }
+            };
+            let (use_platform_roots, use_webpki_roots) =
+                match (entry.ca_use_platform_roots, entry.ca_use_webpki_roots) {
+                    (Some(platform), Some(webpki)) => (platform, webpki),
+                    (Some(platform), None) => (platform, false),
+                    (None, Some(webpki)) => (false, webpki),
+                    (None, None) => (entry.ca_roots_file.is_none(), false),
+                };
+            if !use_platform_roots && !use_webpki_roots && entry.ca_roots_file.is_none() {
+                return Err(error(
+                    key("ca_roots_file"),
+                    "with neither the platform's nor the built-in roots, give `ca_roots_file`, or nothing could be trusted".into(),
+                ));
+            }
+            config.client_tls.push(ClientTlsConfig {
+                component_ids: entry.component_ids,
+                hosts: entry
+                    .hosts
+                    .into_iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect(),
+                use_platform_roots,
+                use_webpki_roots,
+                ca_roots_file: entry.ca_roots_file.map(|p| dir.join(p)),
+                client_cert,
+            });
+        }
         Ok(config)
     }
+}
+
+/// Whether `host` is a host name or an IP address alone: what a `[[client_tls]]` entry's
+/// `hosts` holds (a port is not part of a TLS identity).
+fn is_bare_host(host: &str) -> bool {
+    !host.is_empty()
+        && (host.parse::<std::net::IpAddr>().is_ok()
+            || host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_'))
 }
 
 #[cfg(test)]
@@ -627,5 +764,40 @@ mod tests {
             Some("key_value_store.cache.url"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn client_tls_entries_follow_spins_defaults() {
+        let config = load(
+            "[[client_tls]]\ncomponent_ids = [\"api\"]\nhosts = [\"DB.example\", \"127.0.0.1\"]\nca_roots_file = \"ca.pem\"\n\n[[client_tls]]\ncomponent_ids = [\"api\", \"worker\"]\nhosts = [\"cache.example\"]\nca_use_webpki_roots = true\nclient_cert_file = \"c.pem\"\nclient_private_key_file = \"c.key\"\n",
+        )
+        .unwrap();
+        let [own_ca, webpki] = &config.client_tls[..] else {
+            panic!("two entries expected: {:?}", config.client_tls)
+        };
+        assert_eq!(own_ca.hosts, ["db.example", "127.0.0.1"]);
+        assert!(!own_ca.use_platform_roots && !own_ca.use_webpki_roots);
+        assert!(own_ca.ca_roots_file.as_ref().unwrap().ends_with("ca.pem"));
+        assert!(own_ca.ca_roots_file.as_ref().unwrap().is_absolute());
+        assert!(!webpki.use_platform_roots && webpki.use_webpki_roots);
+        let cert = webpki.client_cert.as_ref().unwrap();
+        assert!(cert.cert_file.ends_with("c.pem") && cert.private_key_file.ends_with("c.key"));
+        // Neither roots nor a file: the platform's roots.
+        let config = load("[[client_tls]]\ncomponent_ids = [\"a\"]\nhosts = [\"h\"]\n").unwrap();
+        assert!(config.client_tls[0].use_platform_roots);
+    }
+
+    #[test]
+    fn client_tls_mistakes_name_their_key() {
+        for (text, key) in [
+            ("[[client_tls]]\nhosts = [\"h\"]\n", "client_tls[0].component_ids"),
+            ("[[client_tls]]\ncomponent_ids = [\"a\"]\n", "client_tls[0].hosts"),
+            ("[[client_tls]]\ncomponent_ids = [\"a\"]\nhosts = [\"h:5432\"]\n", "client_tls[0].hosts"),
+            ("[[client_tls]]\ncomponent_ids = [\"a\"]\nhosts = [\"h\"]\nclient_cert_file = \"c.pem\"\n", "client_tls[0].client_private_key_file"),
+            ("[[client_tls]]\ncomponent_ids = [\"a\"]\nhosts = [\"h\"]\nca_use_platform_roots = false\n", "client_tls[0].ca_roots_file"),
+        ] {
+            let error = load(text).unwrap_err();
+            assert_eq!(error.key.as_deref(), Some(key), "{text}: {error}");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! `fermyon:spin/mqtt@2.0.0`: publishing to an MQTT broker with rumqttc.
 //!
-//! The broker's address must be granted in `allowed_outbound_hosts` (`mqtt://host:port`);
-//! otherwise the open fails with `connection-failed` and no connection is made. `open`
+//! The broker's address must be granted in `allowed_outbound_hosts` (`mqtt://host:port`, or
+//! `mqtts://host:port` for TLS); otherwise the open fails with `connection-failed` and no
+//! connection is made. An `mqtts://` broker's certificate must chain to the platform's roots
+//! (or to what a `[[client_tls]]` entry trusts for the component and host) and name the
+//! host. `open`
 //! connects and waits for the broker's answer, so a refused connection or bad credentials
 //! fail there; `publish` returns once the message has left the host (QoS 0), or once the
 //! broker has acknowledged it (QoS 1 and 2).
@@ -11,10 +14,12 @@ use std::time::Duration;
 
 use rumqttc::{
     AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, Outgoing, Packet, QoS,
+    TlsConfiguration, Transport,
 };
 use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
+use super::client_tls::Verification;
 use super::outbound::OutboundGrant;
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
@@ -65,11 +70,22 @@ pub struct OpenMqtt {
 }
 
 /// Parses `mqtt://host[:port][?client_id=ID]`.
-fn parse_address(address: &str) -> Result<(String, u16, Option<String>), Error> {
+/// Where an `mqtt://` or `mqtts://` address points.
+struct Broker {
+    /// `mqtt` or `mqtts`, as `allowed_outbound_hosts` spells it.
+    scheme: &'static str,
+    host: String,
+    port: u16,
+    client_id: Option<String>,
+}
+
+fn parse_address(address: &str) -> Result<Broker, Error> {
     let uri: http::Uri = address.parse().map_err(|_| Error::InvalidAddress)?;
-    if uri.scheme_str() != Some("mqtt") {
-        return Err(Error::InvalidAddress);
-    }
+    let (scheme, default_port) = match uri.scheme_str() {
+        Some("mqtt") => ("mqtt", 1883),
+        Some("mqtts") => ("mqtts", 8883),
+        _ => return Err(Error::InvalidAddress),
+    };
     let host = uri.host().ok_or(Error::InvalidAddress)?.to_owned();
     let client_id = uri.query().and_then(|query| {
         query
@@ -77,7 +93,12 @@ fn parse_address(address: &str) -> Result<(String, u16, Option<String>), Error> 
             .find_map(|pair| pair.strip_prefix("client_id="))
             .map(str::to_owned)
     });
-    Ok((host, uri.port_u16().unwrap_or(1883), client_id))
+    Ok(Broker {
+        scheme,
+        port: uri.port_u16().unwrap_or(default_port),
+        host,
+        client_id,
+    })
 }
 
 /// Polls the event loop until `done` says an event is the one awaited.
@@ -102,16 +123,22 @@ async fn poll_until(
 }
 
 async fn open(
+    outbound: &OutboundGrant,
     allowed: &AllowedHosts,
     address: &str,
     username: &str,
     password: &str,
     keep_alive_secs: u64,
 ) -> Result<OpenMqtt, Error> {
-    let (host, port, client_id) = parse_address(address)?;
+    let Broker {
+        scheme,
+        host,
+        port,
+        client_id,
+    } = parse_address(address)?;
     allowed
         .check(&Destination {
-            scheme: "mqtt",
+            scheme,
             host: host.clone(),
             port,
         })
@@ -125,7 +152,19 @@ async fn open(
             CLIENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         )
     });
+    let tls = match scheme {
+        "mqtts" => Some(
+            outbound
+                .tls_trust(&host)
+                .rustls_config(Verification::Full)
+                .map_err(|e| Error::ConnectionFailed(format!("{e:#}")))?,
+        ),
+        _ => None,
+    };
     let mut options = MqttOptions::new(client_id, host, port);
+    if let Some(config) = tls {
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(config)));
+    }
     options.set_keep_alive(if keep_alive_secs == 0 {
         Duration::ZERO
     } else {
@@ -163,6 +202,7 @@ impl mqtt::HostConnection for View<'_, Arc<OutboundGrant>> {
             .await
             .map_err(Error::ConnectionFailed)?;
         let connection = open(
+            self.grant,
             &allowed,
             &address,
             &username,
@@ -220,13 +260,21 @@ mod tests {
 
     #[test]
     fn addresses() {
+        let parts = |address: &str| {
+            let broker = parse_address(address).unwrap();
+            (broker.scheme, broker.host, broker.port, broker.client_id)
+        };
         assert_eq!(
-            parse_address("mqtt://127.0.0.1:1883").unwrap(),
-            ("127.0.0.1".into(), 1883, None)
+            parts("mqtt://127.0.0.1:1883"),
+            ("mqtt", "127.0.0.1".into(), 1883, None)
         );
         assert_eq!(
-            parse_address("mqtt://broker?client_id=me").unwrap(),
-            ("broker".into(), 1883, Some("me".into()))
+            parts("mqtt://broker?client_id=me"),
+            ("mqtt", "broker".into(), 1883, Some("me".into()))
+        );
+        assert_eq!(
+            parts("mqtts://broker"),
+            ("mqtts", "broker".into(), 8883, None)
         );
         assert!(matches!(
             parse_address("http://broker"),

@@ -2,9 +2,12 @@
 //! by every request of the app. Works with MySQL and MariaDB.
 //!
 //! An address must be granted in `allowed_outbound_hosts` (`mysql://host:port`); anything
-//! else is `connection-failed` and no connection is made. Integer columns keep their
+//! else is `connection-failed` and no connection is made. Its `ssl-mode` says whether the
+//! connection uses TLS and how much it checks ([`tls`]). Integer columns keep their
 //! signedness (`UNSIGNED` reads as `uint*`); a column of a type the interface cannot carry
 //! (dates, decimals, bits) reads as `unsupported`.
+
+pub mod tls;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,7 +21,8 @@ use std::sync::Arc;
 use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use super::outbound::OutboundClients;
+use super::client_tls::Verification;
+use super::outbound::{OutboundClients, OutboundGrant};
 use crate::capabilities::result_limit::{ResultBudget, SMALL_VALUE};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::mysql;
@@ -88,21 +92,33 @@ pub struct MysqlPools {
 }
 
 impl MysqlPools {
-    fn pool(&self, address: &str, opts: Opts) -> Pool {
+    /// The pool of `key` (the address and whom it trusts), made with `opts` when there is
+    /// none yet.
+    fn pool(&self, key: &str, opts: Opts) -> Pool {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         pools
-            .entry(address.to_owned())
-            .or_insert_with(|| {
-                let constraints = PoolConstraints::new(0, POOL_SIZE).unwrap_or_default();
-                // Without an idle timeout, mysql_async keeps only `min` idle connections and
-                // closes every other one as it comes back: a new connection per request.
-                let pool_opts = PoolOpts::default()
-                    .with_constraints(constraints)
-                    .with_inactive_connection_ttl(IDLE_TIMEOUT);
-                Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts))
-            })
+            .entry(key.to_owned())
+            .or_insert_with(|| new_pool(opts))
             .clone()
     }
+
+    /// A new pool for `key`, in place of the one it had.
+    fn replace(&self, key: &str, opts: Opts) -> Pool {
+        let pool = new_pool(opts);
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        pools.insert(key.to_owned(), pool.clone());
+        pool
+    }
+}
+
+fn new_pool(opts: Opts) -> Pool {
+    let constraints = PoolConstraints::new(0, POOL_SIZE).unwrap_or_default();
+    // Without an idle timeout, mysql_async keeps only `min` idle connections and closes
+    // every other one as it comes back: a new connection per request.
+    let pool_opts = PoolOpts::default()
+        .with_constraints(constraints)
+        .with_inactive_connection_ttl(IDLE_TIMEOUT);
+    Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts))
 }
 
 /// A connection the guest has opened: the handle behind the `connection` resource. Dropping
@@ -161,14 +177,17 @@ impl Drop for RunningStatement {
     }
 }
 
-/// Checks the address and the grant, then takes a connection from the app's pool.
+/// Checks the address and the grant, then takes a connection from the app's pool, over TLS
+/// as the address's `ssl-mode` says and trusting what `outbound` trusts for its host.
 pub async fn open(
     pools: &MysqlPools,
     allowed: &AllowedHosts,
+    outbound: &OutboundGrant,
     address: &str,
 ) -> Result<PooledConn, Error> {
-    let opts = Opts::from_url(address)
-        .map_err(|e| Error::ConnectionFailed(format!("invalid MySQL address: {e}")))?;
+    let invalid = |e: String| Error::ConnectionFailed(format!("invalid MySQL address: {e}"));
+    let (rest, mode) = tls::take_ssl_mode(address).map_err(invalid)?;
+    let opts = Opts::from_url(&rest).map_err(|e| invalid(e.to_string()))?;
     if opts.socket().is_some() {
         return Err(Error::ConnectionFailed(
             "Unix socket addresses are not supported; use mysql://host:port".into(),
@@ -181,11 +200,74 @@ pub async fn open(
             port: opts.tcp_port(),
         })
         .map_err(Error::ConnectionFailed)?;
-    let pool = pools.pool(address, opts);
+    let mode = match mode {
+        Some(mode) => mode,
+        // mysql_async's own parameters (`require_ssl=true`, ...), as it reads them.
+        None if opts.ssl_opts().is_some() => {
+            return checkout(pools.pool(address, opts))
+                .await
+                .map_err(connect_error);
+        }
+        None => tls::SslMode::Preferred,
+    };
+    let trust = outbound.tls_trust(opts.ip_or_hostname());
+    let key = format!("{address}\u{0}{:x}", trust.fingerprint);
+    let with_tls = |verification| -> Opts {
+        OptsBuilder::from_opts(opts.clone())
+            .ssl_opts(Some(tls::ssl_opts(&trust, verification)))
+            .into()
+    };
+    let checked_out = match mode {
+        tls::SslMode::Disabled => {
+            let plain = OptsBuilder::from_opts(opts.clone()).ssl_opts(None);
+            checkout(pools.pool(&key, plain.into())).await
+        }
+        tls::SslMode::Required(verification) => {
+            checkout(pools.pool(&key, with_tls(verification))).await
+        }
+        tls::SslMode::Preferred => {
+            let pool = pools.pool(&key, with_tls(Verification::Unverified));
+            match checkout(pool).await {
+                // The server speaks no TLS: from now on, this address goes without.
+                Err(error) if offers_no_tls(&error) => checkout(pools.replace(&key, opts)).await,
+                other => other,
+            }
+        }
+    };
+    checked_out.map_err(|error| {
+        if offers_no_tls(&error) {
+            return Error::ConnectionFailed(
+                "the server offers no TLS, which the address's ssl-mode requires".into(),
+            );
+        }
+        let mut message = error.to_string();
+        if mode == tls::SslMode::Required(Verification::ChainOnly)
+            && message.contains("not valid for name")
+        {
+            message.push_str(tls::VERIFY_CA_CHECKS_NAMES);
+        }
+        Error::ConnectionFailed(message)
+    })
+}
+
+fn offers_no_tls(error: &mysql_async::Error) -> bool {
+    matches!(
+        error,
+        mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer)
+    )
+}
+
+fn connect_error(error: mysql_async::Error) -> Error {
+    Error::ConnectionFailed(error.to_string())
+}
+
+/// A connection from `pool`, within [`CONNECT_TIMEOUT`].
+async fn checkout(pool: Pool) -> Result<PooledConn, mysql_async::Error> {
     let conn = tokio::time::timeout(CONNECT_TIMEOUT, pool.get_conn())
         .await
-        .map_err(|_| Error::ConnectionFailed(format!("no connection within {CONNECT_TIMEOUT:?}")))?
-        .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
+        .map_err(|_| {
+            mysql_async::Error::Other(format!("no connection within {CONNECT_TIMEOUT:?}").into())
+        })??;
     Ok(PooledConn { conn, pool })
 }
 
@@ -329,7 +411,13 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
             .allowed_hosts()
             .await
             .map_err(Error::ConnectionFailed)?;
-        let conn = open(&self.grant.clients, &allowed, &address).await?;
+        let conn = open(
+            &self.grant.clients,
+            &allowed,
+            &self.grant.outbound,
+            &address,
+        )
+        .await?;
         self.table
             .push(conn)
             .map_err(|e| Error::Other(format!("too many open connections: {e}")))

@@ -5,10 +5,12 @@
 //! `fermyon:spin/postgres@2.0.0` (`v2`).
 //!
 //! An address must be granted in `allowed_outbound_hosts` (`postgres://host:port`); anything
-//! else is `connection-failed` and no connection is made. Parameters are converted to the
+//! else is `connection-failed` and no connection is made. Its `sslmode` says whether the
+//! connection uses TLS and how much it checks ([`tls`]). Parameters are converted to the
 //! types the server infers for them; a column of a type the interface cannot carry reads as
 //! `unsupported`.
 
+pub mod tls;
 mod v2;
 mod v3;
 pub mod v4;
@@ -19,12 +21,13 @@ use std::str::FromStr as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tls::RustlsConnect;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, NoTls};
 use wasmtime::component::Linker;
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use super::outbound::OutboundClients;
+use super::outbound::{OutboundClients, OutboundGrant};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::{postgres as postgres2, rdbms_types};
 use bindings::spin::postgres4_0_0::postgres::{self as postgres4, Error, QueryError};
@@ -180,13 +183,21 @@ pub struct PostgresPools {
 }
 
 impl PostgresPools {
-    fn pool(&self, address: &str, config: tokio_postgres::Config) -> Arc<Pool> {
+    /// The pool of `key` (the address and whom it trusts), made with `config` and `tls`
+    /// when there is none yet.
+    fn pool(
+        &self,
+        key: String,
+        config: tokio_postgres::Config,
+        tls: Option<RustlsConnect>,
+    ) -> Arc<Pool> {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         pools
-            .entry(address.to_owned())
+            .entry(key)
             .or_insert_with(|| {
                 Arc::new(Pool {
                     config,
+                    tls,
                     idle: Mutex::new(Vec::new()),
                     permits: Arc::new(Semaphore::new(POOL_SIZE)),
                 })
@@ -198,6 +209,8 @@ impl PostgresPools {
 /// Connections to one address.
 struct Pool {
     config: tokio_postgres::Config,
+    /// `None` for `sslmode=disable`.
+    tls: Option<RustlsConnect>,
     idle: Mutex<Vec<Client>>,
     permits: Arc<Semaphore>,
 }
@@ -224,24 +237,55 @@ impl Pool {
                 None => break,
             }
         }
-        let connecting = self.config.connect(NoTls);
-        let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+        let client = tokio::time::timeout(CONNECT_TIMEOUT, self.connect())
             .await
             .map_err(|_| {
                 Error::ConnectionFailed(format!("no connection within {CONNECT_TIMEOUT:?}"))
             })?
-            .map_err(|e| Error::ConnectionFailed(e.to_string()))?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!("a PostgreSQL connection ended: {error}");
-            }
-        });
+            .map_err(|e| Error::ConnectionFailed(connect_error(&e)))?;
         Ok(PooledClient {
             client: Some(client),
             pool: self.clone(),
             permit: Some(permit),
         })
     }
+}
+
+impl Pool {
+    /// A new connection, its I/O driven by a task of its own.
+    async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
+        let (client, connection) = match &self.tls {
+            None => {
+                let (client, connection) = self.config.connect(NoTls).await?;
+                (client, tokio::spawn(connection))
+            }
+            Some(tls) => {
+                let (client, connection) = self.config.connect(tls.clone()).await?;
+                (client, tokio::spawn(connection))
+            }
+        };
+        tokio::spawn(async move {
+            if let Ok(Err(error)) = connection.await {
+                tracing::debug!("a PostgreSQL connection ended: {error}");
+            }
+        });
+        Ok(client)
+    }
+}
+
+/// A connection error with its cause: tokio-postgres's own text of a failed TLS handshake
+/// says only "error performing TLS handshake".
+fn connect_error(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A connection the guest has opened: the handle behind the `connection` resource. It goes
@@ -297,7 +341,8 @@ impl PooledClient {
         deadline: std::time::Instant,
         statement: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let mut running = RunningStatement(Some(self.client().cancel_token()));
+        let mut running =
+            RunningStatement(Some((self.client().cancel_token(), self.pool.tls.clone())));
         let outcome = tokio::time::timeout_at(deadline.into(), statement).await;
         match outcome {
             Ok(result) => {
@@ -311,17 +356,22 @@ impl PooledClient {
     }
 }
 
-/// A statement in progress: cancelled on the server if dropped before it is cleared.
-struct RunningStatement(Option<tokio_postgres::CancelToken>);
+/// A statement in progress: cancelled on the server if dropped before it is cleared. The
+/// cancel request goes over a connection of its own, with the same TLS as the statement's.
+struct RunningStatement(Option<(tokio_postgres::CancelToken, Option<RustlsConnect>)>);
 
 impl Drop for RunningStatement {
     fn drop(&mut self) {
-        let Some(token) = self.0.take() else {
+        let Some((token, tls)) = self.0.take() else {
             return;
         };
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Err(error) = token.cancel_query(NoTls).await {
+                let cancelled = match tls {
+                    None => token.cancel_query(NoTls).await,
+                    Some(tls) => token.cancel_query(tls).await,
+                };
+                if let Err(error) = cancelled {
                     tracing::debug!("cancelling a PostgreSQL statement failed: {error}");
                 }
             });
@@ -329,20 +379,43 @@ impl Drop for RunningStatement {
     }
 }
 
-/// Checks the address and the grant, then takes a connection from the app's pool.
+/// Checks the address and the grant, then takes a connection from the app's pool, over TLS
+/// as the address's `sslmode` says and trusting what `outbound` trusts for its host.
 pub async fn open(
     pools: &PostgresPools,
     allowed: &AllowedHosts,
+    outbound: &OutboundGrant,
     address: &str,
 ) -> Result<PooledClient, Error> {
-    let config = tokio_postgres::Config::from_str(address)
-        .map_err(|e| Error::ConnectionFailed(format!("invalid PostgreSQL address: {e}")))?;
-    for destination in destinations(&config).map_err(Error::ConnectionFailed)? {
+    let invalid = |e: String| Error::ConnectionFailed(format!("invalid PostgreSQL address: {e}"));
+    let (rest, ssl_mode) = tls::take_ssl_mode(address).map_err(invalid)?;
+    let mut config = tokio_postgres::Config::from_str(&rest).map_err(|e| invalid(e.to_string()))?;
+    config.ssl_mode(ssl_mode.driver_mode());
+    let destinations = destinations(&config).map_err(Error::ConnectionFailed)?;
+    for destination in &destinations {
         allowed
-            .check(&destination)
+            .check(destination)
             .map_err(Error::ConnectionFailed)?;
     }
-    pools.pool(address, config).checkout().await
+    // The certificate names the host as written, not a `hostaddr` it resolves to.
+    let tls_host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(name)) => name.clone(),
+        _ => destinations[0].host.clone(),
+    };
+    let (tls, key) = match ssl_mode.verification() {
+        None => (None, address.to_owned()),
+        Some(verification) => {
+            let trust = outbound.tls_trust(&tls_host);
+            let config = trust
+                .rustls_config(verification)
+                .map_err(|e| Error::ConnectionFailed(format!("{e:#}")))?;
+            (
+                Some(RustlsConnect(config)),
+                format!("{address}\u{0}{:x}", trust.fingerprint),
+            )
+        }
+    };
+    pools.pool(key, config, tls).checkout().await
 }
 
 /// Every place tokio-postgres may connect to for `config`, in the order it tries them: for

@@ -536,7 +536,8 @@ impl View<'_, PostgresGrant> {
             .allowed_hosts()
             .await
             .map_err(Error::ConnectionFailed)?;
-        let client = super::open(&self.grant.clients, &allowed, address).await?;
+        let client =
+            super::open(&self.grant.clients, &allowed, &self.grant.outbound, address).await?;
         self.table
             .push(client)
             .map_err(|e| Error::Other(format!("too many open connections: {e}")))

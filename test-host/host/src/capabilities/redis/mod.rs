@@ -8,7 +8,11 @@
 //! command of that resource uses and which closes with it.
 //!
 //! An address must be granted in `allowed_outbound_hosts` (`redis://host:port`, or
-//! `rediss://` for TLS); anything else is refused before any connection is made.
+//! `rediss://` for TLS); anything else is refused before any connection is made. A
+//! `rediss://` server's certificate must chain to the platform's roots, or to the
+//! `ca_roots_file` of a `[[client_tls]]` entry for the component and host (which then
+//! replaces the platform's roots; `ca_use_webpki_roots` does not apply here), and name the
+//! host.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +24,7 @@ use tokio::sync::OnceCell;
 use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
-use super::outbound::OutboundClients;
+use super::outbound::{OutboundClients, OutboundGrant};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::redis::{self as spin_redis, Error, RedisParameter, RedisResult};
 
@@ -161,19 +165,42 @@ pub fn destination(address: &str) -> Result<(redis::Client, Destination), Error>
 
 impl RedisConnections {
     /// Checks the grant, then returns the app's connection to `address`, making it on first
-    /// use.
-    pub async fn open(&self, allowed: &AllowedHosts, address: &str) -> Result<OpenRedis, Error> {
-        let (client, destination) = destination(address)?;
+    /// use; a `rediss://` one trusts what `outbound` trusts for the host.
+    pub async fn open(
+        &self,
+        allowed: &AllowedHosts,
+        outbound: &OutboundGrant,
+        address: &str,
+    ) -> Result<OpenRedis, Error> {
+        let (mut client, destination) = destination(address)?;
         // Spin's answer to an ungranted address, which its conformance suite checks for; the
         // reason is in the log.
         allowed
             .check(&destination)
             .map_err(|_| Error::InvalidAddress)?;
+        let mut key = address.to_owned();
+        if destination.scheme == "rediss" {
+            let trust = outbound.tls_trust(&destination.host);
+            if trust.extra_roots_pem.is_some() || trust.client_identity.is_some() {
+                let certificates = redis::TlsCertificates {
+                    client_tls: trust.client_identity.as_ref().map(|identity| {
+                        redis::ClientTlsConfig {
+                            client_cert: identity.chain_pem.clone(),
+                            client_key: identity.key_pem.clone(),
+                        }
+                    }),
+                    root_cert: trust.extra_roots_pem.clone(),
+                };
+                client = redis::Client::build_with_tls(address, certificates)
+                    .map_err(|e| Error::Other(format!("the TLS settings for Redis: {e}")))?;
+                key = format!("{address}\u{0}{:x}", trust.fingerprint);
+            }
+        }
         let cell = self
             .by_address
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(address.to_owned())
+            .entry(key)
             .or_default()
             .clone();
         let connection = cell
@@ -277,7 +304,11 @@ impl spin_redis::HostConnection for View<'_, RedisGrant> {
             .allowed_hosts()
             .await
             .map_err(Error::Other)?;
-        let open = self.grant.clients.open(&allowed, &address).await?;
+        let open = self
+            .grant
+            .clients
+            .open(&allowed, &self.grant.outbound, &address)
+            .await?;
         self.table.push(open).map_err(|_| Error::TooManyConnections)
     }
 
