@@ -94,7 +94,8 @@ pub async fn build(
         cargo.args(["--no-default-features", "--features", "quickjs"]);
         cargo.env("WASI_SDK", wasi_sdk(&target)?);
     }
-    let wasm = rotor_host::build::cargo_wasm::build(cargo)?.map_err(|failure| {
+    let label = format!("Building {} into the rotor-js engine", app.display());
+    let wasm = rotor_host::build::cargo_wasm::build(cargo, &label)?.map_err(|failure| {
         let ours: Vec<&str> = failure
             .stderr
             .lines()

@@ -111,12 +111,17 @@ impl App {
     }
 
     /// Serves the HTTP routes on `listener` (which an app with routes needs) and the Redis
-    /// subscriptions, until `shutdown` completes.
-    pub async fn serve(
+    /// subscriptions, until `shutdown` completes. The listener may be shared
+    /// (`Arc<TcpListener>`): `rotor watch` hands the same socket to each version of the app,
+    /// so that no connection is refused while one replaces another.
+    pub async fn serve<L>(
         self,
-        listener: Option<TcpListener>,
+        listener: Option<L>,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<()>
+    where
+        L: std::borrow::Borrow<TcpListener> + Send + 'static,
+    {
         let (stop, stopped) = watch::channel(false);
         let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;

@@ -17,18 +17,18 @@ pub struct BuildFailure {
 }
 
 /// Runs `build` (a `cargo build ...` without `--message-format`) and returns the last
-/// `.wasm` file it produced.
-pub fn build(mut build: Command) -> anyhow::Result<Result<PathBuf, BuildFailure>> {
-    let output = build
-        .args(["--message-format", "json-render-diagnostics"])
-        .output()
+/// `.wasm` file it produced. On a terminal, a progress line says `label` meanwhile.
+pub fn build(mut build: Command, label: &str) -> anyhow::Result<Result<PathBuf, BuildFailure>> {
+    build.args(["--message-format", "json-render-diagnostics"]);
+    let output = super::progress::run_captured(&mut build, label, super::progress::Shown::Stderr)
         .map_err(|e| anyhow::anyhow!("cannot run cargo: {e}"))?;
     if !output.status.success() {
         return Ok(Err(BuildFailure {
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stderr: output.stderr,
         }));
     }
-    let wasm = String::from_utf8_lossy(&output.stdout)
+    let wasm = output
+        .stdout
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|message| message["reason"] == "compiler-artifact")

@@ -1,6 +1,8 @@
 //! `rotor build`: runs each component's `[component.NAME.build] command`.
 
 pub mod cargo_wasm;
+pub mod progress;
+pub mod watch;
 
 use std::path::Path;
 use std::process::Command;
@@ -11,12 +13,19 @@ use crate::manifest::Manifest;
 
 /// Runs every component's build command, in manifest order, stopping at the first failure.
 ///
-/// The commands' own output goes straight to the terminal, so progress is visible and a
-/// failing compiler's messages are right above the error this returns.
+/// On a terminal, a progress line shows each build's latest output line and its time so far,
+/// and a failing build's whole output is shown above the error this returns; elsewhere the
+/// commands' own output goes straight through, as logs want it.
 pub fn build_all(manifest: &Manifest) -> anyhow::Result<()> {
+    build_some(manifest, |_| true)
+}
+
+/// Like [`build_all`], for the components `wanted` picks by name.
+pub fn build_some(manifest: &Manifest, wanted: impl Fn(&str) -> bool) -> anyhow::Result<()> {
     let with_builds: Vec<_> = manifest
         .components
         .iter()
+        .filter(|(name, _)| wanted(name))
         .filter_map(|(name, component)| component.build.as_ref().map(|build| (name, build)))
         .collect();
     if with_builds.is_empty() {
@@ -34,27 +43,53 @@ pub fn build_all(manifest: &Manifest) -> anyhow::Result<()> {
             Some(dir) => manifest.dir().join(dir),
             None => manifest.dir().to_owned(),
         };
-        eprintln!(
-            "[{}/{total}] Building component `{name}`: {}",
-            index + 1,
-            build.command
-        );
+        let step = format!("[{}/{total}]", index + 1);
+        eprintln!("{step} Building component `{name}`: {}", build.command);
+        let mut warnings = Vec::new();
         for command in build.command.iter() {
-            let status = shell(command)
-                .current_dir(&workdir)
-                .status()
-                .with_context(|| {
-                    format!(
-                        "cannot start the build command of component `{name}` in {}",
-                        workdir.display()
-                    )
-                })?;
+            let cannot_start = || {
+                format!(
+                    "cannot start the build command of component `{name}` in {}",
+                    workdir.display()
+                )
+            };
+            let status = if progress::on_terminal() {
+                // The build's output is held back while the progress line shows its latest
+                // line; all of it is shown if the build fails.
+                let label = format!("{step} Building component `{name}`");
+                let captured = progress::run_captured(
+                    shell(command).current_dir(&workdir),
+                    &label,
+                    progress::Shown::Both,
+                )
+                .with_context(cannot_start)?;
+                if !captured.status.success() {
+                    eprint!("{}{}", captured.stdout, captured.stderr);
+                }
+                warnings.extend(
+                    captured
+                        .stderr
+                        .lines()
+                        .chain(captured.stdout.lines())
+                        .filter(|line| line.starts_with("warning"))
+                        .map(str::to_owned),
+                );
+                captured.status
+            } else {
+                shell(command)
+                    .current_dir(&workdir)
+                    .status()
+                    .with_context(cannot_start)?
+            };
             if !status.success() {
                 bail!(
                     "building component `{name}` failed ({status}); the command was `{command}` in {}",
                     workdir.display()
                 );
             }
+        }
+        for warning in warnings {
+            eprintln!("  {warning}");
         }
         eprintln!(
             "[{}/{total}] Built component `{name}` in {:.1} s.",

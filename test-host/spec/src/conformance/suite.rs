@@ -120,7 +120,8 @@ fn cargo_build(crate_dir: &Path) -> anyhow::Result<PathBuf> {
             "--manifest-path",
         ])
         .arg(crate_dir.join("Cargo.toml"));
-    rotor_host::build::cargo_wasm::build(build)?.map_err(|failure| {
+    let label = format!("Building {}", crate_dir.display());
+    rotor_host::build::cargo_wasm::build(build, &label)?.map_err(|failure| {
         anyhow::anyhow!(
             "building {} failed:\n{}\n(the target needs `rustup target add wasm32-wasip2`; \
              Spin's suite also needs `cargo update -p url --precise 2.5.4` in its checkout)",

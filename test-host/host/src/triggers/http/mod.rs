@@ -519,7 +519,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<HostBody> {
 /// connections speak TLS, and HTTP/2 when the client negotiates it.
 pub async fn serve(
     trigger: Arc<HttpTrigger>,
-    listener: TcpListener,
+    listener: impl std::borrow::Borrow<TcpListener>,
     tls: Option<tls::TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -528,7 +528,7 @@ pub async fn serve(
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let (stream, client) = tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = listener.borrow().accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     // Running out of file descriptors is passing; keep serving.
