@@ -85,6 +85,13 @@ struct TestArgs {
     /// and requests that need the host are reported as skipped. One app's spec only.
     #[arg(long, value_name = "URL")]
     against: Option<String>,
+    /// Run a conformance kit (a directory of NAME/test.json5) against the apps in PATH
+    /// (PATH/NAME/spin.toml) and print a table of spec × passed/failed/skipped.
+    #[arg(long, value_name = "KIT", conflicts_with_all = ["spec", "against"])]
+    spec_kit: Option<PathBuf>,
+    /// With --spec-kit, also write the results as JUnit XML to this file.
+    #[arg(long, value_name = "FILE", requires = "spec_kit")]
+    junit: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeArgs,
 }
@@ -274,8 +281,13 @@ async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
         build,
         spec,
         against,
+        spec_kit,
+        junit,
         runtime,
     } = args;
+    if let Some(kit) = spec_kit {
+        return test_kit(&kit, &path, build, junit.as_deref(), runtime.engine()?).await;
+    }
     if let Some(base_url) = against {
         let spec = match spec {
             Some(spec) => spec,
@@ -336,6 +348,41 @@ async fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
     }
     println!("{line}");
     Ok(if failed + broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `rotor test --spec-kit KIT APPS`: every spec of the kit against the app of its name, a
+/// line per case as it runs, then the table; `--junit` also writes JUnit XML.
+async fn test_kit(
+    kit: &std::path::Path,
+    apps: &std::path::Path,
+    build: bool,
+    junit: Option<&std::path::Path>,
+    engine: std::sync::Arc<Engine>,
+) -> anyhow::Result<ExitCode> {
+    use conformance::kit;
+    let rows = kit::run_kit(kit, apps, engine, |app| {
+        if build {
+            rotor_host::build::build_all(&Manifest::load(&app.join("spin.toml"))?)?;
+        }
+        Ok(())
+    })
+    .await?;
+    // Each case's line was printed as it ran; a broken app's reason was not.
+    for row in &rows {
+        if let kit::KitOutcome::Broken(why) = &row.outcome {
+            println!("FAIL {}: the app could not be run: {why}", row.spec);
+        }
+    }
+    print!("{}", kit::table(&rows));
+    if let Some(file) = junit {
+        std::fs::write(file, kit::junit_xml(&rows))
+            .map_err(|e| anyhow::anyhow!("--junit {}: {e}", file.display()))?;
+    }
+    Ok(if kit::all_passed(&rows) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -96,3 +96,42 @@ fn rotor_test_fails_on_a_wrong_expectation() {
         "{stdout}"
     );
 }
+
+/// The conformance kit holds every example's spec (the same file) and the files its
+/// preconditions read, and nothing else.
+#[test]
+fn the_kit_holds_every_examples_spec() {
+    let workspace = common::workspace();
+    let kit = workspace.join("conformance");
+    let in_kit: Vec<String> = rotor_spec::conformance::kit::specs(&kit)
+        .unwrap()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let examples: Vec<String> = rotor_spec::conformance::find_apps(&workspace.join("examples"))
+        .unwrap()
+        .iter()
+        .map(|app| app.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(in_kit, examples);
+    for name in &in_kit {
+        let example = workspace.join("examples").join(name);
+        let spec = std::fs::read_to_string(kit.join(name).join("test.json5")).unwrap();
+        assert_eq!(
+            spec,
+            std::fs::read_to_string(example.join("test.json5")).unwrap(),
+            "{name}: the kit's spec is not the example's"
+        );
+        // `"@FILE"` arguments are read beside the spec.
+        for file in spec
+            .split("\"@")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+        {
+            assert!(
+                kit.join(name).join(file).is_file(),
+                "{name}: the spec reads {file}, which the kit lacks"
+            );
+        }
+    }
+}

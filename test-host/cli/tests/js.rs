@@ -97,7 +97,10 @@ async fn twins_pass_their_specs(engine: &str) {
             &workspace.join(format!("target/rotor-js/{example}.wasm")),
             engine,
         );
-        assert!(built.contains(", pre-initialized."), "{example}: {built}");
+        assert!(
+            built.contains(", pre-initialized in "),
+            "{example}: {built}"
+        );
         let spec = workspace.join("examples").join(example).join("test.json5");
         let cases = rotor_spec::conformance::run_spec(&app_dir, &spec, runtime.clone())
             .await

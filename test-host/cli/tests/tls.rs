@@ -18,15 +18,6 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName};
 use served::serve;
 
-/// Runs `openssl` with `args` in `dir`; whether it worked.
-fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
-    match Command::new("openssl").current_dir(dir).args(args).output() {
-        Ok(output) if output.status.success() => Ok(()),
-        Ok(output) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
-        Err(error) => Err(error.to_string()),
-    }
-}
-
 /// A test CA (`ca.pem`) and a certificate it signed for `localhost` and 127.0.0.1
 /// (`cert.pem`, key `key.pem`), written into `dir`; `None` (after saying so) where there is
 /// no `openssl` and this is not CI.
@@ -43,7 +34,7 @@ fn make_certificate(dir: &Path) -> Option<()> {
         "ec_paramgen_curve:P-256",
         "-nodes",
     ];
-    let made = openssl(
+    let made = common::openssl(
         dir,
         &[
             &["req", "-x509"][..],
@@ -62,7 +53,7 @@ fn make_certificate(dir: &Path) -> Option<()> {
         .concat(),
     )
     .and_then(|()| {
-        openssl(
+        common::openssl(
             dir,
             &[
                 &["req"][..],
@@ -80,7 +71,7 @@ fn make_certificate(dir: &Path) -> Option<()> {
         )
     })
     .and_then(|()| {
-        openssl(
+        common::openssl(
             dir,
             &[
                 "x509",

@@ -9,7 +9,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +36,7 @@ impl Pki {
     /// `None` (after saying so) where there is no `openssl` and this is not CI.
     fn make() -> Option<Pki> {
         let dir = tempfile::tempdir().unwrap();
-        let made = openssl(
+        let made = common::openssl(
             dir.path(),
             &[
                 "req",
@@ -103,14 +102,6 @@ impl Pki {
     }
 }
 
-fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
-    match Command::new("openssl").current_dir(dir).args(args).output() {
-        Ok(output) if output.status.success() => Ok(()),
-        Ok(output) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
-        Err(error) => Err(error.to_string()),
-    }
-}
-
 /// `NAME.pem` and `NAME.key`, signed by the CA, for `names` (a subjectAltName value).
 fn leaf(dir: &Path, name: &str, names: &str) -> Result<(), String> {
     let ext = format!("{name}.ext");
@@ -124,7 +115,7 @@ fn leaf(dir: &Path, name: &str, names: &str) -> Result<(), String> {
         format!("{name}.csr"),
         format!("{name}.pem"),
     );
-    openssl(
+    common::openssl(
         dir,
         &[
             "req",
@@ -141,7 +132,7 @@ fn leaf(dir: &Path, name: &str, names: &str) -> Result<(), String> {
             &csr,
         ],
     )?;
-    openssl(
+    common::openssl(
         dir,
         &[
             "x509",

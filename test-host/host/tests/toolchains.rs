@@ -105,6 +105,16 @@ async fn passes_the_spec(dir: &Path) {
 
 /// Builds `python/app.py` with componentize-py; `None` when the toolchain is unavailable.
 fn python_app() -> Option<PathBuf> {
+    let wasm = componentize_py(&fixtures().join("python/app.py"))?;
+    Some(app_dir(wasm.parent().unwrap(), &wasm))
+}
+
+/// Builds the Python module `source` (its directory's `app.py`) with componentize-py into a
+/// cached `app.wasm`; `None` when the toolchain is unavailable.
+fn componentize_py(source: &Path) -> Option<PathBuf> {
+    // Two tests build Python apps; one sets up the virtual environment at a time.
+    static VENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = VENV.lock().unwrap_or_else(|e| e.into_inner());
     let root = cache().join("python");
     let venv = root.join("venv");
     let bin = venv.join("bin");
@@ -131,15 +141,14 @@ fn python_app() -> Option<PathBuf> {
             return None;
         }
     }
-    let source = fixtures().join("python/app.py");
     let build = root.join(digest(
-        std::slice::from_ref(&source),
+        &[source.to_owned()],
         &format!("{COMPONENTIZE_PY} {PYTHON_SPIN_SDK}"),
     ));
     let wasm = build.join("app.wasm");
     if !wasm.exists() {
         std::fs::create_dir_all(&build).unwrap();
-        std::fs::copy(&source, build.join("app.py")).unwrap();
+        std::fs::copy(source, build.join("app.py")).unwrap();
         let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
             &std::env::var_os("PATH").unwrap_or_default(),
         )))
@@ -159,7 +168,7 @@ fn python_app() -> Option<PathBuf> {
             );
         }
     }
-    Some(app_dir(&build, &wasm))
+    Some(wasm)
 }
 
 /// The WIT the JavaScript app imports, taken from this repository's `wit/`: the world
@@ -299,4 +308,49 @@ async fn a_javascript_app_built_with_j2w_passes_the_spec() {
         return;
     };
     passes_the_spec(&dir).await;
+}
+
+/// The worked example of the conformance kit's README: `conformance/python/http-hello`,
+/// Python's spin-sdk, passes the kit's `http-hello` spec, and every other spec of the kit has
+/// no app.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_python_app_passes_the_kits_http_hello() {
+    let example = common::workspace().join("conformance/python/http-hello");
+    let source = example.join("app.py");
+    let Some(wasm) = tokio::task::spawn_blocking(move || componentize_py(&source))
+        .await
+        .unwrap()
+    else {
+        return;
+    };
+    let apps = tempfile::tempdir().unwrap();
+    let app = apps.path().join("http-hello");
+    std::fs::create_dir(&app).unwrap();
+    std::fs::copy(example.join("spin.toml"), app.join("spin.toml")).unwrap();
+    std::fs::copy(&wasm, app.join("app.wasm")).unwrap();
+    let engine = Engine::new(EngineConfig {
+        cache_dir: Some(cache().join("compiled")),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let rows = rotor_spec::conformance::kit::run_kit(
+        &common::workspace().join("conformance"),
+        apps.path(),
+        engine,
+        |_| Ok(()),
+    )
+    .await
+    .unwrap();
+    let table = rotor_spec::conformance::kit::table(&rows);
+    for row in &rows {
+        let (passed, failed, skipped) = row.counts();
+        if row.spec == "http-hello" {
+            assert_eq!((passed, failed, skipped), (5, 0, 0), "{table}{row:?}");
+        } else {
+            assert!(
+                matches!(row.outcome, rotor_spec::conformance::kit::KitOutcome::NoApp),
+                "{table}"
+            );
+        }
+    }
 }

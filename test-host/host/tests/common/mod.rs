@@ -258,3 +258,17 @@ pub fn column_types(result: &serde_json::Value) -> Vec<&str> {
         })
         .collect()
 }
+
+/// Runs `openssl` with `args` in `dir` (the tests make their CAs and certificates with it);
+/// whether it worked, with its complaint when not.
+pub fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
+    match std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+    {
+        Ok(output) if output.status.success() => Ok(()),
+        Ok(output) => Err(String::from_utf8_lossy(&output.stderr).into_owned()),
+        Err(error) => Err(error.to_string()),
+    }
+}

@@ -82,6 +82,7 @@ use crate::client::{self};
 use crate::fixtures::{self, DatabaseServer, FixtureServer, ScratchDatabase, TcpEchoServer};
 
 pub mod check;
+pub mod kit;
 pub mod pubsub;
 pub mod spec;
 pub mod suite;

@@ -1,0 +1,1 @@
+../../examples/mysql-inventory/schema.sql

@@ -1,0 +1,1 @@
+../../examples/pg-orders/schema.sql

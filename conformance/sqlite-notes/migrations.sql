@@ -1,0 +1,1 @@
+../../examples/sqlite-notes/migrations.sql
