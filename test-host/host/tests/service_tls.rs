@@ -577,3 +577,58 @@ async fn mqtts_reaches_the_broker_through_tls_with_the_configured_ca() {
         "unknownissuer",
     );
 }
+
+/// A one-request HTTPS server with certificate `name`: answers `hello over tls`, and counts
+/// the requests it got.
+async fn https_server(pki: &Pki, name: &str) -> (u16, Arc<AtomicUsize>) {
+    let acceptor = pki.acceptor(name);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (acceptor, requests) = (acceptor.clone(), counted.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(client).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut byte = [0; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if tls.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                requests.fetch_add(1, Ordering::SeqCst);
+                let _ = tls
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 14\r\nconnection: close\r\n\r\nhello over tls")
+                    .await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, requests)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn outbound_https_trusts_what_client_tls_says_for_the_component_and_host() {
+    let Some(pki) = Pki::make() else { return };
+    let (port, requests) = https_server(&pki, "good").await;
+    let grants = format!("allowed_outbound_hosts = [\"https://127.0.0.1:{port}\"]");
+    let call = json!({"url": format!("https://127.0.0.1:{port}/greeting")});
+
+    let (app, _dir) = serve_probe(&grants, Some(&pki.runtime_config())).await;
+    let (status, reply) = common::post_json(app, "/outbound", &call).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    assert_eq!(reply["status"], 200, "{reply}");
+    assert_eq!(reply["body"], "hello over tls", "{reply}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+
+    // Without the entry, the test CA is no one's: the handshake fails, no request is made.
+    let (untrusting, _dir) = serve_probe(&grants, None).await;
+    let (status, reply) = common::post_json(untrusting, "/outbound", &call).await;
+    assert_ne!(status, StatusCode::OK, "an unknown CA was trusted: {reply}");
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "{reply}");
+}

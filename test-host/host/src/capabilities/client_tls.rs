@@ -87,6 +87,12 @@ impl ClientTls {
     /// Whom `component` trusts when it connects to `host`: the first entry that names both,
     /// or the platform's roots.
     pub fn trust(&self, component: &str, host: &str) -> Arc<Trust> {
+        self.configured(component, host)
+            .unwrap_or_else(|| self.default.clone())
+    }
+
+    /// The trust of the first entry that names `component` and `host`, if one does.
+    pub fn configured(&self, component: &str, host: &str) -> Option<Arc<Trust>> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         self.entries
             .iter()
@@ -94,7 +100,7 @@ impl ClientTls {
                 entry.component_ids.iter().any(|c| c == component)
                     && entry.hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
             })
-            .map_or_else(|| self.default.clone(), |entry| entry.trust.clone())
+            .map(|entry| entry.trust.clone())
     }
 }
 

@@ -67,6 +67,11 @@ impl OutboundGrant {
         self.tls.trust(&self.component, host)
     }
 
+    /// Whom the component trusts at `host`, when a `[[client_tls]]` entry says so.
+    pub fn configured_tls_trust(&self, host: &str) -> Option<Arc<Trust>> {
+        self.tls.configured(&self.component, host)
+    }
+
     /// Whether `allowed_outbound_hosts` has any entry at all.
     pub fn may_connect_out(&self) -> bool {
         !self.templates.is_empty()

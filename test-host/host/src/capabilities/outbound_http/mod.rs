@@ -4,8 +4,10 @@
 //! A request no entry allows is refused with `HTTP-request-denied` and never leaves the host;
 //! requests to `self` (a URL whose host is `self`) are answered inside the host, by the app's
 //! own routes, and requests to `COMPONENT.spin.internal` by that component, as Spin chains
-//! services.
+//! services. An `https://` request to a host that a `[[client_tls]]` entry names for the
+//! component trusts what the entry says and shows its client certificate.
 
+mod client_tls;
 mod request_body;
 
 use std::future::Future;
@@ -165,6 +167,21 @@ impl WasiHttpHooks for OutboundHttp {
                 return Ok((response, done));
             }
             tracing::debug!(%component, "outbound request to {destination}");
+            if let Some(trust) = grant
+                .configured_tls_trust(&host)
+                .filter(|_| scheme == "https")
+            {
+                let config = trust
+                    .rustls_config(super::client_tls::Verification::Full)
+                    .map_err(|error| {
+                        tracing::error!(%component, "the TLS settings for {destination}: {error:#}");
+                        Error::TlsCertificateError
+                    })?;
+                let (response, connection) = client_tls::send(request, options, config).await?;
+                let connection: Box<dyn Future<Output = Result<(), Error>> + Send> =
+                    Box::new(connection);
+                return Ok((response, connection));
+            }
             let (response, connection) =
                 wasmtime_wasi_http::default_send_request(request, options).await?;
             let connection: Box<dyn Future<Output = Result<(), Error>> + Send> =
