@@ -4,10 +4,9 @@
 //! `mqtts://host:port` for TLS); otherwise the open fails with `connection-failed` and no
 //! connection is made. An `mqtts://` broker's certificate must chain to the platform's roots
 //! (or to what a `[[client_tls]]` entry trusts for the component and host) and name the
-//! host. `open`
-//! connects and waits for the broker's answer, so a refused connection or bad credentials
-//! fail there; `publish` returns once the message has left the host (QoS 0), or once the
-//! broker has acknowledged it (QoS 1 and 2).
+//! host. `open` connects and waits for the broker's answer, so a refused connection or bad
+//! credentials fail there; `publish` returns once the message has left the host (QoS 0), or
+//! once the broker has acknowledged it (QoS 1 and 2).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +68,6 @@ pub struct OpenMqtt {
     events: EventLoop,
 }
 
-/// Parses `mqtt://host[:port][?client_id=ID]`.
 /// Where an `mqtt://` or `mqtts://` address points.
 struct Broker {
     /// `mqtt` or `mqtts`, as `allowed_outbound_hosts` spells it.
@@ -79,6 +77,7 @@ struct Broker {
     client_id: Option<String>,
 }
 
+/// Parses `mqtt[s]://host[:port][?client_id=ID]`.
 fn parse_address(address: &str) -> Result<Broker, Error> {
     let uri: http::Uri = address.parse().map_err(|_| Error::InvalidAddress)?;
     let (scheme, default_port) = match uri.scheme_str() {

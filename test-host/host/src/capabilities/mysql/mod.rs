@@ -92,13 +92,14 @@ pub struct MysqlPools {
 }
 
 impl MysqlPools {
-    /// The pool of `key` (the address and whom it trusts), made with `opts` when there is
-    /// none yet.
-    fn pool(&self, key: &str, opts: Opts) -> Pool {
+    /// The pool of `key` (the address and whom it trusts), made with the options `opts`
+    /// gives when there is none yet (TLS options hold every trusted root: they are made
+    /// once, not on each request).
+    fn pool(&self, key: &str, opts: impl FnOnce() -> Opts) -> Pool {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
         pools
             .entry(key.to_owned())
-            .or_insert_with(|| new_pool(opts))
+            .or_insert_with(|| new_pool(opts()))
             .clone()
     }
 
@@ -204,7 +205,7 @@ pub async fn open(
         Some(mode) => mode,
         // mysql_async's own parameters (`require_ssl=true`, ...), as it reads them.
         None if opts.ssl_opts().is_some() => {
-            return checkout(pools.pool(address, opts))
+            return checkout(pools.pool(address, || opts))
                 .await
                 .map_err(connect_error);
         }
@@ -219,14 +220,14 @@ pub async fn open(
     };
     let checked_out = match mode {
         tls::SslMode::Disabled => {
-            let plain = OptsBuilder::from_opts(opts.clone()).ssl_opts(None);
-            checkout(pools.pool(&key, plain.into())).await
+            let plain = || OptsBuilder::from_opts(opts.clone()).ssl_opts(None).into();
+            checkout(pools.pool(&key, plain)).await
         }
         tls::SslMode::Required(verification) => {
-            checkout(pools.pool(&key, with_tls(verification))).await
+            checkout(pools.pool(&key, || with_tls(verification))).await
         }
         tls::SslMode::Preferred => {
-            let pool = pools.pool(&key, with_tls(Verification::Unverified));
+            let pool = pools.pool(&key, || with_tls(Verification::Unverified));
             match checkout(pool).await {
                 // The server speaks no TLS: from now on, this address goes without.
                 Err(error) if offers_no_tls(&error) => checkout(pools.replace(&key, opts)).await,
