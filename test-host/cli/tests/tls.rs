@@ -19,79 +19,11 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use served::serve;
 
 /// A test CA (`ca.pem`) and a certificate it signed for `localhost` and 127.0.0.1
-/// (`cert.pem`, key `key.pem`), written into `dir`; `None` (after saying so) where there is
+/// (`cert.pem`, key `cert.key`), written into `dir`; `None` (after saying so) where there is
 /// no `openssl` and this is not CI.
 fn make_certificate(dir: &Path) -> Option<()> {
-    std::fs::write(
-        dir.join("leaf.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    let p256 = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    let made = common::openssl(
-        dir,
-        &[
-            &["req", "-x509"][..],
-            &p256,
-            &[
-                "-days",
-                "2",
-                "-subj",
-                "/CN=Rotor test CA",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-            ],
-        ]
-        .concat(),
-    )
-    .and_then(|()| {
-        common::openssl(
-            dir,
-            &[
-                &["req"][..],
-                &p256,
-                &[
-                    "-subj",
-                    "/CN=localhost",
-                    "-keyout",
-                    "key.pem",
-                    "-out",
-                    "leaf.csr",
-                ],
-            ]
-            .concat(),
-        )
-    })
-    .and_then(|()| {
-        common::openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "leaf.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                "leaf.ext",
-                "-out",
-                "cert.pem",
-            ],
-        )
-    });
+    let made = common::make_test_ca(dir)
+        .and_then(|()| common::make_test_certificate(dir, "cert", "DNS:localhost,IP:127.0.0.1"));
     match made {
         Ok(()) => Some(()),
         Err(error) => {
@@ -126,7 +58,7 @@ fn rotor_up_tls(dir: &Path, app: &Path) -> served::Served {
             .args(["up", "--no-cache", "--listen", "127.0.0.1:0", "--tls-cert"])
             .arg(dir.join("cert.pem"))
             .arg("--tls-key")
-            .arg(dir.join("key.pem"))
+            .arg(dir.join("cert.key"))
             .arg(app),
     )
 }

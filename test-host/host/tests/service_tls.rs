@@ -36,28 +36,11 @@ impl Pki {
     /// `None` (after saying so) where there is no `openssl` and this is not CI.
     fn make() -> Option<Pki> {
         let dir = tempfile::tempdir().unwrap();
-        let made = common::openssl(
-            dir.path(),
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=Rotor test CA",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-            ],
-        )
-        .and_then(|()| leaf(dir.path(), "good", "DNS:localhost,IP:127.0.0.1"))
-        .and_then(|()| leaf(dir.path(), "misnamed", "DNS:db.example"));
+        let made = common::make_test_ca(dir.path())
+            .and_then(|()| {
+                common::make_test_certificate(dir.path(), "good", "DNS:localhost,IP:127.0.0.1")
+            })
+            .and_then(|()| common::make_test_certificate(dir.path(), "misnamed", "DNS:db.example"));
         match made {
             Ok(()) => Some(Pki { dir }),
             Err(error) if std::env::var("CI").is_ok_and(|v| v == "true") => {
@@ -100,58 +83,6 @@ impl Pki {
             self.ca().display()
         )
     }
-}
-
-/// `NAME.pem` and `NAME.key`, signed by the CA, for `names` (a subjectAltName value).
-fn leaf(dir: &Path, name: &str, names: &str) -> Result<(), String> {
-    let ext = format!("{name}.ext");
-    std::fs::write(
-        dir.join(&ext),
-        format!("subjectAltName={names}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
-    )
-    .unwrap();
-    let (key, csr, pem) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.pem"),
-    );
-    common::openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=rotor test server",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-        ],
-    )?;
-    common::openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            &ext,
-            "-out",
-            &pem,
-        ],
-    )
 }
 
 /// What a proxy speaks to its clients before the bytes it relays.

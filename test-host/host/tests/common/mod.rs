@@ -272,3 +272,80 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
         Err(error) => Err(error.to_string()),
     }
 }
+
+/// A test CA, `ca.pem` and its key `ca.key`, written into `dir` by `openssl`.
+pub fn make_test_ca(dir: &Path) -> Result<(), String> {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Rotor test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    )
+}
+
+/// `NAME.pem` and its key `NAME.key`, a server certificate for `names` (a subjectAltName
+/// value such as `DNS:localhost,IP:127.0.0.1`) signed by the CA of [`make_test_ca`] in `dir`.
+pub fn make_test_certificate(dir: &Path, name: &str, names: &str) -> Result<(), String> {
+    let ext = format!("{name}.ext");
+    std::fs::write(
+        dir.join(&ext),
+        format!("subjectAltName={names}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
+    )
+    .unwrap();
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=rotor test server",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+    )?;
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &pem,
+        ],
+    )
+}

@@ -254,22 +254,30 @@ impl Pool {
 impl Pool {
     /// A new connection, its I/O driven by a task of its own.
     async fn connect(&self) -> Result<Client, tokio_postgres::Error> {
-        let (client, connection) = match &self.tls {
+        // The two kinds of connection are different types; each gets one task to drive it.
+        fn drive(
+            connection: impl std::future::Future<Output = Result<(), tokio_postgres::Error>>
+                + Send
+                + 'static,
+        ) {
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!("a PostgreSQL connection ended: {error}");
+                }
+            });
+        }
+        match &self.tls {
             None => {
                 let (client, connection) = self.config.connect(NoTls).await?;
-                (client, tokio::spawn(connection))
+                drive(connection);
+                Ok(client)
             }
             Some(tls) => {
                 let (client, connection) = self.config.connect(tls.clone()).await?;
-                (client, tokio::spawn(connection))
+                drive(connection);
+                Ok(client)
             }
-        };
-        tokio::spawn(async move {
-            if let Ok(Err(error)) = connection.await {
-                tracing::debug!("a PostgreSQL connection ended: {error}");
-            }
-        });
-        Ok(client)
+        }
     }
 }
 
