@@ -9,6 +9,7 @@ use wasmtime::component::{HasData, Linker, ResourceTable};
 
 use super::outbound::OutboundGrant;
 use super::variables::resolve::{AppVariables, ComponentVariables};
+use super::virtual_services::VirtualServices;
 use crate::manifest::runtime_config::RuntimeConfigFile;
 use crate::manifest::{Component, Manifest};
 
@@ -71,6 +72,8 @@ pub struct AppContext<'a> {
     pub variables: &'a Arc<AppVariables>,
     /// How long one request may run: what bounds the host's own waits on its behalf.
     pub request_deadline: std::time::Duration,
+    /// The stand-ins a unit test provides for stores and servers, if any.
+    pub virtual_services: Option<&'a Arc<dyn VirtualServices>>,
 }
 
 /// What a capability can read while it grants one component.

@@ -28,6 +28,7 @@ pub mod result_limit;
 pub mod sockets;
 pub mod sqlite;
 pub mod variables;
+pub mod virtual_services;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,6 +43,7 @@ use anyhow::Context as _;
 use capability::{AppContext, Capability, ComponentContext, View};
 use outbound::OutboundGrant;
 use variables::resolve::{AppVariables, ComponentVariables};
+use virtual_services::VirtualServices;
 
 /// Where an app keeps its state and what its runtime config says.
 #[derive(Debug, Clone, Default)]
@@ -56,6 +58,15 @@ pub struct StateOptions {
     pub variables: BTreeMap<String, String>,
     /// Where components' stdout and stderr go (log files, the terminal or not).
     pub output: crate::engine::guest_output::OutputOptions,
+    /// Stand-ins for every server and store outside the host, for unit tests; `None` to
+    /// reach the real ones.
+    pub virtual_services: Option<Arc<dyn VirtualServices>>,
+}
+
+impl std::fmt::Debug for dyn VirtualServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VirtualServices")
+    }
 }
 
 /// What one component may use, shared by all its instances.
@@ -193,6 +204,7 @@ impl AppCapabilities {
             state_dir: &state_dir,
             variables: &variables,
             request_deadline,
+            virtual_services: options.virtual_services.as_ref(),
         })?;
         let mut components = BTreeMap::new();
         for (name, component) in &manifest.components {
@@ -200,12 +212,15 @@ impl AppCapabilities {
                 variables.clone(),
                 Manifest::variable_templates(component),
             ));
-            let outbound = Arc::new(OutboundGrant::new(
-                name,
-                component,
-                component_variables.clone(),
-                client_tls.clone(),
-            ));
+            let outbound = Arc::new(
+                OutboundGrant::new(
+                    name,
+                    component,
+                    component_variables.clone(),
+                    client_tls.clone(),
+                )
+                .with_virtual_services(options.virtual_services.clone()),
+            );
             let grants = capabilities.grant(&ComponentContext {
                 manifest,
                 name,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::client_tls::{ClientTls, Trust};
 use super::variables::resolve::ComponentVariables;
+use super::virtual_services::VirtualServices;
 use crate::manifest::allowed_hosts::AllowedHosts;
 use crate::manifest::template::Template;
 use crate::manifest::Component;
@@ -38,6 +39,7 @@ pub struct OutboundGrant {
     templates: Vec<Template>,
     variables: Arc<ComponentVariables>,
     resolved: tokio::sync::OnceCell<Arc<AllowedHosts>>,
+    virtual_services: Option<Arc<dyn VirtualServices>>,
 }
 
 impl OutboundGrant {
@@ -59,7 +61,24 @@ impl OutboundGrant {
                 .collect(),
             variables,
             resolved: tokio::sync::OnceCell::new(),
+            virtual_services: None,
         }
+    }
+
+    /// The same grant, whose calls go to `services` instead of real servers when given.
+    pub fn with_virtual_services(mut self, services: Option<Arc<dyn VirtualServices>>) -> Self {
+        self.virtual_services = services;
+        self
+    }
+
+    /// The stand-ins that answer this component's outbound calls in a unit test.
+    pub fn virtual_services(&self) -> Option<&Arc<dyn VirtualServices>> {
+        self.virtual_services.as_ref()
+    }
+
+    /// The component's name.
+    pub fn component(&self) -> &str {
+        &self.component
     }
 
     /// Whom the component trusts when it reaches `host` over TLS.

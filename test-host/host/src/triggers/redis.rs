@@ -276,8 +276,38 @@ impl RedisTrigger {
         }
     }
 
+    /// Hands `payload` to every component subscribed to `channel` (on any server), one
+    /// after another, as if it had arrived there; what a unit test calls. The first failure
+    /// is the answer; `Ok(0)` when nobody subscribes to `channel`.
+    pub async fn deliver(&self, channel: &str, payload: &[u8]) -> anyhow::Result<usize> {
+        let mut delivered = 0;
+        for subscription in self.subscriptions.iter().filter(|s| s.channel == channel) {
+            let component = self
+                .components
+                .get(&subscription.component)
+                .context("every subscription's component is loaded")?;
+            self.run_handler(component, payload.to_vec()).await?;
+            delivered += 1;
+        }
+        Ok(delivered)
+    }
+
     /// Runs one message through a fresh instance; failures are logged.
     async fn handle(&self, component: &RedisComponent, channel: &str, payload: Vec<u8>) {
+        if let Err(error) = self.run_handler(component, payload).await {
+            tracing::error!(
+                component = %component.capabilities.name,
+                "a message on {channel:?}: {error:?}"
+            );
+        }
+    }
+
+    /// Runs one message through a fresh instance of `component`, within the deadline.
+    async fn run_handler(
+        &self,
+        component: &RedisComponent,
+        payload: Vec<u8>,
+    ) -> anyhow::Result<()> {
         let mut store = self
             .linker
             .new_store(&component.capabilities, None, SelfDepth(0))
@@ -293,23 +323,11 @@ impl RedisTrigger {
                 .await
         })
         .await;
-        let Ok(outcome) = outcome else {
-            tracing::error!(
-                component = %component.capabilities.name,
-                "the handler of a message on {channel:?} was still running at the {deadline:?} deadline"
-            );
-            return;
-        };
         match outcome {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => tracing::warn!(
-                component = %component.capabilities.name,
-                "the handler reported an error for a message on {channel:?}"
-            ),
-            Err(trap) => tracing::error!(
-                component = %component.capabilities.name,
-                "the handler failed on a message on {channel:?}: {trap:?}"
-            ),
+            Err(_) => anyhow::bail!("the handler was still running at the {deadline:?} deadline"),
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(error))) => anyhow::bail!("the handler reported an error: {error:?}"),
+            Ok(Err(trap)) => Err(anyhow::Error::from(trap).context("the handler failed")),
         }
     }
 }

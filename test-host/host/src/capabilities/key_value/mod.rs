@@ -59,6 +59,18 @@ impl Capability for KeyValue {
     type Grant = KeyValueGrant;
 
     fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        if let Some(services) = app.virtual_services {
+            // A unit test holds every store a component may name, configured or not.
+            let labels = std::iter::once("default").chain(
+                app.manifest
+                    .components
+                    .values()
+                    .flat_map(|c| c.key_value_stores.iter().map(String::as_str)),
+            );
+            return Ok(labels
+                .map(|label| (label.to_owned(), services.key_value_store(label)))
+                .collect());
+        }
         let default_file = app.state_dir.join(DEFAULT_KEY_VALUE_FILE);
         let mut stores: Self::App = BTreeMap::new();
         stores.insert(

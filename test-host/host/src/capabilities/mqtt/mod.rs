@@ -20,6 +20,7 @@ use wasmtime::component::{Linker, Resource};
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::client_tls::Verification;
 use super::outbound::OutboundGrant;
+use super::virtual_services::{MqttCall, VirtualConnection};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::mqtt::{self, Error, Qos};
 
@@ -63,9 +64,16 @@ impl Capability for Mqtt {
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection the guest has opened: the handle behind the `connection` resource.
-pub struct OpenMqtt {
-    client: AsyncClient,
-    events: EventLoop,
+pub enum OpenMqtt {
+    /// A connection to a broker.
+    Broker {
+        /// Sends.
+        client: AsyncClient,
+        /// Drives the connection.
+        events: EventLoop,
+    },
+    /// A unit test's stand-in, and the user the guest connected as.
+    Virtual(VirtualConnection, String),
 }
 
 /// Where an `mqtt://` or `mqtts://` address points.
@@ -143,6 +151,14 @@ async fn open(
         })
         // Spin's wording, which its conformance suite checks for.
         .map_err(|_| Error::ConnectionFailed(format!("address {address} is not permitted")))?;
+    if let Some(services) = outbound.virtual_services() {
+        let stand_in = VirtualConnection {
+            services: services.clone(),
+            component: outbound.component().to_owned(),
+            address: address.to_owned(),
+        };
+        return Ok(OpenMqtt::Virtual(stand_in, username.to_owned()));
+    }
     static CLIENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let client_id = client_id.unwrap_or_else(|| {
         format!(
@@ -182,7 +198,7 @@ async fn open(
         _ => Ok(false),
     })
     .await?;
-    Ok(OpenMqtt { client, events })
+    Ok(OpenMqtt::Broker { client, events })
 }
 
 impl mqtt::Host for View<'_, Arc<OutboundGrant>> {}
@@ -221,20 +237,31 @@ impl mqtt::HostConnection for View<'_, Arc<OutboundGrant>> {
         payload: Vec<u8>,
         qos: Qos,
     ) -> Result<(), Error> {
-        let open = self
-            .table
-            .get_mut(&connection)
-            .map_err(|_| Error::Other("no such connection".into()))?;
+        let (client, events) = match self.table.get_mut(&connection) {
+            Ok(OpenMqtt::Broker { client, events }) => (client, events),
+            Ok(OpenMqtt::Virtual(stand_in, username)) => {
+                let call = MqttCall {
+                    component: stand_in.component.clone(),
+                    address: stand_in.address.clone(),
+                    username: username.clone(),
+                    topic,
+                    payload,
+                    qos: qos as u8,
+                };
+                return stand_in.services.mqtt(call).await.map_err(Error::Other);
+            }
+            Err(_) => return Err(Error::Other("no such connection".into())),
+        };
         let qos = match qos {
             Qos::AtMostOnce => QoS::AtMostOnce,
             Qos::AtLeastOnce => QoS::AtLeastOnce,
             Qos::ExactlyOnce => QoS::ExactlyOnce,
         };
-        open.client
+        client
             .publish(topic, qos, false, payload)
             .await
             .map_err(|e| Error::Other(e.to_string()))?;
-        poll_until(&mut open.events, |event| {
+        poll_until(events, |event| {
             Ok(matches!(
                 (qos, event),
                 (QoS::AtMostOnce, Event::Outgoing(Outgoing::Publish(_)))
@@ -246,9 +273,10 @@ impl mqtt::HostConnection for View<'_, Arc<OutboundGrant>> {
     }
 
     async fn drop(&mut self, connection: Resource<OpenMqtt>) -> wasmtime::Result<()> {
-        let open = self.table.delete(connection)?;
         // Say goodbye when the broker is still listening; a dead one needs no notice.
-        let _ = open.client.try_disconnect();
+        if let OpenMqtt::Broker { client, .. } = self.table.delete(connection)? {
+            let _ = client.try_disconnect();
+        }
         Ok(())
     }
 }

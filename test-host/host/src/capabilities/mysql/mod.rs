@@ -8,6 +8,7 @@
 //! (dates, decimals, bits) reads as `unsupported`.
 
 pub mod tls;
+mod virtual_rows;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,6 +24,7 @@ use wasmtime::component::{Linker, Resource};
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::client_tls::Verification;
 use super::outbound::{OutboundClients, OutboundGrant};
+use super::virtual_services::VirtualConnection;
 use crate::capabilities::result_limit::{ResultBudget, SMALL_VALUE};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::mysql;
@@ -38,7 +40,7 @@ pub mod bindings {
         world: "rotor:sdk/mysql-host",
         imports: { default: async },
         with: {
-            "fermyon:spin/mysql@2.0.0.connection": super::PooledConn,
+            "fermyon:spin/mysql@2.0.0.connection": super::MysqlConnection,
         },
     });
 }
@@ -122,8 +124,15 @@ fn new_pool(opts: Opts) -> Pool {
     Pool::new(OptsBuilder::from_opts(opts).pool_opts(pool_opts))
 }
 
-/// A connection the guest has opened: the handle behind the `connection` resource. Dropping
-/// it gives the connection back to its pool.
+/// A connection the guest has opened: the handle behind the `connection` resource.
+pub enum MysqlConnection {
+    /// A connection to a server, from the app's pool.
+    Pooled(PooledConn),
+    /// A unit test's stand-in.
+    Virtual(VirtualConnection),
+}
+
+/// A connection from the app's pool. Dropping it gives the connection back to its pool.
 pub struct PooledConn {
     conn: Conn,
     pool: Pool,
@@ -185,7 +194,7 @@ pub async fn open(
     allowed: &AllowedHosts,
     outbound: &OutboundGrant,
     address: &str,
-) -> Result<PooledConn, Error> {
+) -> Result<MysqlConnection, Error> {
     let invalid = |e: String| Error::ConnectionFailed(format!("invalid MySQL address: {e}"));
     let (rest, mode) = tls::take_ssl_mode(address).map_err(invalid)?;
     let opts = Opts::from_url(&rest).map_err(|e| invalid(e.to_string()))?;
@@ -201,12 +210,20 @@ pub async fn open(
             port: opts.tcp_port(),
         })
         .map_err(Error::ConnectionFailed)?;
+    if let Some(services) = outbound.virtual_services() {
+        return Ok(MysqlConnection::Virtual(VirtualConnection {
+            services: services.clone(),
+            component: outbound.component().to_owned(),
+            address: address.to_owned(),
+        }));
+    }
     let mode = match mode {
         Some(mode) => mode,
         // mysql_async's own parameters (`require_ssl=true`, ...), as it reads them.
         None if opts.ssl_opts().is_some() => {
             return checkout(pools.pool(address, || opts))
                 .await
+                .map(MysqlConnection::Pooled)
                 .map_err(connect_error);
         }
         None => tls::SslMode::Preferred,
@@ -235,7 +252,7 @@ pub async fn open(
             }
         }
     };
-    checked_out.map_err(|error| {
+    checked_out.map(MysqlConnection::Pooled).map_err(|error| {
         if offers_no_tls(&error) {
             return Error::ConnectionFailed(
                 "the server offers no TLS, which the address's ssl-mode requires".into(),
@@ -405,7 +422,7 @@ fn query_failed(error: mysql_async::Error) -> Error {
 impl mysql::Host for View<'_, MysqlGrant> {}
 
 impl mysql::HostConnection for View<'_, MysqlGrant> {
-    async fn open(&mut self, address: String) -> Result<Resource<PooledConn>, Error> {
+    async fn open(&mut self, address: String) -> Result<Resource<MysqlConnection>, Error> {
         let allowed = self
             .grant
             .outbound
@@ -426,14 +443,17 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
 
     async fn query(
         &mut self,
-        connection: Resource<PooledConn>,
+        connection: Resource<MysqlConnection>,
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
-        let open = self
-            .table
-            .get_mut(&connection)
-            .map_err(|_| Error::Other("no such connection".into()))?;
+        let open = match self.table.get_mut(&connection) {
+            Ok(MysqlConnection::Pooled(open)) => open,
+            Ok(MysqlConnection::Virtual(stand_in)) => {
+                return virtual_rows::query(stand_in, &statement, &params).await
+            }
+            Err(_) => return Err(Error::Other("no such connection".into())),
+        };
         let running = open.running();
         PooledConn::within_limit(
             self.deadline,
@@ -445,14 +465,17 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
 
     async fn execute(
         &mut self,
-        connection: Resource<PooledConn>,
+        connection: Resource<MysqlConnection>,
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<(), Error> {
-        let open = self
-            .table
-            .get_mut(&connection)
-            .map_err(|_| Error::Other("no such connection".into()))?;
+        let open = match self.table.get_mut(&connection) {
+            Ok(MysqlConnection::Pooled(open)) => open,
+            Ok(MysqlConnection::Virtual(stand_in)) => {
+                return virtual_rows::execute(stand_in, &statement, &params).await
+            }
+            Err(_) => return Err(Error::Other("no such connection".into())),
+        };
         let running = open.running();
         let statement = open.conn.exec_drop(statement, to_params(&params));
         PooledConn::within_limit(self.deadline, running, async {
@@ -461,7 +484,7 @@ impl mysql::HostConnection for View<'_, MysqlGrant> {
         .await
     }
 
-    async fn drop(&mut self, connection: Resource<PooledConn>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, connection: Resource<MysqlConnection>) -> wasmtime::Result<()> {
         self.table.delete(connection)?;
         Ok(())
     }

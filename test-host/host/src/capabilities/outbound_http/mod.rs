@@ -9,6 +9,7 @@
 
 mod client_tls;
 mod request_body;
+mod virtual_send;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -167,6 +168,12 @@ impl WasiHttpHooks for OutboundHttp {
                 return Ok((response, done));
             }
             tracing::debug!(%component, "outbound request to {destination}");
+            if let Some(services) = grant.virtual_services() {
+                let response = virtual_send::send(services, &component, request).await?;
+                let done: Box<dyn Future<Output = Result<(), Error>> + Send> =
+                    Box::new(async { Ok(()) });
+                return Ok((response, done));
+            }
             if let Some(trust) = grant
                 .configured_tls_trust(&host)
                 .filter(|_| scheme == "https")

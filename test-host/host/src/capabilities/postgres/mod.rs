@@ -14,6 +14,7 @@ pub mod tls;
 mod v2;
 mod v3;
 pub mod v4;
+mod virtual_rows;
 pub mod wire;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ use wasmtime::component::Linker;
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::outbound::{OutboundClients, OutboundGrant};
+use super::virtual_services::VirtualConnection;
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::{postgres as postgres2, rdbms_types};
 use bindings::spin::postgres4_0_0::postgres::{self as postgres4, Error, QueryError};
@@ -41,9 +43,9 @@ pub mod bindings {
         world: "rotor:sdk/postgres-host",
         imports: { default: async },
         with: {
-            "fermyon:spin/postgres@2.0.0.connection": super::PooledClient,
-            "spin:postgres/postgres@3.0.0.connection": super::PooledClient,
-            "spin:postgres/postgres@4.0.0.connection": super::PooledClient,
+            "fermyon:spin/postgres@2.0.0.connection": super::PostgresConnection,
+            "spin:postgres/postgres@3.0.0.connection": super::PostgresConnection,
+            "spin:postgres/postgres@4.0.0.connection": super::PostgresConnection,
         },
     });
 }
@@ -75,13 +77,13 @@ macro_rules! older_interface {
             async fn open(
                 &mut self,
                 address: String,
-            ) -> Result<wasmtime::component::Resource<super::PooledClient>, $Error> {
+            ) -> Result<wasmtime::component::Resource<super::PostgresConnection>, $Error> {
                 self.open_postgres(&address).await.map_err(narrow_error)
             }
 
             async fn query(
                 &mut self,
-                connection: wasmtime::component::Resource<super::PooledClient>,
+                connection: wasmtime::component::Resource<super::PostgresConnection>,
                 statement: String,
                 params: Vec<$ParameterValue>,
             ) -> Result<$RowSet, $Error> {
@@ -109,7 +111,7 @@ macro_rules! older_interface {
 
             async fn execute(
                 &mut self,
-                connection: wasmtime::component::Resource<super::PooledClient>,
+                connection: wasmtime::component::Resource<super::PostgresConnection>,
                 statement: String,
                 params: Vec<$ParameterValue>,
             ) -> Result<u64, $Error> {
@@ -122,7 +124,7 @@ macro_rules! older_interface {
 
             async fn drop(
                 &mut self,
-                connection: wasmtime::component::Resource<super::PooledClient>,
+                connection: wasmtime::component::Resource<super::PostgresConnection>,
             ) -> wasmtime::Result<()> {
                 self.table.delete(connection)?;
                 Ok(())
@@ -296,8 +298,16 @@ fn connect_error(error: &tokio_postgres::Error) -> String {
     text
 }
 
-/// A connection the guest has opened: the handle behind the `connection` resource. It goes
-/// back to its pool when the guest drops it or the instance ends.
+/// A connection the guest has opened: the handle behind the `connection` resource.
+pub enum PostgresConnection {
+    /// A connection to a server, from the app's pool.
+    Pooled(PooledClient),
+    /// A unit test's stand-in.
+    Virtual(VirtualConnection),
+}
+
+/// A connection from the app's pool. It goes back to its pool when the guest drops it or the
+/// instance ends.
 pub struct PooledClient {
     client: Option<Client>,
     pool: Arc<Pool>,
@@ -394,7 +404,7 @@ pub async fn open(
     allowed: &AllowedHosts,
     outbound: &OutboundGrant,
     address: &str,
-) -> Result<PooledClient, Error> {
+) -> Result<PostgresConnection, Error> {
     let invalid = |e: String| Error::ConnectionFailed(format!("invalid PostgreSQL address: {e}"));
     let (rest, ssl_mode) = tls::take_ssl_mode(address).map_err(invalid)?;
     let mut config = tokio_postgres::Config::from_str(&rest).map_err(|e| invalid(e.to_string()))?;
@@ -404,6 +414,13 @@ pub async fn open(
         allowed
             .check(destination)
             .map_err(Error::ConnectionFailed)?;
+    }
+    if let Some(services) = outbound.virtual_services() {
+        return Ok(PostgresConnection::Virtual(VirtualConnection {
+            services: services.clone(),
+            component: outbound.component().to_owned(),
+            address: address.to_owned(),
+        }));
     }
     // The certificate names the host as written, not a `hostaddr` it resolves to.
     let tls_host = match config.get_hosts().first() {
@@ -423,7 +440,11 @@ pub async fn open(
             )
         }
     };
-    pools.pool(key, config, tls).checkout().await
+    pools
+        .pool(key, config, tls)
+        .checkout()
+        .await
+        .map(PostgresConnection::Pooled)
 }
 
 /// Every place tokio-postgres may connect to for `config`, in the order it tries them: for

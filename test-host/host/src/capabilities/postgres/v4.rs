@@ -16,7 +16,7 @@ use super::bindings::spin::postgres4_0_0::postgres::{
     RangeBoundKind, RowSet,
 };
 use super::wire::{self, Interval as WireInterval, Json, Numeric, Range, Uuid};
-use super::PooledClient;
+use super::PostgresConnection;
 use super::PostgresGrant;
 use crate::capabilities::capability::View;
 use crate::capabilities::result_limit::{ResultBudget, SMALL_VALUE};
@@ -437,11 +437,17 @@ pub fn query_failed(error: tokio_postgres::Error) -> Error {
 
 /// Runs a query on `client`: the shared path of both interface versions.
 pub async fn query(
-    pooled: &PooledClient,
+    connection: &PostgresConnection,
     statement: &str,
     params: &[ParameterValue],
     deadline: std::time::Instant,
 ) -> Result<RowSet, Error> {
+    let pooled = match connection {
+        PostgresConnection::Pooled(pooled) => pooled,
+        PostgresConnection::Virtual(stand_in) => {
+            return super::virtual_rows::query(stand_in, statement, params).await
+        }
+    };
     pooled
         .within_limit(
             deadline,
@@ -507,11 +513,17 @@ fn value_size(value: &DbValue) -> usize {
 
 /// Runs a statement on `client` and returns how many rows it changed.
 pub async fn execute(
-    pooled: &PooledClient,
+    connection: &PostgresConnection,
     statement: &str,
     params: &[ParameterValue],
     deadline: std::time::Instant,
 ) -> Result<u64, Error> {
+    let pooled = match connection {
+        PostgresConnection::Pooled(pooled) => pooled,
+        PostgresConnection::Virtual(stand_in) => {
+            return super::virtual_rows::execute(stand_in, statement, params).await
+        }
+    };
     let client = pooled.client();
     pooled
         .within_limit(deadline, async {
@@ -529,7 +541,7 @@ impl View<'_, PostgresGrant> {
     pub(crate) async fn open_postgres(
         &mut self,
         address: &str,
-    ) -> Result<Resource<PooledClient>, Error> {
+    ) -> Result<Resource<PostgresConnection>, Error> {
         let allowed = self
             .grant
             .outbound
@@ -546,8 +558,8 @@ impl View<'_, PostgresGrant> {
     /// The client behind a connection resource.
     pub(crate) fn postgres_client(
         &self,
-        connection: &Resource<PooledClient>,
-    ) -> Result<&PooledClient, Error> {
+        connection: &Resource<PostgresConnection>,
+    ) -> Result<&PostgresConnection, Error> {
         self.table
             .get(connection)
             .map_err(|_| Error::Other("no such connection".into()))
@@ -557,13 +569,13 @@ impl View<'_, PostgresGrant> {
 impl postgres::Host for View<'_, PostgresGrant> {}
 
 impl postgres::HostConnection for View<'_, PostgresGrant> {
-    async fn open(&mut self, address: String) -> Result<Resource<PooledClient>, Error> {
+    async fn open(&mut self, address: String) -> Result<Resource<PostgresConnection>, Error> {
         self.open_postgres(&address).await
     }
 
     async fn query(
         &mut self,
-        connection: Resource<PooledClient>,
+        connection: Resource<PostgresConnection>,
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
@@ -578,7 +590,7 @@ impl postgres::HostConnection for View<'_, PostgresGrant> {
 
     async fn execute(
         &mut self,
-        connection: Resource<PooledClient>,
+        connection: Resource<PostgresConnection>,
         statement: String,
         params: Vec<ParameterValue>,
     ) -> Result<u64, Error> {
@@ -591,7 +603,7 @@ impl postgres::HostConnection for View<'_, PostgresGrant> {
         .await
     }
 
-    async fn drop(&mut self, connection: Resource<PooledClient>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, connection: Resource<PostgresConnection>) -> wasmtime::Result<()> {
         self.table.delete(connection)?;
         Ok(())
     }

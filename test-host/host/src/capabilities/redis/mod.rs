@@ -25,6 +25,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::outbound::{OutboundClients, OutboundGrant};
+use super::virtual_services::{RedisCall, RedisReply, VirtualConnection};
 use crate::manifest::allowed_hosts::{AllowedHosts, Destination};
 use bindings::fermyon::spin2_0_0::redis::{self as spin_redis, Error, RedisParameter, RedisResult};
 
@@ -88,8 +89,10 @@ pub struct RedisConnections {
 
 /// A connection the guest has opened: the handle behind the `connection` resource.
 pub struct OpenRedis {
-    shared: ConnectionManager,
-    client: redis::Client,
+    /// The app's connection to the address, or a unit test's stand-in.
+    shared: Link,
+    /// How to make an own connection; `None` for a stand-in, which needs none.
+    client: Option<redis::Client>,
     /// The resource's own connection, from its first command that changes or blocks one.
     own: Option<MultiplexedConnection>,
 }
@@ -99,6 +102,7 @@ pub struct OpenRedis {
 enum Link {
     Shared(ConnectionManager),
     Own(MultiplexedConnection),
+    Virtual(Arc<VirtualConnection>),
 }
 
 /// Commands that change the state of the connection they run on, or block it until
@@ -178,6 +182,17 @@ impl RedisConnections {
         allowed
             .check(&destination)
             .map_err(|_| Error::InvalidAddress)?;
+        if let Some(services) = outbound.virtual_services() {
+            return Ok(OpenRedis {
+                shared: Link::Virtual(Arc::new(VirtualConnection {
+                    services: services.clone(),
+                    component: outbound.component().to_owned(),
+                    address: address.to_owned(),
+                })),
+                client: None,
+                own: None,
+            });
+        }
         let mut key = address.to_owned();
         if destination.scheme == "rediss" {
             let trust = outbound.tls_trust(&destination.host);
@@ -211,8 +226,8 @@ impl RedisConnections {
             .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))?
             .clone();
         Ok(OpenRedis {
-            shared: connection,
-            client,
+            shared: Link::Shared(connection),
+            client: Some(client),
             own: None,
         })
     }
@@ -261,7 +276,7 @@ impl View<'_, RedisGrant> {
             .map_err(|_| Error::Other("no such connection".into()))?;
         Ok(match &open.own {
             Some(own) => Link::Own(own.clone()),
-            None => Link::Shared(open.shared.clone()),
+            None => open.shared.clone(),
         })
     }
 
@@ -271,12 +286,14 @@ impl View<'_, RedisGrant> {
             .table
             .get_mut(connection)
             .map_err(|_| Error::Other("no such connection".into()))?;
+        let Some(client) = &open.client else {
+            return Ok(open.shared.clone());
+        };
         if open.own.is_none() {
             let config = redis::AsyncConnectionConfig::new()
                 .set_connection_timeout(Some(TIMEOUT))
                 .set_response_timeout(Some(TIMEOUT));
-            let own = open
-                .client
+            let own = client
                 .get_multiplexed_async_connection_with_config(&config)
                 .await
                 .map_err(|e| Error::Other(format!("connecting to Redis: {e}")))?;
@@ -290,8 +307,44 @@ async fn run<T: redis::FromRedisValue>(link: Link, command: redis::Cmd) -> Resul
     match link {
         Link::Shared(mut connection) => command.query_async(&mut connection).await,
         Link::Own(mut connection) => command.query_async(&mut connection).await,
+        Link::Virtual(stand_in) => return virtual_command(&stand_in, &command).await,
     }
     .map_err(command_failed)
+}
+
+/// Hands `command` to a unit test's services and reads their answer as Redis's.
+async fn virtual_command<T: redis::FromRedisValue>(
+    stand_in: &VirtualConnection,
+    command: &redis::Cmd,
+) -> Result<T, Error> {
+    let mut words = command.args_iter().filter_map(|argument| match argument {
+        redis::Arg::Simple(bytes) => Some(bytes.to_vec()),
+        _ => None,
+    });
+    let name = words.next().unwrap_or_default();
+    let call = RedisCall {
+        component: stand_in.component.clone(),
+        address: stand_in.address.clone(),
+        command: String::from_utf8_lossy(&name).to_ascii_uppercase(),
+        arguments: words.collect(),
+    };
+    let replies = stand_in.services.redis(call).await.map_err(Error::Other)?;
+    let mut values: Vec<Value> = replies
+        .into_iter()
+        .map(|reply| match reply {
+            RedisReply::Nil => Value::Nil,
+            RedisReply::Status(status) if status == "OK" => Value::Okay,
+            RedisReply::Status(status) => Value::SimpleString(status),
+            RedisReply::Int(n) => Value::Int(n),
+            RedisReply::Binary(bytes) => Value::BulkString(bytes),
+        })
+        .collect();
+    let value = if values.len() == 1 {
+        values.remove(0)
+    } else {
+        Value::Array(values)
+    };
+    T::from_redis_value(value).map_err(|e| Error::Other(format!("the stub's answer: {e}")))
 }
 
 impl spin_redis::Host for View<'_, RedisGrant> {}

@@ -18,6 +18,7 @@ use wasmtime::component::{Linker, Resource};
 
 use super::capability::{AppContext, Capability, ComponentContext, HasView, View};
 use super::result_limit::{ResultBudget, SMALL_VALUE};
+use super::virtual_services::{SqlCall, SqlValue};
 use crate::manifest::runtime_config::SqliteDatabaseConfig;
 use bindings::fermyon::spin2_0_0::sqlite::{self, Error, QueryResult, RowResult, Value};
 use connection::{GuestConnection, SharedConnection};
@@ -60,6 +61,34 @@ impl Database {
     pub fn run_script(&self, statements: &str) -> Result<(), String> {
         self.connection
             .run_blocking(|c| c.execute_batch(statements))
+    }
+
+    /// Runs `query` on the host's own connection and returns its rows, for a unit test to
+    /// look at what a guest wrote.
+    pub fn query_rows(&self, query: &str) -> Result<Vec<Vec<SqlValue>>, String> {
+        self.connection.run_blocking(|c| {
+            let mut statement = c.prepare(query)?;
+            let width = statement.column_count();
+            let mut rows = statement.query([])?;
+            let mut read = Vec::new();
+            while let Some(row) = rows.next()? {
+                let values = (0..width)
+                    .map(|index| {
+                        row.get_ref(index).map(|value| match value {
+                            ValueRef::Null => SqlValue::Null,
+                            ValueRef::Integer(v) => SqlValue::Integer(v),
+                            ValueRef::Real(v) => SqlValue::Float(v),
+                            ValueRef::Text(v) => {
+                                SqlValue::Text(String::from_utf8_lossy(v).into_owned())
+                            }
+                            ValueRef::Blob(v) => SqlValue::Binary(v.to_vec()),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                read.push(values);
+            }
+            Ok(read)
+        })
     }
 
     /// Runs what `rotor up --sqlite` was given: SQL, or `@FILE` (relative to `base`) holding it.
@@ -174,6 +203,8 @@ fn from_sqlite(value: ValueRef<'_>) -> Value {
 /// interfaces, with a connection of its own.
 pub struct OpenDatabase {
     connection: Arc<GuestConnection>,
+    /// The database's name, for unit tests' records.
+    name: String,
     /// What the last statement on this handle reported, for Spin 3's interface.
     last_insert_rowid: i64,
     changes: u64,
@@ -188,6 +219,8 @@ pub struct Sqlite;
 /// The databases one component may open, by name.
 pub struct SqliteGrant {
     databases: HashMap<String, Arc<Database>>,
+    /// Told of every statement, in a unit test.
+    outbound: Arc<super::outbound::OutboundGrant>,
 }
 
 impl Capability for Sqlite {
@@ -227,7 +260,10 @@ impl Capability for Sqlite {
             };
             databases.insert(name.clone(), database.clone());
         }
-        Ok(SqliteGrant { databases })
+        Ok(SqliteGrant {
+            databases,
+            outbound: component.outbound.clone(),
+        })
     }
 
     fn add_to_linker<T: Send + 'static>(
@@ -249,6 +285,7 @@ impl View<'_, SqliteGrant> {
         };
         let open = OpenDatabase {
             connection: Arc::new(found.clone().connect_guest().await?),
+            name: database.to_owned(),
             last_insert_rowid: 0,
             changes: 0,
         };
@@ -264,17 +301,37 @@ impl View<'_, SqliteGrant> {
         statement: String,
         parameters: Vec<Value>,
     ) -> Result<QueryResult, Error> {
-        let guest = self
+        let (guest, name) = self
             .table
             .get(connection)
-            .map(|open| open.connection.clone())
+            .map(|open| (open.connection.clone(), open.name.clone()))
             .map_err(|_| Error::InvalidConnection)?;
+        if let Some(services) = self.grant.outbound.virtual_services() {
+            services.sqlite_statement(SqlCall {
+                component: self.grant.outbound.component().to_owned(),
+                address: name,
+                statement: statement.clone(),
+                parameters: parameters.iter().map(virtual_value).collect(),
+                wants_rows: true,
+            });
+        }
         let executed = execute_guest(self.deadline, &guest, statement, parameters).await?;
         if let Ok(open) = self.table.get_mut(connection) {
             open.last_insert_rowid = executed.last_insert_rowid;
             open.changes = executed.changes;
         }
         Ok(executed.result)
+    }
+}
+
+/// `value` in the terms of [`super::virtual_services`].
+fn virtual_value(value: &Value) -> SqlValue {
+    match value {
+        Value::Integer(v) => SqlValue::Integer(*v),
+        Value::Real(v) => SqlValue::Float(*v),
+        Value::Text(v) => SqlValue::Text(v.clone()),
+        Value::Blob(v) => SqlValue::Binary(v.clone()),
+        Value::Null => SqlValue::Null,
     }
 }
 
