@@ -16,7 +16,10 @@ fn host() -> VirtualHost {
 #[test]
 fn settings_come_from_the_variables() {
     let settings = host().get("/settings").assert_status(200).json();
-    assert_eq!(settings, json!({"message": "Hello, Rotor!", "page_size": 20}));
+    assert_eq!(
+        settings,
+        json!({"message": "Hello, Rotor!", "page_size": 20})
+    );
 }
 
 #[test]

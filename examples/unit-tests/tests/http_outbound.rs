@@ -21,9 +21,11 @@ fn summarises_a_user_from_two_backend_calls() {
             "id": 1, "name": "Leanne Graham", "email": "Sincere@April.BIZ",
             "address": {"city": "Gwenborough"}
         })))
-        .stub(HttpStub::get("https://backend.test/users/1/todos").json(&json!([
-            {"id": 1, "completed": false}, {"id": 2, "completed": true}
-        ])))
+        .stub(
+            HttpStub::get("https://backend.test/users/1/todos").json(&json!([
+                {"id": 1, "completed": false}, {"id": 2, "completed": true}
+            ])),
+        )
         .load()
         .unwrap();
     let summary = host.get("/users/1/summary").assert_status(200).json();
@@ -44,7 +46,11 @@ fn summarises_a_user_from_two_backend_calls() {
 #[test]
 fn a_failing_or_unreachable_backend_is_a_502() {
     let host = host()
-        .stub(HttpStub::get("https://backend.test/users/3").status(500).body("exploded"))
+        .stub(
+            HttpStub::get("https://backend.test/users/3")
+                .status(500)
+                .body("exploded"),
+        )
         .stub(HttpStub::get("https://backend.test/users/5").fail(HttpFailure::ConnectionRefused))
         .load()
         .unwrap();
@@ -73,5 +79,9 @@ fn a_slow_backend_meets_the_request_deadline() {
     let started = std::time::Instant::now();
     let response = host.get("/users/1/summary");
     assert!(response.status >= 500, "status {}", response.status);
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }

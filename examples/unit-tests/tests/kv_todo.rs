@@ -22,8 +22,16 @@ fn creating_a_todo_writes_the_counter_and_the_todo() {
 #[test]
 fn lists_what_the_store_holds_in_id_order() {
     let host = VirtualHost::builder(example("kv-todo"))
-        .key_value("default", "todo:10", r#"{"id":10,"title":"later","done":false}"#)
-        .key_value("default", "todo:2", r#"{"id":2,"title":"sooner","done":true}"#)
+        .key_value(
+            "default",
+            "todo:10",
+            r#"{"id":10,"title":"later","done":false}"#,
+        )
+        .key_value(
+            "default",
+            "todo:2",
+            r#"{"id":2,"title":"sooner","done":true}"#,
+        )
         .key_value("default", "unrelated", "not a todo")
         .load()
         .unwrap();

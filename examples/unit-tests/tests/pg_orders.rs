@@ -7,7 +7,13 @@ use rotor_test::{SqlValue, VirtualHost};
 use serde_json::json;
 
 const COLUMNS: &[&str] = &[
-    "id", "customer", "item", "quantity", "unit_price_cents", "shipped", "note",
+    "id",
+    "customer",
+    "item",
+    "quantity",
+    "unit_price_cents",
+    "shipped",
+    "note",
 ];
 
 fn order(id: i64, customer: &str, shipped: bool) -> Vec<SqlValue> {
