@@ -26,6 +26,8 @@ const HOST_CRATES: &[&str] = &[
     "rotor-cli",
     "rotor-sdk",
     "rotor-macro",
+    "rotor-test",
+    "examples-unit-tests",
 ];
 
 fn main() -> ExitCode {

@@ -190,6 +190,7 @@ impl UpPlan {
                         truncate_logs,
                         quiet,
                     },
+                    virtual_services: None,
                 },
             },
         })

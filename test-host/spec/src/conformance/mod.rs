@@ -286,6 +286,7 @@ pub async fn run_spec(
                 environment: Some(std::mem::take(&mut around.environment)),
                 variables: Default::default(),
                 output: Default::default(),
+                virtual_services: None,
             },
         },
     )

@@ -69,8 +69,8 @@ pub enum OpenMqtt {
     Broker {
         /// Sends.
         client: AsyncClient,
-        /// Drives the connection.
-        events: EventLoop,
+        /// Drives the connection (boxed: it is large, and a stand-in needs none).
+        events: Box<EventLoop>,
     },
     /// A unit test's stand-in, and the user the guest connected as.
     Virtual(VirtualConnection, String),
@@ -198,7 +198,10 @@ async fn open(
         _ => Ok(false),
     })
     .await?;
-    Ok(OpenMqtt::Broker { client, events })
+    Ok(OpenMqtt::Broker {
+        client,
+        events: Box::new(events),
+    })
 }
 
 impl mqtt::Host for View<'_, Arc<OutboundGrant>> {}
@@ -261,7 +264,7 @@ impl mqtt::HostConnection for View<'_, Arc<OutboundGrant>> {
             .publish(topic, qos, false, payload)
             .await
             .map_err(|e| Error::Other(e.to_string()))?;
-        poll_until(events, |event| {
+        poll_until(&mut *events, |event| {
             Ok(matches!(
                 (qos, event),
                 (QoS::AtMostOnce, Event::Outgoing(Outgoing::Publish(_)))
