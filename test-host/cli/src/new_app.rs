@@ -298,7 +298,14 @@ fn spin_manifest(
 /// The example's README for the new app: its title and the example's paths name the app;
 /// nothing else changes, since the example's name may be an ordinary word (`config`).
 fn readme(text: &str, example: &str, name: &str) -> String {
-    let text = text.replace(&format!("examples/{example}"), name);
+    let mut text = text.replace(&format!("examples/{example}"), name);
+    // Its unit tests live in the repository's `examples/unit-tests/`, which the app lacks.
+    if let Some(start) = text.find("\n## Unit tests\n") {
+        let end = text[start + 1..]
+            .find("\n## ")
+            .map_or(text.len(), |offset| start + 1 + offset);
+        text.replace_range(start..end, "");
+    }
     let text = match text.split_once('\n') {
         Some((title, rest)) if title.trim() == format!("# {example}") => {
             format!("# {name}\n{rest}")
@@ -348,6 +355,8 @@ mod tests {
         assert!(text.contains("cargo xtask up settings"), "{text}");
         assert!(text.contains("runtime-config.toml"), "{text}");
         assert!(!text.contains("examples/config"), "{text}");
+        assert!(file(files, "README.md").unwrap().contains("## Unit tests"));
+        assert!(!text.contains("unit-tests"), "{text}");
     }
 
     #[test]
