@@ -4,9 +4,11 @@
 //! 1. Size: `http-hello` (rotor-sdk) against `wasi-hello` (the same service on the raw `wasi`
 //!    crate, the floor) and `spin-sdk-hello` (on Spin's Rust SDK 5.2, fetched from crates.io),
 //!    all built in the `release` and `release-small` profiles.
-//! 2. Throughput and latency: `rotor up` serving `http-hello` against a native hyper server
-//!    doing the same work (`test-host/host/examples/native_hello.rs`), measured with `wrk` at
-//!    concurrency 1 and 16, over loopback.
+//! 2. The hello (`peers.rs`): `rotor up` serving `http-hello` against a native hyper server
+//!    doing the same work (`test-host/host/examples/native_hello.rs`, the limit) and
+//!    `wasmtime serve` (the peer), measured with `wrk` at 1, 16 and 64 connections; start to
+//!    first answer with an empty and a warm cache; memory per in-flight instance; 1,000 idle
+//!    connections under load; an app of 100 components.
 //! 3. Key-value: `get`/`set` per second from a guest through the host on the embedded SQLite
 //!    store, against the same statements run directly with rusqlite
 //!    (`test-host/host/examples/kv_bench.rs`).
@@ -27,7 +29,6 @@ use std::time::{Duration, Instant};
 use crate::shell::{cargo, install_wasm_target, root, run as run_command};
 
 const ROTOR_ADDRESS: &str = "127.0.0.1:39301";
-const NATIVE_ADDRESS: &str = "127.0.0.1:39302";
 /// The JavaScript variants listen on this port and the next ones.
 const JS_FIRST_PORT: u16 = 39303;
 
@@ -55,7 +56,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         sizes()?;
     }
     if wanted("hello") {
-        throughput(duration)?;
+        crate::peers::run(duration)?;
     }
     if wanted("kv") {
         key_value()?;
@@ -123,7 +124,7 @@ fn sizes() -> Result<(), String> {
 
 /// `cargo build --quiet --target wasm32-wasip2 --profile PROFILE`, for the guests the
 /// benchmarks measure or serve.
-fn wasm_build(profile: &str) -> Command {
+pub(crate) fn wasm_build(profile: &str) -> Command {
     let mut build = cargo();
     build.args([
         "build",
@@ -136,7 +137,8 @@ fn wasm_build(profile: &str) -> Command {
     build
 }
 
-struct Server(Child);
+/// A server process, stopped when dropped.
+pub(crate) struct Server(pub(crate) Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -145,7 +147,7 @@ impl Drop for Server {
     }
 }
 
-fn wait_until_listening(address: &str) -> Result<(), String> {
+pub(crate) fn wait_until_listening(address: &str) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
         if TcpStream::connect(address).is_ok() {
@@ -156,13 +158,14 @@ fn wait_until_listening(address: &str) -> Result<(), String> {
     Err(format!("nothing listens on {address} after 120 s"))
 }
 
-struct Measurement {
-    requests_per_second: f64,
-    p50: String,
-    p99: String,
+/// What wrk measured.
+pub(crate) struct Measurement {
+    pub(crate) requests_per_second: f64,
+    pub(crate) p50: String,
+    pub(crate) p99: String,
 }
 
-fn wrk(address: &str, connections: u32, duration: u32) -> Result<Measurement, String> {
+pub(crate) fn wrk(address: &str, connections: u32, duration: u32) -> Result<Measurement, String> {
     let threads = connections.min(2);
     let output = Command::new("wrk")
         .args([
@@ -200,70 +203,23 @@ fn wrk(address: &str, connections: u32, duration: u32) -> Result<Measurement, St
     })
 }
 
-fn throughput(duration: u32) -> Result<(), String> {
+/// The host's benchmark programs, in release.
+fn build_host_examples() -> Result<(), String> {
     run_command(cargo().args([
         "build",
         "--quiet",
         "--release",
         "-p",
-        "rotor-cli",
-        "--bin",
-        "rotor",
-        "-p",
         "rotor-host",
-        "--example",
-        "native_hello",
         "--example",
         "kv_bench",
         "--example",
         "sql_bench",
-    ]))?;
-    run_command(wasm_build("release").args(["-p", "http-hello"]))?;
-    let release = root().join("target/release");
-    let _rotor = Server(
-        Command::new(release.join("rotor"))
-            .args(["up", "examples/http-hello", "--listen", ROTOR_ADDRESS])
-            .current_dir(root())
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start rotor: {e}"))?,
-    );
-    let _native = Server(
-        Command::new(release.join("examples/native_hello"))
-            .arg(NATIVE_ADDRESS)
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start native_hello: {e}"))?,
-    );
-    wait_until_listening(ROTOR_ADDRESS)?;
-    wait_until_listening(NATIVE_ADDRESS)?;
-
-    println!("\n## Hello over loopback, wrk {duration} s per row\n");
-    println!("| server | connections | requests/s | p50 | p99 | requests/s vs native |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for connections in [1, 16] {
-        // Warm both up so that neither pays for first-request work in its numbers.
-        wrk(ROTOR_ADDRESS, connections, 1)?;
-        wrk(NATIVE_ADDRESS, connections, 1)?;
-        let rotor = wrk(ROTOR_ADDRESS, connections, duration)?;
-        let native = wrk(NATIVE_ADDRESS, connections, duration)?;
-        for (name, m) in [
-            ("rotor up (http-hello.wasm)", &rotor),
-            ("native hyper", &native),
-        ] {
-            println!(
-                "| {name} | {connections} | {:.0} | {} | {} | {:.3} |",
-                m.requests_per_second,
-                m.p50,
-                m.p99,
-                m.requests_per_second / native.requests_per_second
-            );
-        }
-    }
-    Ok(())
+    ]))
 }
 
 fn key_value() -> Result<(), String> {
+    build_host_examples()?;
     run_command(wasm_build("release").args(["-p", "probe"]))?;
     println!("\n## Key-value get+set, embedded SQLite store\n");
     run_command(
@@ -274,6 +230,8 @@ fn key_value() -> Result<(), String> {
 }
 
 fn databases() -> Result<(), String> {
+    build_host_examples()?;
+    run_command(wasm_build("release").args(["-p", "probe"]))?;
     println!("\n## Simple SELECT, PostgreSQL and MariaDB, concurrency 16\n");
     for address in ["127.0.0.1:5432", "127.0.0.1:3306"] {
         if TcpStream::connect(address).is_err() {
@@ -408,7 +366,7 @@ fn javascript(duration: u32) -> Result<(), String> {
 }
 
 /// A wrk latency such as `95.00us`, `1.78ms` or `2.01s`, in microseconds.
-fn micros(latency: &str) -> Result<f64, String> {
+pub(crate) fn micros(latency: &str) -> Result<f64, String> {
     let split = latency
         .find(|c: char| c.is_ascii_alphabetic())
         .ok_or_else(|| format!("no unit in {latency:?}"))?;

@@ -11,6 +11,7 @@
 mod bench;
 mod fuzz;
 mod guests;
+mod peers;
 mod shell;
 mod soak;
 

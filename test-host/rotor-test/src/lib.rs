@@ -5,8 +5,8 @@
 //!
 //! - key-value stores are in memory, and a test seeds them ([`VirtualHostBuilder::key_value`])
 //!   and reads them ([`VirtualHost::key_value`]);
-//! - SQLite databases live in a temporary directory that goes with the host; a test seeds them
-//!   with SQL ([`VirtualHostBuilder::sqlite`]) and reads them ([`VirtualHost::sqlite`]);
+//! - SQLite databases are in memory too; a test seeds them with SQL
+//!   ([`VirtualHostBuilder::sqlite`]) and reads them ([`VirtualHost::sqlite`]);
 //! - variables come from the manifest's defaults and [`VirtualHostBuilder::variable`], never
 //!   from the environment;
 //! - outbound HTTP, PostgreSQL, MySQL, Redis and MQTT calls are answered by stubs
@@ -151,6 +151,7 @@ impl VirtualHostBuilder {
         for (store, key, value) in self.key_values {
             recorder.store(&store).seed(&key, value);
         }
+        // Stores and databases are in memory; this holds whatever else an app keeps.
         let state_dir = tempfile::tempdir().context("a directory for the app's state")?;
         let options = AppOptions {
             engine,

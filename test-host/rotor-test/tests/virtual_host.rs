@@ -195,3 +195,37 @@ fn any_store_a_component_names_exists_and_others_are_denied() {
     host.calls()
         .assert_lines(&["key-value cache: set fresh = new"]);
 }
+
+#[test]
+fn sqlite_databases_are_in_memory_one_set_per_host() {
+    let (dir, builder) = probe_app(r#"sqlite_databases = ["audit"]"#);
+    let host = builder
+        .sqlite(
+            "audit",
+            "CREATE TABLE log (entry TEXT); INSERT INTO log VALUES ('seeded');",
+        )
+        .load()
+        .unwrap();
+    let inserted = host.post_json(
+        "/sqlite/audit",
+        &json!({"sql": "INSERT INTO log VALUES (?)", "params": [{"text": "from the guest"}]}),
+    );
+    inserted.assert_status(200);
+    assert_eq!(
+        host.sqlite("audit", "SELECT entry FROM log ORDER BY rowid"),
+        vec![
+            vec![rotor_test::SqlValue::Text("seeded".into())],
+            vec![rotor_test::SqlValue::Text("from the guest".into())]
+        ]
+    );
+    host.calls()
+        .assert_lines(&[r#"sqlite audit: INSERT INTO log VALUES (?) ["from the guest"]"#]);
+    // Another host of the same app starts from nothing, and neither wrote a file.
+    let (_other_dir, other) = probe_app(r#"sqlite_databases = ["audit"]"#);
+    let other = other.load().unwrap();
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        other.sqlite("audit", "SELECT entry FROM log")
+    }))
+    .is_err());
+    assert!(!dir.path().join(".spin").exists());
+}

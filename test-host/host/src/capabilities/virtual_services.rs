@@ -3,8 +3,8 @@
 //! With [`super::StateOptions::virtual_services`] set, no capability opens a socket or a file
 //! of its own: key-value stores are the ones [`VirtualServices::key_value_store`] hands out,
 //! and outbound HTTP, PostgreSQL, MySQL, Redis and MQTT calls go to the other methods as
-//! plain values ([`HttpCall`], [`SqlCall`], [`RedisCall`], [`MqttCall`]). SQLite still runs
-//! (on databases in the state directory the test chose), and each statement is reported
+//! plain values ([`HttpCall`], [`SqlCall`], [`RedisCall`], [`MqttCall`]). SQLite still runs,
+//! on databases in memory (one per name any component lists), and each statement is reported
 //! through [`VirtualServices::sqlite_statement`]. Everything a guest is refused stays refused:
 //! `allowed_outbound_hosts`, store and database grants are checked before a call gets here.
 

@@ -56,14 +56,23 @@ impl SharedConnection {
     }
 
     fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
+        make_parent_dir(&self.path);
         let connection = rusqlite::Connection::open(&self.path)?;
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch("PRAGMA journal_mode = WAL;")?;
         connection.execute_batch(self.setup)?;
         Ok(connection)
+    }
+}
+
+/// Makes the directory a database file goes in; a `file:` URI (an in-memory database of a
+/// unit test) has none.
+fn make_parent_dir(path: &std::path::Path) {
+    if path.to_str().is_some_and(|text| text.starts_with("file:")) {
+        return;
+    }
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
     }
 }
 
@@ -99,9 +108,7 @@ impl GuestConnection {
         statement_limit: Duration,
     ) -> Result<GuestConnection, String> {
         let opened = || -> rusqlite::Result<rusqlite::Connection> {
-            if let Some(dir) = path.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
+            make_parent_dir(path);
             let connection = rusqlite::Connection::open(path)?;
             connection.busy_timeout(Duration::from_secs(5))?;
             connection.execute_batch("PRAGMA journal_mode = WAL;")?;

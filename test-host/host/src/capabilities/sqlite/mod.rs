@@ -210,6 +210,37 @@ pub struct OpenDatabase {
     changes: u64,
 }
 
+/// A unit test's databases: `default` and every one a component names, each in memory (the
+/// `memdb` VFS, which every connection of the process shares by name), kept alive by the
+/// host's own connection, which opens at once.
+fn in_memory_databases(app: &AppContext<'_>) -> BTreeMap<String, Arc<Database>> {
+    static APPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let app_number = APPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let names = std::iter::once("default").chain(
+        app.manifest
+            .components
+            .values()
+            .flat_map(|c| c.sqlite_databases.iter().map(String::as_str)),
+    );
+    let mut databases = BTreeMap::new();
+    for name in names {
+        if databases.contains_key(name) {
+            continue;
+        }
+        let uri = format!(
+            "file:/rotor-virtual-{}-{app_number}-{name}?vfs=memdb",
+            std::process::id()
+        );
+        let database = Database::new(PathBuf::from(uri), app.request_deadline);
+        // An in-memory database lasts as long as a connection to it: this one.
+        if let Err(error) = database.run_script("") {
+            tracing::warn!("the in-memory SQLite database `{name}`: {error}");
+        }
+        databases.insert(name.to_owned(), Arc::new(database));
+    }
+    databases
+}
+
 /// The file name of the default SQLite database, under the state directory (as Spin names it).
 pub const DEFAULT_SQLITE_FILE: &str = "sqlite_db.db";
 
@@ -228,6 +259,9 @@ impl Capability for Sqlite {
     type Grant = SqliteGrant;
 
     fn load(app: &AppContext<'_>) -> anyhow::Result<Self::App> {
+        if app.virtual_services.is_some() {
+            return Ok(in_memory_databases(app));
+        }
         let mut databases = BTreeMap::new();
         databases.insert(
             "default".to_owned(),
