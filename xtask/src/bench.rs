@@ -19,7 +19,8 @@
 //!    where it builds, QuickJS; each with and without pre-initialization), and its latency
 //!    under `rotor up`, against the Rust `http-hello`, all served in the same run.
 //!
-//! `--only SECTION` (`size`, `hello`, `kv`, `sql`, `js`) runs one section.
+//! `--only SECTION` (`size`, `hello`, `kv`, `sql`, `js`) runs one section; `--only scale`
+//! runs the scale part of `hello` alone.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -57,6 +58,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if wanted("hello") {
         crate::peers::run(duration)?;
+    }
+    if only.as_deref() == Some("scale") {
+        crate::peers::run_scale(duration)?;
     }
     if wanted("kv") {
         key_value()?;

@@ -138,8 +138,8 @@ fn time_to_first_answer(
     Err(format!("{} did not answer within 120 s", contender.name))
 }
 
-/// Sends `GET /hello` on a kept-alive connection and reads the whole answer (it ends with
-/// the greeting's `!\n`); whether it came.
+/// Sends `GET /hello` on a kept-alive connection and reads the whole answer (its body ends
+/// with the greeting's `!\n`, or, chunked, with the last chunk); whether it came.
 fn greeted_again(stream: &mut TcpStream) -> bool {
     if stream
         .write_all(b"GET /hello HTTP/1.1\r\nhost: bench\r\n\r\n")
@@ -150,7 +150,7 @@ fn greeted_again(stream: &mut TcpStream) -> bool {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut answer = Vec::new();
     let mut chunk = [0u8; 512];
-    while !answer.ends_with(b"!\n") {
+    while !answer.ends_with(b"!\n") && !answer.ends_with(b"\r\n0\r\n\r\n") {
         match stream.read(&mut chunk) {
             Ok(0) | Err(_) => return false,
             Ok(read) => answer.extend_from_slice(&chunk[..read]),
@@ -177,8 +177,18 @@ fn ratio(value: f64, reference: Option<f64>) -> String {
     }
 }
 
-/// The whole section.
-pub fn run(duration: u32) -> Result<(), String> {
+/// Only the scale part (`--only scale`), without the c16 figure to compare with.
+pub fn run_scale(duration: u32) -> Result<(), String> {
+    build()?;
+    scale(
+        &root().join("target/release/rotor"),
+        &root().join("target/wasm32-wasip2/release/http_hello.wasm"),
+        duration,
+        None,
+    )
+}
+
+fn build() -> Result<(), String> {
     run_command(cargo().args([
         "build",
         "--quiet",
@@ -192,7 +202,12 @@ pub fn run(duration: u32) -> Result<(), String> {
         "--example",
         "native_hello",
     ]))?;
-    run_command(wasm_build("release").args(["-p", "http-hello", "-p", "probe"]))?;
+    run_command(wasm_build("release").args(["-p", "http-hello", "-p", "probe"]))
+}
+
+/// The whole section.
+pub fn run(duration: u32) -> Result<(), String> {
+    build()?;
     let release = root().join("target/release");
     let hello_wasm = root().join("target/wasm32-wasip2/release/http_hello.wasm");
     let rotor = release.join("rotor");
@@ -328,16 +343,14 @@ fn probe_app() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// Holds 64 requests in flight (each sleeping in its guest) and divides what the host's
-/// resident memory grew by.
-fn memory_per_instance(rotor: &Path) -> Result<(), String> {
-    const IN_FLIGHT: u64 = 64;
-    let app = probe_app()?;
+/// `rotor up APP` on the scratch address with the bench's warm cache, once it listens.
+fn rotor_up_on_scratch(rotor: &Path, app: &Path) -> Result<Server, String> {
     let server = Server(
         Command::new(rotor)
             .arg("up")
-            .arg(&app)
+            .arg(app)
             .args(["--quiet", "--listen", SCRATCH])
+            .current_dir(root())
             .env("XDG_CACHE_HOME", root().join("target/bench/cache"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -345,6 +358,15 @@ fn memory_per_instance(rotor: &Path) -> Result<(), String> {
             .map_err(|e| format!("cannot start rotor: {e}"))?,
     );
     wait_until_listening(SCRATCH)?;
+    Ok(server)
+}
+
+/// Holds 64 requests in flight (each sleeping in its guest) and divides what the host's
+/// resident memory grew by.
+fn memory_per_instance(rotor: &Path) -> Result<(), String> {
+    const IN_FLIGHT: u64 = 64;
+    let app = probe_app()?;
+    let server = rotor_up_on_scratch(rotor, &app)?;
     // A few requests first, so that the idle figure includes what the first ones allocate.
     for _ in 0..8 {
         answers_ok(SCRATCH, "/sleep/1");
@@ -377,17 +399,7 @@ fn memory_per_instance(rotor: &Path) -> Result<(), String> {
 /// Scale: c16 with 1,000 idle keep-alive connections held, and an app of 100 components.
 fn scale(rotor: &Path, hello: &Path, duration: u32, rotor_c16: Option<f64>) -> Result<(), String> {
     println!("\n## Scale\n");
-    let server = Server(
-        Command::new(rotor)
-            .args(["up", "examples/http-hello", "--quiet", "--listen", SCRATCH])
-            .current_dir(root())
-            .env("XDG_CACHE_HOME", root().join("target/bench/cache"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start rotor: {e}"))?,
-    );
-    wait_until_listening(SCRATCH)?;
+    let server = rotor_up_on_scratch(rotor, &root().join("examples/http-hello"))?;
     let mut idle = Vec::new();
     for _ in 0..1000 {
         let mut stream = TcpStream::connect(SCRATCH).map_err(|e| e.to_string())?;

@@ -139,6 +139,46 @@ pub struct SqlRows {
     pub rows_affected: u64,
 }
 
+impl SqlRows {
+    /// The first value of column `index` that is not `NULL`: what the column's type is read
+    /// from, since a stub gives values, not types.
+    pub fn column_sample(&self, index: usize) -> Option<&SqlValue> {
+        self.rows
+            .iter()
+            .filter_map(|row| row.get(index))
+            .find(|value| **value != SqlValue::Null)
+    }
+}
+
+/// Defines `data_type` and `value`, which turn a [`SqlValue`] into a database interface's
+/// `DbDataType` and `DbValue`: PostgreSQL's and MySQL's bindings are distinct types with the
+/// same cases.
+macro_rules! sql_value_conversions {
+    ($DbDataType:ident, $DbValue:ident) => {
+        fn data_type(value: &SqlValue) -> $DbDataType {
+            match value {
+                SqlValue::Boolean(_) => $DbDataType::Boolean,
+                SqlValue::Integer(_) => $DbDataType::Int64,
+                SqlValue::Float(_) => $DbDataType::Floating64,
+                SqlValue::Binary(_) => $DbDataType::Binary,
+                SqlValue::Text(_) | SqlValue::Null => $DbDataType::Str,
+            }
+        }
+
+        fn value(value: SqlValue) -> $DbValue {
+            match value {
+                SqlValue::Null => $DbValue::DbNull,
+                SqlValue::Boolean(v) => $DbValue::Boolean(v),
+                SqlValue::Integer(v) => $DbValue::Int64(v),
+                SqlValue::Float(v) => $DbValue::Floating64(v),
+                SqlValue::Text(v) => $DbValue::Str(v),
+                SqlValue::Binary(v) => $DbValue::Binary(v),
+            }
+        }
+    };
+}
+pub(crate) use sql_value_conversions;
+
 /// A Redis command a guest sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisCall {

@@ -19,13 +19,7 @@ pub async fn query(
         .await
         .map_err(Error::QueryFailed)?;
     let types: Vec<DbDataType> = (0..rows.columns.len())
-        .map(|index| {
-            rows.rows
-                .iter()
-                .filter_map(|row| row.get(index))
-                .find(|value| **value != SqlValue::Null)
-                .map_or(DbDataType::Str, data_type)
-        })
+        .map(|index| rows.column_sample(index).map_or(DbDataType::Str, data_type))
         .collect();
     Ok(RowSet {
         columns: rows
@@ -82,23 +76,4 @@ fn parameter(value: &ParameterValue) -> SqlValue {
     }
 }
 
-fn data_type(value: &SqlValue) -> DbDataType {
-    match value {
-        SqlValue::Boolean(_) => DbDataType::Boolean,
-        SqlValue::Integer(_) => DbDataType::Int64,
-        SqlValue::Float(_) => DbDataType::Floating64,
-        SqlValue::Binary(_) => DbDataType::Binary,
-        SqlValue::Text(_) | SqlValue::Null => DbDataType::Str,
-    }
-}
-
-fn value(value: SqlValue) -> DbValue {
-    match value {
-        SqlValue::Null => DbValue::DbNull,
-        SqlValue::Boolean(v) => DbValue::Boolean(v),
-        SqlValue::Integer(v) => DbValue::Int64(v),
-        SqlValue::Float(v) => DbValue::Floating64(v),
-        SqlValue::Text(v) => DbValue::Str(v),
-        SqlValue::Binary(v) => DbValue::Binary(v),
-    }
-}
+crate::capabilities::virtual_services::sql_value_conversions!(DbDataType, DbValue);
