@@ -11,7 +11,8 @@
 //!   from the environment;
 //! - outbound HTTP, PostgreSQL, MySQL, Redis and MQTT calls are answered by stubs
 //!   ([`stubs`]); a call no stub answers fails in the guest *and* fails the test, naming the
-//!   call and the stub that would answer it.
+//!   call and the stub that would answer it;
+//! - raw sockets (`wasi:sockets`) have no stand-in and are refused.
 //!
 //! Every write, statement, request and message is recorded ([`HostCall`]); [`Calls`] asserts
 //! on them and prints a diff when they differ. The manifest's grants still hold: a component

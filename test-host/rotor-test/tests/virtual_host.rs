@@ -229,3 +229,18 @@ fn sqlite_databases_are_in_memory_one_set_per_host() {
     .is_err());
     assert!(!dir.path().join(".spin").exists());
 }
+
+#[test]
+fn raw_sockets_are_refused_even_where_allowed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    let (_dir, builder) = probe_app(r#"allowed_outbound_hosts = ["*://127.0.0.1:*"]"#);
+    let host = builder.load().unwrap();
+    let response = host.send("POST", "/tcp", address.to_string());
+    response.assert_status(502);
+    assert!(
+        listener.accept().is_err(),
+        "the guest reached a real socket"
+    );
+}

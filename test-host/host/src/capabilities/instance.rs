@@ -129,13 +129,16 @@ impl HostLinker {
             self_requests,
             depth,
         );
+        // In a unit test nothing leaves the process: raw sockets have no stand-in, so they
+        // are refused.
+        let sockets = component.outbound.virtual_services().is_none();
         let mut wasi = WasiCtx::builder();
         wasi.stdout(component.output.stdout.clone())
             .stderr(component.output.stderr.clone())
             .envs(&component.environment)
-            .allow_tcp(true)
-            .allow_udp(true)
-            .allow_ip_name_lookup(component.outbound.may_connect_out())
+            .allow_tcp(sockets)
+            .allow_udp(sockets)
+            .allow_ip_name_lookup(sockets && component.outbound.may_connect_out())
             .socket_addr_check(super::sockets::address_check(component.outbound.clone()));
         if let Some(files) = &component.files {
             // The directory was staged when the app loaded; failing to open it now means it
