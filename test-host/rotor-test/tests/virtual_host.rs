@@ -244,3 +244,33 @@ fn raw_sockets_are_refused_even_where_allowed() {
         "the guest reached a real socket"
     );
 }
+
+#[test]
+fn build_first_runs_the_build_commands_once_per_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"built\"\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"probe\"\n\n[component.probe]\nsource = \"built.wasm\"\n\n[component.probe.build]\ncommand = \"cp {} built.wasm && echo built >> builds.log\"\n",
+        probe().display()
+    );
+    std::fs::write(dir.path().join("spin.toml"), manifest).unwrap();
+    for _ in 0..2 {
+        let host = VirtualHost::builder(dir.path())
+            .build_first()
+            .load()
+            .unwrap();
+        host.get("/echo").assert_status(200);
+    }
+    let log = std::fs::read_to_string(dir.path().join("builds.log")).unwrap();
+    assert_eq!(log, "built\n");
+    // Without a build, a missing component is an error that names it.
+    let unbuilt = tempfile::tempdir().unwrap();
+    std::fs::write(
+        unbuilt.path().join("spin.toml"),
+        "spin_manifest_version = 2\n[application]\nname = \"unbuilt\"\n\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"probe\"\n\n[component.probe]\nsource = \"missing.wasm\"\n",
+    )
+    .unwrap();
+    let error = VirtualHost::load(unbuilt.path())
+        .err()
+        .expect("nothing to load");
+    assert!(format!("{error:#}").contains("missing.wasm"), "{error:#}");
+}
