@@ -2,6 +2,7 @@
 //! example.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::path::PathBuf;
 

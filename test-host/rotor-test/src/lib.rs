@@ -32,11 +32,15 @@
 //! host.calls().assert_lines(&["http GET https://api.example.com/users/1"]);
 //! ```
 //!
+//! The host drives its own runtime, so its methods block: call them from plain `#[test]`
+//! functions, not from inside an async runtime (`#[tokio::test]`), where blocking would panic.
+//!
 //! The components must be built first (`cargo build --target wasm32-wasip2 --release`, or
 //! [`VirtualHostBuilder::build_first`]); compiled code is cached, so after the first test a
 //! host loads in milliseconds.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod calls;
 mod response;
