@@ -49,8 +49,13 @@ impl Recorder {
         self.state().calls.push(call);
     }
 
-    fn unstubbed(&self, what: String) {
-        self.state().unstubbed.push(what);
+    /// Passes a stub's answer through; with none, notes the call, as `described` says, for
+    /// the test to fail on.
+    fn stubbed<T>(&self, found: Option<T>, described: impl FnOnce() -> String) -> Option<T> {
+        if found.is_none() {
+            self.state().unstubbed.push(described());
+        }
+        found
     }
 
     /// Adds a stub; it takes precedence over those added before.
@@ -106,21 +111,18 @@ impl Recorder {
             Database::Postgres => ("PostgreSQL", "postgres"),
             Database::Mysql => ("MySQL", "mysql"),
         };
-        let described = format!(
-            "{name} statement on {} from component `{}`: {} {:?}\n    stub it with SqlStub::{constructor}({:?})",
-            call.address,
-            call.component,
-            crate::stubs::normalize_sql(&call.statement),
-            call.parameters,
-            crate::stubs::normalize_sql(&call.statement),
-        );
-        let record = match database {
+        let found = self.stubbed(found, || {
+            let statement = crate::stubs::normalize_sql(&call.statement);
+            format!(
+                "{name} statement on {} from component `{}`: {statement} {:?}\n    stub it with SqlStub::{constructor}({statement:?})",
+                call.address, call.component, call.parameters,
+            )
+        });
+        self.record(match database {
             Database::Postgres => HostCall::Postgres(call),
             Database::Mysql => HostCall::Mysql(call),
-        };
-        self.record(record);
+        });
         found.unwrap_or_else(|| {
-            self.unstubbed(described);
             Err(format!(
                 "no stub answers this {name} statement (rotor-test)"
             ))
@@ -145,14 +147,15 @@ impl VirtualServices for Recorder {
             .rev()
             .find(|stub| stub.matches(&call))
             .map(HttpStub::answer);
-        let described = format!(
-            "HTTP request from component `{}`: {} {}\n    stub it with HttpStub::new({:?}, {:?})",
-            call.component, call.method, call.url, call.method, call.url
-        );
+        let found = self.stubbed(found, || {
+            format!(
+                "HTTP request from component `{}`: {} {}\n    stub it with HttpStub::new({:?}, {:?})",
+                call.component, call.method, call.url, call.method, call.url
+            )
+        });
         self.record(HostCall::Http(call));
         Box::pin(async move {
             let Some((delay, answer)) = found else {
-                self.unstubbed(described);
                 return Err(HttpFailure::Other(
                     "no stub answers this request (rotor-test)".into(),
                 ));
@@ -182,20 +185,20 @@ impl VirtualServices for Recorder {
             .rev()
             .find(|stub| stub.matches(&call))
             .map(RedisStub::answer);
-        let key = call
-            .arguments
-            .first()
-            .map(|key| String::from_utf8_lossy(key).into_owned())
-            .unwrap_or_default();
-        let described = format!(
-            "Redis command on {} from component `{}`: {} {key}\n    stub it with RedisStub::new({:?}, {key:?})",
-            call.address, call.component, call.command, call.command
-        );
-        self.record(HostCall::Redis(call));
-        let answer = found.unwrap_or_else(|| {
-            self.unstubbed(described);
-            Err("no stub answers this Redis command (rotor-test)".into())
+        let found = self.stubbed(found, || {
+            let key = call
+                .arguments
+                .first()
+                .map(|key| String::from_utf8_lossy(key).into_owned())
+                .unwrap_or_default();
+            format!(
+                "Redis command on {} from component `{}`: {} {key}\n    stub it with RedisStub::new({:?}, {key:?})",
+                call.address, call.component, call.command, call.command
+            )
         });
+        self.record(HostCall::Redis(call));
+        let answer =
+            found.unwrap_or_else(|| Err("no stub answers this Redis command (rotor-test)".into()));
         Box::pin(async move { answer })
     }
 
@@ -207,15 +210,15 @@ impl VirtualServices for Recorder {
             .rev()
             .find(|stub| stub.matches(&call))
             .map(MqttStub::answer);
-        let described = format!(
-            "MQTT message to {} on {} from component `{}`\n    stub it with MqttStub::topic({:?})",
-            call.topic, call.address, call.component, call.topic
-        );
-        self.record(HostCall::Mqtt(call));
-        let answer = found.unwrap_or_else(|| {
-            self.unstubbed(described);
-            Err("no stub takes messages to this topic (rotor-test)".into())
+        let found = self.stubbed(found, || {
+            format!(
+                "MQTT message to {} on {} from component `{}`\n    stub it with MqttStub::topic({:?})",
+                call.topic, call.address, call.component, call.topic
+            )
         });
+        self.record(HostCall::Mqtt(call));
+        let answer = found
+            .unwrap_or_else(|| Err("no stub takes messages to this topic (rotor-test)".into()));
         Box::pin(async move { answer })
     }
 }

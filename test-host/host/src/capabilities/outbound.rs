@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::client_tls::{ClientTls, Trust};
 use super::variables::resolve::ComponentVariables;
-use super::virtual_services::VirtualServices;
+use super::virtual_services::{VirtualConnection, VirtualServices};
 use crate::manifest::allowed_hosts::AllowedHosts;
 use crate::manifest::template::Template;
 use crate::manifest::Component;
@@ -74,6 +74,17 @@ impl OutboundGrant {
     /// The stand-ins that answer this component's outbound calls in a unit test.
     pub fn virtual_services(&self) -> Option<&Arc<dyn VirtualServices>> {
         self.virtual_services.as_ref()
+    }
+
+    /// In a unit test, the stand-in for a connection this component opens to `address`.
+    pub fn virtual_connection(&self, address: &str) -> Option<VirtualConnection> {
+        self.virtual_services
+            .as_ref()
+            .map(|services| VirtualConnection {
+                services: services.clone(),
+                component: self.component.to_string(),
+                address: address.to_owned(),
+            })
     }
 
     /// The component's name.

@@ -151,12 +151,7 @@ async fn open(
         })
         // Spin's wording, which its conformance suite checks for.
         .map_err(|_| Error::ConnectionFailed(format!("address {address} is not permitted")))?;
-    if let Some(services) = outbound.virtual_services() {
-        let stand_in = VirtualConnection {
-            services: services.clone(),
-            component: outbound.component().to_owned(),
-            address: address.to_owned(),
-        };
+    if let Some(stand_in) = outbound.virtual_connection(address) {
         return Ok(OpenMqtt::Virtual(stand_in, username.to_owned()));
     }
     static CLIENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -210,12 +210,8 @@ pub async fn open(
             port: opts.tcp_port(),
         })
         .map_err(Error::ConnectionFailed)?;
-    if let Some(services) = outbound.virtual_services() {
-        return Ok(MysqlConnection::Virtual(VirtualConnection {
-            services: services.clone(),
-            component: outbound.component().to_owned(),
-            address: address.to_owned(),
-        }));
+    if let Some(stand_in) = outbound.virtual_connection(address) {
+        return Ok(MysqlConnection::Virtual(stand_in));
     }
     let mode = match mode {
         Some(mode) => mode,

@@ -415,12 +415,8 @@ pub async fn open(
             .check(destination)
             .map_err(Error::ConnectionFailed)?;
     }
-    if let Some(services) = outbound.virtual_services() {
-        return Ok(PostgresConnection::Virtual(VirtualConnection {
-            services: services.clone(),
-            component: outbound.component().to_owned(),
-            address: address.to_owned(),
-        }));
+    if let Some(stand_in) = outbound.virtual_connection(address) {
+        return Ok(PostgresConnection::Virtual(stand_in));
     }
     // The certificate names the host as written, not a `hostaddr` it resolves to.
     let tls_host = match config.get_hosts().first() {

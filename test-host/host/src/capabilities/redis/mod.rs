@@ -182,13 +182,9 @@ impl RedisConnections {
         allowed
             .check(&destination)
             .map_err(|_| Error::InvalidAddress)?;
-        if let Some(services) = outbound.virtual_services() {
+        if let Some(stand_in) = outbound.virtual_connection(address) {
             return Ok(OpenRedis {
-                shared: Link::Virtual(Arc::new(VirtualConnection {
-                    services: services.clone(),
-                    component: outbound.component().to_owned(),
-                    address: address.to_owned(),
-                })),
+                shared: Link::Virtual(Arc::new(stand_in)),
                 client: None,
                 own: None,
             });

@@ -73,17 +73,7 @@ impl Database {
             let mut read = Vec::new();
             while let Some(row) = rows.next()? {
                 let values = (0..width)
-                    .map(|index| {
-                        row.get_ref(index).map(|value| match value {
-                            ValueRef::Null => SqlValue::Null,
-                            ValueRef::Integer(v) => SqlValue::Integer(v),
-                            ValueRef::Real(v) => SqlValue::Float(v),
-                            ValueRef::Text(v) => {
-                                SqlValue::Text(String::from_utf8_lossy(v).into_owned())
-                            }
-                            ValueRef::Blob(v) => SqlValue::Binary(v.to_vec()),
-                        })
-                    })
+                    .map(|index| row.get_ref(index).map(|v| virtual_value(from_sqlite(v))))
                     .collect::<Result<Vec<_>, _>>()?;
                 read.push(values);
             }
@@ -335,17 +325,17 @@ impl View<'_, SqliteGrant> {
         statement: String,
         parameters: Vec<Value>,
     ) -> Result<QueryResult, Error> {
-        let (guest, name) = self
+        let open = self
             .table
             .get(connection)
-            .map(|open| (open.connection.clone(), open.name.clone()))
             .map_err(|_| Error::InvalidConnection)?;
+        let guest = open.connection.clone();
         if let Some(services) = self.grant.outbound.virtual_services() {
             services.sqlite_statement(SqlCall {
                 component: self.grant.outbound.component().to_owned(),
-                address: name,
+                address: open.name.clone(),
                 statement: statement.clone(),
-                parameters: parameters.iter().map(virtual_value).collect(),
+                parameters: parameters.iter().cloned().map(virtual_value).collect(),
                 wants_rows: true,
             });
         }
@@ -359,12 +349,12 @@ impl View<'_, SqliteGrant> {
 }
 
 /// `value` in the terms of [`super::virtual_services`].
-fn virtual_value(value: &Value) -> SqlValue {
+fn virtual_value(value: Value) -> SqlValue {
     match value {
-        Value::Integer(v) => SqlValue::Integer(*v),
-        Value::Real(v) => SqlValue::Float(*v),
-        Value::Text(v) => SqlValue::Text(v.clone()),
-        Value::Blob(v) => SqlValue::Binary(v.clone()),
+        Value::Integer(v) => SqlValue::Integer(v),
+        Value::Real(v) => SqlValue::Float(v),
+        Value::Text(v) => SqlValue::Text(v),
+        Value::Blob(v) => SqlValue::Binary(v),
         Value::Null => SqlValue::Null,
     }
 }
