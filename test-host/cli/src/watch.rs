@@ -2,6 +2,8 @@
 //! and serves the new version on the same socket, as `spin watch` does. A build or load that
 //! fails is printed, and the last good version keeps serving.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +11,7 @@ use std::time::Duration;
 use clap::Args;
 use rotor_host::build::watch::{Changes, FileWatcher, WatchPlan};
 use rotor_host::manifest::Manifest;
+use rotor_host::triggers::http::TriggerSwitch;
 use rotor_host::App;
 use tokio::net::TcpListener;
 
@@ -32,13 +35,31 @@ pub struct WatchArgs {
     clear: bool,
 }
 
-/// The version of the app being served.
+/// What a running server is told to stop by.
+type Stopped = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A server in the background: the HTTP server, or a version's Redis subscriptions.
 struct Running {
     stop: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl Running {
+    /// Spawns `serve`, which serves until the future it is given completes.
+    fn spawn<F>(serve: impl FnOnce(Stopped) -> F) -> Running
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let stopped = Box::pin(async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        });
+        Running {
+            stop,
+            task: tokio::spawn(serve(stopped)),
+        }
+    }
+
     /// Tells it to stop; it finishes its requests in flight in the background.
     fn retire(self) {
         let _ = self.stop.send(true);
@@ -48,6 +69,14 @@ impl Running {
             }
         });
     }
+}
+
+/// The one HTTP server of a watch. It outlives the versions of the app: each new version
+/// takes over its [`TriggerSwitch`], so no connection is closed while one version replaces
+/// another.
+struct HttpServer {
+    switch: Arc<TriggerSwitch>,
+    running: Running,
 }
 
 /// `rotor watch`: serves until Ctrl-C or SIGTERM.
@@ -60,6 +89,8 @@ pub async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
     // Watching starts before the first build, so that a save during it is not missed.
     let mut watcher = FileWatcher::start(&watch_plan)?;
     let mut listener: Option<Arc<TcpListener>> = None;
+    let mut http_server: Option<HttpServer> = None;
+    // The current version's Redis subscriptions (or, without any, only its stop signal).
     let mut running: Option<Running> = None;
     let mut seeded = false;
     let mut changes = Changes {
@@ -73,7 +104,7 @@ pub async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
                 print!("\x1b[2J\x1b[H");
             }
             match next_version(&plan, &mut manifest, &changes, args.skip_build).await {
-                Ok(app) => {
+                Ok(mut app) => {
                     if !seeded {
                         // `--sqlite` and `--key-value` seed the stores once, as they would
                         // for one `rotor up`.
@@ -88,11 +119,34 @@ pub async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
                         None => None,
                     };
                     let restarted = running.is_some();
+                    plan.announce(&manifest, &app, address);
+                    let tls = app.tls().cloned();
+                    match (app.take_http(), &listener) {
+                        (Some(trigger), Some(listener)) => match &http_server {
+                            Some(server) => server.switch.replace(trigger),
+                            None => {
+                                let switch = Arc::new(TriggerSwitch::new(trigger));
+                                let (serving, listener) = (switch.clone(), listener.clone());
+                                let running = Running::spawn(move |stopped| async move {
+                                    serving.serve(listener, tls, stopped).await
+                                });
+                                http_server = Some(HttpServer { switch, running });
+                            }
+                        },
+                        // A version without routes: the server stops until one has them.
+                        _ => {
+                            if let Some(server) = http_server.take() {
+                                server.running.retire();
+                            }
+                        }
+                    }
                     if let Some(previous) = running.take() {
                         previous.retire();
                     }
-                    plan.announce(&manifest, &app, address);
-                    running = Some(serve(app, listener.clone()));
+                    // What is left of the app to serve: its Redis subscriptions, if any.
+                    running = Some(Running::spawn(move |stopped| {
+                        app.serve(None::<TcpListener>, stopped)
+                    }));
                     if restarted {
                         say("Serving the new version.");
                     }
@@ -130,10 +184,17 @@ pub async fn watch(args: WatchArgs) -> anyhow::Result<ExitCode> {
             () = stop_signal() => break,
         }
     }
-    if let Some(running) = running {
+    let servers: Vec<Running> = (http_server.map(|server| server.running).into_iter())
+        .chain(running)
+        .collect();
+    if !servers.is_empty() {
         say("Shutting down: finishing the requests in flight.");
-        let _ = running.stop.send(true);
-        running.task.await??;
+        for server in &servers {
+            let _ = server.stop.send(true);
+        }
+        for server in servers {
+            server.task.await??;
+        }
     }
     say("Stopped.");
     Ok(ExitCode::SUCCESS)
@@ -161,13 +222,4 @@ async fn next_version(
         })?;
     }
     plan.app(manifest).await
-}
-
-/// Serves `app` on `listener` in the background until told to stop.
-fn serve(app: App, listener: Option<Arc<TcpListener>>) -> Running {
-    let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(app.serve(listener, async move {
-        let _ = stopped.wait_for(|stop| *stop).await;
-    }));
-    Running { stop, task }
 }

@@ -105,6 +105,18 @@ impl App {
         self.http.as_ref()
     }
 
+    /// Takes the HTTP trigger out, leaving an app that serves only its Redis subscriptions:
+    /// `rotor watch` hands each version's trigger to the one server it keeps
+    /// ([`http::TriggerSwitch`]).
+    pub fn take_http(&mut self) -> Option<Arc<HttpTrigger>> {
+        self.http.take()
+    }
+
+    /// The TLS settings [`App::with_tls`] gave, if any.
+    pub fn tls(&self) -> Option<&http::tls::TlsConfig> {
+        self.tls.as_ref()
+    }
+
     /// The Redis trigger, when the manifest has Redis subscriptions.
     pub fn redis(&self) -> Option<&Arc<RedisTrigger>> {
         self.redis.as_ref()
@@ -112,8 +124,7 @@ impl App {
 
     /// Serves the HTTP routes on `listener` (which an app with routes needs) and the Redis
     /// subscriptions, until `shutdown` completes. The listener may be shared
-    /// (`Arc<TcpListener>`): `rotor watch` hands the same socket to each version of the app,
-    /// so that no connection is refused while one replaces another.
+    /// (`Arc<TcpListener>`).
     pub async fn serve<L>(
         self,
         listener: Option<L>,

@@ -523,6 +523,53 @@ pub async fn serve(
     tls: Option<tls::TlsConfig>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    TriggerSwitch::new(trigger)
+        .serve(listener, tls, shutdown)
+        .await
+}
+
+/// The version of an app's HTTP trigger that answers the next request on a server, which
+/// [`TriggerSwitch::replace`] swaps while it serves (`rotor watch` does, for each rebuild).
+///
+/// Swapping keeps the socket and every open connection: a connection the server has
+/// accepted but not yet read from is answered by the new version, where stopping one
+/// server for another would close it under the client.
+pub struct TriggerSwitch {
+    current: tokio::sync::watch::Sender<Arc<HttpTrigger>>,
+}
+
+impl TriggerSwitch {
+    /// A switch set to `trigger`.
+    pub fn new(trigger: Arc<HttpTrigger>) -> TriggerSwitch {
+        TriggerSwitch {
+            current: tokio::sync::watch::Sender::new(trigger),
+        }
+    }
+
+    /// Hands requests that arrive from now on to `trigger`; requests already being
+    /// answered finish on the version they started on.
+    pub fn replace(&self, trigger: Arc<HttpTrigger>) {
+        self.current.send_replace(trigger);
+    }
+
+    /// Serves on `listener`, as [`serve`] does, with whichever version is current for each
+    /// request; the drain timeout on `shutdown` is the current version's engine's.
+    pub async fn serve(
+        &self,
+        listener: impl std::borrow::Borrow<TcpListener>,
+        tls: Option<tls::TlsConfig>,
+        shutdown: impl Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        serve_current(self.current.subscribe(), listener, tls, shutdown).await
+    }
+}
+
+async fn serve_current(
+    current: tokio::sync::watch::Receiver<Arc<HttpTrigger>>,
+    listener: impl std::borrow::Borrow<TcpListener>,
+    tls: Option<tls::TlsConfig>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
     let (closing, closing_watch) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
@@ -541,7 +588,7 @@ pub async fn serve(
         };
         while connections.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
-        let trigger = trigger.clone();
+        let current = current.clone();
         let closing = closing_watch.clone();
         let tls = tls.clone();
         let over_tls = tls.is_some();
@@ -550,7 +597,7 @@ pub async fn serve(
                 if over_tls {
                     request.extensions_mut().insert(tls::OverTls);
                 }
-                let trigger = trigger.clone();
+                let trigger = current.borrow().clone();
                 async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
             });
             let ended = match tls {
@@ -603,7 +650,7 @@ pub async fn serve(
     }
     drop(listener);
     let _ = closing.send(true);
-    let drain = trigger.linker.engine().config().drain_timeout;
+    let drain = current.borrow().linker.engine().config().drain_timeout;
     let drained = tokio::time::timeout(drain, async {
         while connections.join_next().await.is_some() {}
     })
