@@ -65,6 +65,22 @@ fn expand_http_component(
     let arguments: Vec<proc_macro2::Ident> = (0..types.len())
         .map(|i| quote::format_ident!("argument_{i}"))
         .collect();
+    // What the handler reads of the request, so that `serve` converts only that.
+    let reads = match types.split_last() {
+        None => quote!(::rotor_sdk::http::Reads::PATH_AND_QUERY),
+        Some((last, parts)) => {
+            let parts = parts.iter().map(|ty| {
+                quote_spanned! {ty.span()=>
+                    .and(<#ty as ::rotor_sdk::http::FromRequestParts>::READS)
+                }
+            });
+            quote_spanned! {last.span()=>
+                ::rotor_sdk::http::Reads::PATH_AND_QUERY
+                    #(#parts)*
+                    .and(<#last as ::rotor_sdk::http::FromRequest<_>>::READS)
+            }
+        }
+    };
     let extract = match types.split_last() {
         None => quote!(drop(request);),
         Some((last, parts)) => {
@@ -112,12 +128,16 @@ fn expand_http_component(
         const _: () = {
             struct RotorHttpComponent;
 
+            impl ::rotor_sdk::__private::HandlerReads for RotorHttpComponent {
+                const READS: ::rotor_sdk::http::Reads = #reads;
+            }
+
             impl ::rotor_sdk::__private::IncomingHandler for RotorHttpComponent {
                 fn handle(
                     request: ::rotor_sdk::__private::IncomingRequest,
                     response_out: ::rotor_sdk::__private::ResponseOutparam,
                 ) {
-                    ::rotor_sdk::http::serve(request, response_out, |request| async move {
+                    ::rotor_sdk::http::serve::<RotorHttpComponent, _, _>(request, response_out, |request| async move {
                         #extract
                         let output = #call;
                         #respond

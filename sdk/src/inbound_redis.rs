@@ -74,7 +74,7 @@ pub fn run(handler: impl Future<Output = Result<(), String>>) -> Result<(), Erro
     match block_on(handler) {
         Ok(()) => Ok(()),
         Err(reason) => {
-            eprintln!("the message was not handled: {reason}");
+            crate::diagnostics::report!("the message was not handled: {reason}");
             Err(Error::Error)
         }
     }

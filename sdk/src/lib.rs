@@ -40,6 +40,7 @@
 mod bindings;
 #[cfg(feature = "cloudevents")]
 pub mod cloudevents;
+mod diagnostics;
 pub mod executor;
 pub mod http;
 pub mod inbound_redis;
@@ -75,4 +76,5 @@ pub mod __private {
     pub use crate::bindings::redis_trigger::export_redis_trigger;
     pub use crate::bindings::redis_trigger::exports::fermyon::spin::inbound_redis::Guest as InboundRedis;
     pub use crate::bindings::redis_trigger::fermyon::spin::redis_types::Error as RedisTriggerError;
+    pub use crate::http::serve::HandlerReads;
 }

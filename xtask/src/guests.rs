@@ -17,6 +17,7 @@ pub const GUEST_CRATES: &[&str] = &[
     "static-site",
     "probe",
     "redis-probe",
+    "extractor-probe",
     "wasi-hello",
 ];
 

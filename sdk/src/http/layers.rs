@@ -26,7 +26,7 @@ pub async fn log_requests(request: Request<IncomingBody>, next: Next) -> Respons
         .path_and_query()
         .map_or_else(|| "/".to_owned(), ToString::to_string);
     let response = next.run(request).await;
-    eprintln!(
+    crate::diagnostics::report!(
         "{method} {target} -> {} in {:.1} ms",
         response.status(),
         started.elapsed().as_secs_f64() * 1000.0

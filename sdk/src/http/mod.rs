@@ -31,13 +31,13 @@ pub mod layers;
 pub mod outbound;
 mod response;
 mod router;
-mod serve;
+pub(crate) mod serve;
 
 pub use body::{Body, BodyError, BodyWriter, IncomingBody};
 pub use bytes::Bytes;
 pub use extract::{
     set_rejection_format, BearerToken, ContentLength, ContentType, Form, FromRequest,
-    FromRequestParts, Header, Host, Json, Params, Path, Query, Rejection, RejectionFormat,
+    FromRequestParts, Header, Host, Json, Params, Path, Query, Reads, Rejection, RejectionFormat,
     TypedHeader, UserAgent, ViaParts, ViaRequest,
 };
 pub use http::{

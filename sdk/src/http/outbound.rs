@@ -302,7 +302,7 @@ pub async fn send<B: Into<Body>>(request: Request<B>) -> Result<OutboundResponse
         Ok(response) => to_http_response(response),
         Err(error) => {
             if let Err(body_error) = written {
-                eprintln!("sending the request body failed too: {body_error}");
+                crate::diagnostics::report!("sending the request body failed too: {body_error}");
             }
             Err(error)
         }

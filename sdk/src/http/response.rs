@@ -118,6 +118,6 @@ impl IntoResponse for std::convert::Infallible {
 
 /// Logs `error` to stderr and answers with a bare 500.
 pub(crate) fn internal_error(error: &dyn Display) -> Response {
-    eprintln!("handler error: {error:#}");
+    crate::diagnostics::report!("handler error: {error:#}");
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
 }

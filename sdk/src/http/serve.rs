@@ -2,29 +2,45 @@
 
 use std::future::Future;
 
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 
 use super::body::IncomingBody;
+use super::extract::Reads;
 use super::response::{IntoResponse, Response};
 use crate::bindings::platform::wasi::http::types as wasi_http;
 use crate::executor::block_on;
 
-/// Runs `handler` for one incoming request and sends its response.
+/// What a component's handler reads of the request ([`Reads`]), as a constant the compiler
+/// sees through.
+///
+/// Implemented by the code `#[http_component]` generates; not meant to be implemented
+/// directly.
+pub trait HandlerReads {
+    /// The union of the handler's extractors' [`Reads`].
+    const READS: Reads;
+}
+
+/// Runs `handler` for one incoming request and sends its response; the request it gets
+/// holds what `R` says the handler reads, the rest left empty.
 ///
 /// Used by the code `#[http_component]` generates; not meant to be called directly.
-pub fn serve<H, Fut>(
+pub fn serve<R, H, Fut>(
     request: wasi_http::IncomingRequest,
     response_out: wasi_http::ResponseOutparam,
     handler: H,
 ) where
+    R: HandlerReads,
     H: FnOnce(Request<IncomingBody>) -> Fut,
     Fut: Future<Output = Response>,
 {
     block_on(async move {
-        let response = match to_http_request(request) {
+        let response = match to_http_request(request, R::READS) {
             Ok(request) => handler(request).await,
             Err(reason) => {
-                eprintln!("rejecting a request the SDK cannot represent: {reason}");
+                crate::diagnostics::report!(
+                    "rejecting a request the SDK cannot represent: {reason}"
+                );
                 (StatusCode::BAD_REQUEST, "Bad Request").into_response()
             }
         };
@@ -32,49 +48,62 @@ pub fn serve<H, Fut>(
     });
 }
 
-fn to_http_request(request: wasi_http::IncomingRequest) -> Result<Request<IncomingBody>, String> {
-    let method = match request.method() {
-        wasi_http::Method::Get => Method::GET,
-        wasi_http::Method::Head => Method::HEAD,
-        wasi_http::Method::Post => Method::POST,
-        wasi_http::Method::Put => Method::PUT,
-        wasi_http::Method::Delete => Method::DELETE,
-        wasi_http::Method::Connect => Method::CONNECT,
-        wasi_http::Method::Options => Method::OPTIONS,
-        wasi_http::Method::Trace => Method::TRACE,
-        wasi_http::Method::Patch => Method::PATCH,
-        wasi_http::Method::Other(other) => {
-            Method::from_bytes(other.as_bytes()).map_err(|e| format!("method `{other}`: {e}"))?
-        }
-    };
-    let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
-    let mut uri = Uri::builder();
-    if let Some(authority) = request.authority() {
-        let scheme = match request.scheme() {
-            Some(wasi_http::Scheme::Https) => "https".to_owned(),
-            Some(wasi_http::Scheme::Other(other)) => other,
-            Some(wasi_http::Scheme::Http) | None => "http".to_owned(),
+// Inlined so that the parts a handler does not read, `reads` being a constant there, are
+// left out of the component along with the code that would convert them.
+#[inline(always)]
+fn to_http_request(
+    request: wasi_http::IncomingRequest,
+    reads: Reads,
+) -> Result<Request<IncomingBody>, String> {
+    let mut parts = Request::new(()).into_parts().0;
+    if reads.method {
+        parts.method = match request.method() {
+            wasi_http::Method::Get => Method::GET,
+            wasi_http::Method::Head => Method::HEAD,
+            wasi_http::Method::Post => Method::POST,
+            wasi_http::Method::Put => Method::PUT,
+            wasi_http::Method::Delete => Method::DELETE,
+            wasi_http::Method::Connect => Method::CONNECT,
+            wasi_http::Method::Options => Method::OPTIONS,
+            wasi_http::Method::Trace => Method::TRACE,
+            wasi_http::Method::Patch => Method::PATCH,
+            wasi_http::Method::Other(other) => Method::from_bytes(other.as_bytes())
+                .map_err(|e| format!("method `{other}`: {e}"))?,
         };
-        uri = uri.scheme(scheme.as_str()).authority(authority);
     }
-    let uri = uri
-        .path_and_query(path.as_str())
-        .build()
-        .map_err(|e| format!("URI `{path}`: {e}"))?;
+    let path = request.path_with_query().unwrap_or_else(|| "/".to_owned());
+    let mut uri = http::uri::Parts::default();
+    uri.path_and_query =
+        Some(PathAndQuery::try_from(path.as_str()).map_err(|e| format!("path `{path}`: {e}"))?);
+    if let Some(authority) = request.authority().filter(|_| reads.authority) {
+        uri.scheme = Some(match request.scheme() {
+            Some(wasi_http::Scheme::Https) => Scheme::HTTPS,
+            Some(wasi_http::Scheme::Other(other)) => {
+                Scheme::try_from(other.as_str()).map_err(|e| format!("scheme `{other}`: {e}"))?
+            }
+            Some(wasi_http::Scheme::Http) | None => Scheme::HTTP,
+        });
+        uri.authority = Some(
+            Authority::try_from(authority.as_str())
+                .map_err(|e| format!("authority `{authority}`: {e}"))?,
+        );
+    }
+    parts.uri = Uri::from_parts(uri).map_err(|e| format!("URI `{path}`: {e}"))?;
 
-    let mut builder = http::Request::builder().method(method).uri(uri);
-    for (name, value) in request.headers().entries() {
-        let name =
-            HeaderName::from_bytes(name.as_bytes()).map_err(|e| format!("header `{name}`: {e}"))?;
-        let value =
-            HeaderValue::from_bytes(&value).map_err(|e| format!("value of header {name}: {e}"))?;
-        builder = builder.header(name, value);
+    if reads.headers {
+        for (name, value) in request.headers().entries() {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("header `{name}`: {e}"))?;
+            let value = HeaderValue::from_bytes(&value)
+                .map_err(|e| format!("value of header {name}: {e}"))?;
+            parts.headers.append(name, value);
+        }
     }
     let body = request
         .consume()
         .map_err(|()| "the request body was already consumed".to_owned())?;
     let body = IncomingBody::from_host(body).map_err(|e| e.to_string())?;
-    builder.body(body).map_err(|e| e.to_string())
+    Ok(Request::from_parts(parts, body))
 }
 
 async fn send_response(response_out: wasi_http::ResponseOutparam, response: Response) {
@@ -87,7 +116,9 @@ async fn send_response(response_out: wasi_http::ResponseOutparam, response: Resp
     let headers = match wasi_http::Fields::from_list(&entries) {
         Ok(headers) => headers,
         Err(error) => {
-            eprintln!("the response has headers the host refuses ({error:?}); answering 500");
+            crate::diagnostics::report!(
+                "the response has headers the host refuses ({error:?}); answering 500"
+            );
             let headers = wasi_http::Fields::new();
             let outgoing = wasi_http::OutgoingResponse::new(headers);
             let _ = outgoing.set_status_code(500);
@@ -108,6 +139,6 @@ async fn send_response(response_out: wasi_http::ResponseOutparam, response: Resp
     if let Err(error) = body.send(outgoing_body).await {
         // The status is already on its way: cutting the body short is the only way left to
         // tell the client something went wrong.
-        eprintln!("sending the response body failed: {error}");
+        crate::diagnostics::report!("sending the response body failed: {error}");
     }
 }

@@ -4,7 +4,7 @@ use http::header::{self, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::StatusCode;
 
-use super::{FromRequestParts, Rejection};
+use super::{FromRequestParts, Reads, Rejection};
 
 /// A header with a type: its name and how to read its value.
 ///
@@ -49,6 +49,10 @@ pub struct Header<T>(pub T);
 
 impl<T: TypedHeader> FromRequestParts for Header<T> {
     type Rejection = Rejection;
+    const READS: Reads = Reads {
+        headers: true,
+        ..Reads::PATH_AND_QUERY
+    };
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Rejection> {
         let Some(value) = parts.headers.get(T::NAME) else {

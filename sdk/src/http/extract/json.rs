@@ -3,7 +3,7 @@
 use http::{Request, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::{content_type_essence, read_body, FromRequest, Rejection};
+use super::{content_type_essence, read_body, FromRequest, Reads, Rejection};
 use crate::http::body::IncomingBody;
 use crate::http::response::{internal_error, with_content_type, IntoResponse, Response, JSON};
 
@@ -52,6 +52,10 @@ fn is_json(essence: &str) -> bool {
 
 impl<T: DeserializeOwned> FromRequest for Json<T> {
     type Rejection = Rejection;
+    const READS: Reads = Reads {
+        headers: true,
+        ..Reads::PATH_AND_QUERY
+    };
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Rejection> {
         if !is_json(&content_type_essence(request.headers())) {

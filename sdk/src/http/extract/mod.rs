@@ -44,6 +44,49 @@ pub use json::Json;
 pub use path::{Params, Path};
 pub use query::{Form, Query};
 
+/// What of the incoming request an extractor reads, besides its path and query string.
+///
+/// `#[http_component]` converts from the host's request only what its handler's extractors
+/// read: a handler that takes only a [`Query`] never carries the code that parses header
+/// names, which keeps small components small. The default of [`FromRequestParts::READS`] and
+/// [`FromRequest::READS`] is [`Reads::EVERYTHING`], which is right for any extractor; a
+/// narrower value is only an optimisation, and reading a part it leaves out finds that part
+/// empty (no headers, `GET`, a URI without scheme and authority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// The method.
+    pub method: bool,
+    /// The URI's scheme and authority.
+    pub authority: bool,
+    /// The headers.
+    pub headers: bool,
+}
+
+impl Reads {
+    /// Only the path and query string (and the body, which is always there to take).
+    pub const PATH_AND_QUERY: Reads = Reads {
+        method: false,
+        authority: false,
+        headers: false,
+    };
+
+    /// The whole request.
+    pub const EVERYTHING: Reads = Reads {
+        method: true,
+        authority: true,
+        headers: true,
+    };
+
+    /// What either of `self` and `other` reads.
+    pub const fn and(self, other: Reads) -> Reads {
+        Reads {
+            method: self.method || other.method,
+            authority: self.authority || other.authority,
+            headers: self.headers || other.headers,
+        }
+    }
+}
+
 /// A handler argument built from the request's method, URI, headers and extensions, without
 /// its body; any number of them may come before the one argument that takes the body.
 ///
@@ -80,6 +123,9 @@ pub use query::{Form, Query};
 pub trait FromRequestParts: Sized {
     /// The response sent when extraction fails.
     type Rejection: IntoResponse;
+
+    /// What of the request this extractor reads; see [`Reads`].
+    const READS: Reads = Reads::EVERYTHING;
 
     /// Builds the value from the request's parts; it may change them for later extractors.
     fn from_request_parts(parts: &mut Parts)
@@ -119,6 +165,9 @@ pub trait FromRequest<Via = ViaRequest>: Sized {
     /// The response sent when extraction fails.
     type Rejection: IntoResponse;
 
+    /// What of the request this extractor reads; see [`Reads`].
+    const READS: Reads = Reads::EVERYTHING;
+
     /// Builds the value, consuming the request.
     fn from_request(
         request: Request<IncomingBody>,
@@ -135,6 +184,7 @@ pub enum ViaParts {}
 
 impl<T: FromRequestParts> FromRequest<ViaParts> for T {
     type Rejection = T::Rejection;
+    const READS: Reads = T::READS;
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Self::Rejection> {
         let (mut parts, _body) = request.into_parts();
@@ -232,6 +282,10 @@ impl IntoResponse for Rejection {
 
 impl FromRequestParts for Method {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = Reads {
+        method: true,
+        ..Reads::PATH_AND_QUERY
+    };
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Self::Rejection> {
         Ok(parts.method.clone())
@@ -240,6 +294,10 @@ impl FromRequestParts for Method {
 
 impl FromRequestParts for Uri {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = Reads {
+        authority: true,
+        ..Reads::PATH_AND_QUERY
+    };
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Self::Rejection> {
         Ok(parts.uri.clone())
@@ -248,6 +306,10 @@ impl FromRequestParts for Uri {
 
 impl FromRequestParts for HeaderMap {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = Reads {
+        headers: true,
+        ..Reads::PATH_AND_QUERY
+    };
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Self::Rejection> {
         Ok(parts.headers.clone())
@@ -270,6 +332,7 @@ impl FromRequestParts for Parts {
 
 impl<T: FromRequestParts> FromRequestParts for Option<T> {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = T::READS;
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Self::Rejection> {
         Ok(T::from_request_parts(parts).await.ok())
@@ -278,6 +341,7 @@ impl<T: FromRequestParts> FromRequestParts for Option<T> {
 
 impl<T: FromRequestParts> FromRequestParts for Result<T, T::Rejection> {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = T::READS;
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Self::Rejection> {
         Ok(T::from_request_parts(parts).await)
@@ -295,6 +359,7 @@ impl FromRequest for Request<IncomingBody> {
 /// The body as a stream, read as the handler goes.
 impl FromRequest for IncomingBody {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = Reads::PATH_AND_QUERY;
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Self::Rejection> {
         Ok(request.into_body())
@@ -313,6 +378,7 @@ impl FromRequest for Request<Bytes> {
 
 impl FromRequest for Bytes {
     type Rejection = Rejection;
+    const READS: Reads = Reads::PATH_AND_QUERY;
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Rejection> {
         read_body(request.into_body()).await
@@ -321,6 +387,7 @@ impl FromRequest for Bytes {
 
 impl FromRequest for Vec<u8> {
     type Rejection = Rejection;
+    const READS: Reads = Reads::PATH_AND_QUERY;
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Rejection> {
         Ok(Bytes::from_request(request).await?.to_vec())
@@ -329,6 +396,7 @@ impl FromRequest for Vec<u8> {
 
 impl FromRequest for String {
     type Rejection = Rejection;
+    const READS: Reads = Reads::PATH_AND_QUERY;
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Rejection> {
         let bytes = Vec::<u8>::from_request(request).await?;
@@ -344,6 +412,7 @@ impl FromRequest for String {
 /// Body extractors wrapped in `Option` give `None` where they would reject.
 impl<T: FromRequest> FromRequest for Option<T> {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = T::READS;
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Self::Rejection> {
         Ok(T::from_request(request).await.ok())
@@ -354,6 +423,7 @@ impl<T: FromRequest> FromRequest for Option<T> {
 /// it its own way.
 impl<T: FromRequest> FromRequest for Result<T, T::Rejection> {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = T::READS;
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Self::Rejection> {
         Ok(T::from_request(request).await)
@@ -362,7 +432,7 @@ impl<T: FromRequest> FromRequest for Result<T, T::Rejection> {
 
 pub(crate) async fn read_body(body: IncomingBody) -> Result<Bytes, Rejection> {
     body.bytes().await.map_err(|e| {
-        eprintln!("reading the request body failed: {e}");
+        crate::diagnostics::report!("reading the request body failed: {e}");
         Rejection::new(
             StatusCode::BAD_REQUEST,
             "the request body could not be read",

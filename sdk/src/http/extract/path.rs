@@ -5,7 +5,7 @@ use http::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::pairs::Pairs;
-use super::{FromRequestParts, Rejection};
+use super::{FromRequestParts, Reads, Rejection};
 
 /// The values a route pattern captured from the request path, by name.
 ///
@@ -39,6 +39,7 @@ impl Params {
 
 impl FromRequestParts for Params {
     type Rejection = std::convert::Infallible;
+    const READS: Reads = Reads::PATH_AND_QUERY;
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Self::Rejection> {
         Ok(parts
@@ -77,6 +78,7 @@ pub struct Path<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequestParts for Path<T> {
     type Rejection = Rejection;
+    const READS: Reads = Reads::PATH_AND_QUERY;
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Rejection> {
         let Some(params) = parts.extensions.get::<Params>() else {

@@ -5,7 +5,7 @@ use http::{Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::pairs::Pairs;
-use super::{content_type_essence, read_body, FromRequest, FromRequestParts, Rejection};
+use super::{content_type_essence, read_body, FromRequest, FromRequestParts, Reads, Rejection};
 use crate::http::body::IncomingBody;
 
 /// `application/x-www-form-urlencoded` text (a query string, a form body) as name/value
@@ -96,6 +96,7 @@ impl<T: DeserializeOwned> Query<T> {
 
 impl<T: DeserializeOwned> FromRequestParts for Query<T> {
     type Rejection = Rejection;
+    const READS: Reads = Reads::PATH_AND_QUERY;
 
     async fn from_request_parts(parts: &mut Parts) -> Result<Self, Rejection> {
         Query::parse(parts.uri.query().unwrap_or(""))
@@ -126,6 +127,11 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 impl<T: DeserializeOwned> FromRequest for Form<T> {
     type Rejection = Rejection;
+    const READS: Reads = Reads {
+        method: true,
+        headers: true,
+        ..Reads::PATH_AND_QUERY
+    };
 
     async fn from_request(request: Request<IncomingBody>) -> Result<Self, Rejection> {
         let unfit = |e: String| {
