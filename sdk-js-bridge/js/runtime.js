@@ -1,5 +1,7 @@
 // Rotor's JavaScript runtime: the web's Request, Response, Headers, URL, URLSearchParams,
-// TextEncoder, TextDecoder and fetch, the fetch event, and the `Rotor` capabilities. It runs
+// TextEncoder, TextDecoder and fetch, atob/btoa, crypto (random values, digests, HMAC),
+// timers and queueMicrotask, AbortController, ReadableStream bodies, the fetch event, and
+// the `Rotor` capabilities. It runs
 // before the app, in the same realm. Everything reaches the host through one native
 // function, `__rotor_call(op, argumentsJson) -> replyJson`, which this script takes off the
 // global object before the app can see it.
@@ -256,22 +258,33 @@
   }
 
   class Body {
-    #bytes;
+    #bytes = null;
+    #stream = null;
     #used = false;
-    constructor(body) { this.#bytes = toBytes(body); }
-    get body() { return this.#bytes; }
+    constructor(body) {
+      if (body instanceof ReadableStream) this.#stream = body;
+      else this.#bytes = toBytes(body);
+    }
+    get body() { return this.#stream ?? this.#bytes; }
     get bodyUsed() { return this.#used; }
-    #take() {
+    async #take() {
       if (this.#used) throw new TypeError("the body has already been read");
       this.#used = true;
+      if (this.#stream) return collect(this.#stream);
       return this.#bytes ?? new Uint8Array(0);
     }
     async bytes() { return this.#take(); }
-    async arrayBuffer() { const bytes = this.#take(); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength); }
-    async text() { return decoder.decode(this.#take()); }
-    async json() { return JSON.parse(decoder.decode(this.#take())); }
-    async formData() { return new URLSearchParams(decoder.decode(this.#take())); }
+    async arrayBuffer() { return arrayBufferOf(await this.#take()); }
+    async text() { return decoder.decode(await this.#take()); }
+    async json() { return JSON.parse(decoder.decode(await this.#take())); }
+    async formData() { return new URLSearchParams(decoder.decode(await this.#take())); }
     _peekBytes() { return this.#bytes; }
+    /** The body's stream, for the host to send as it is produced; it counts as read. */
+    _takeStream() {
+      if (!this.#stream) return null;
+      this.#used = true;
+      return this.#stream;
+    }
   }
 
   /** The content type a body implies, as the Rust SDK's responses say it. */
@@ -335,13 +348,29 @@
   /** Sends a request through the host; only hosts in `allowed_outbound_hosts` are reached. */
   async function fetch(input, init) {
     const request = new Request(input, init);
-    const body = request._peekBytes();
-    const reply = invoke("http.send", {
-      method: request.method,
-      url: request.url,
-      headers: request.headers._pairs(),
-      body: body ? toBase64(body) : null,
-    });
+    const signal = init?.signal ?? null;
+    signal?.throwIfAborted();
+    // No JavaScript runs while the host sends, so an `AbortSignal.timeout` is the one abort
+    // that can happen meanwhile: its time left goes to the host as the request's limit.
+    const deadline = signal?.[DEADLINE];
+    const timeoutMs = deadline === undefined ? undefined : Math.max(0, deadline - now());
+    const body = request.body instanceof ReadableStream ? await request.bytes() : request._peekBytes();
+    let reply;
+    try {
+      reply = invoke("http.send", {
+        method: request.method,
+        url: request.url,
+        headers: request.headers._pairs(),
+        body: body ? toBase64(body) : null,
+        timeoutMs,
+      });
+    } catch (error) {
+      if (deadline !== undefined && error instanceof RotorError && error.kind === "timeout") {
+        signal[ABORT](new DOMException("The operation timed out.", "TimeoutError"));
+        throw signal.reason;
+      }
+      throw error;
+    }
     return new Response(reply.status === 204 || reply.status === 304 ? null : fromBase64(reply.body), {
       status: reply.status,
       headers: reply.headers,
@@ -449,6 +478,329 @@
     ]),
   ));
 
+  // ---- web platform: DOMException, atob/btoa, crypto, timers, AbortController, streams ----
+
+  const DOMException = globalThis.DOMException ?? class DOMException extends Error {
+    constructor(message = "", name = "Error") {
+      super(message);
+      Object.defineProperty(this, "name", { value: name, configurable: true, writable: true });
+    }
+  };
+
+  /** An uncaught error in a timer or microtask: logged, as a browser reports it. */
+  function reportError(error) {
+    invoke("console.error", { message: `uncaught ${error?.stack ?? show(error)}` });
+  }
+
+  function btoa(data) {
+    const text = String(data);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      if (code > 255) throw new DOMException("btoa: the string has characters outside Latin-1", "InvalidCharacterError");
+      bytes[i] = code;
+    }
+    return toBase64(bytes);
+  }
+
+  function atob(data) {
+    let text = String(data).replace(/[\t\n\f\r ]/g, "");
+    if (text.length % 4 === 0) text = text.replace(/==?$/, "");
+    if (text.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(text)) {
+      throw new DOMException("atob: the string is not valid base64", "InvalidCharacterError");
+    }
+    let out = "";
+    for (const byte of fromBase64(text)) out += String.fromCharCode(byte);
+    return out;
+  }
+
+  function arrayBufferOf(bytes) {
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  }
+
+  /** The bytes of a BufferSource (an ArrayBuffer or a view of one), as Web Crypto takes them. */
+  function bufferSource(data, what) {
+    if (data instanceof ArrayBuffer) return new Uint8Array(data);
+    if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    throw new TypeError(`${what} must be an ArrayBuffer or a typed array`);
+  }
+
+  /** A host crypto operation; its refusals become the DOMExceptions Web Crypto throws. */
+  function cryptoCall(op, args) {
+    try {
+      return invoke(op, args);
+    } catch (error) {
+      if (error instanceof RotorError && error.kind === "not-supported") throw new DOMException(error.message, "NotSupportedError");
+      if (error instanceof RotorError && error.kind === "quota-exceeded") throw new DOMException(error.message, "QuotaExceededError");
+      throw error;
+    }
+  }
+
+  function algorithmName(algorithm) {
+    return String(typeof algorithm === "string" ? algorithm : algorithm?.name ?? "").toUpperCase();
+  }
+
+  const KEY_SECRET = Symbol("secret");
+
+  /** A secret key made by `crypto.subtle.importKey`. */
+  class CryptoKey {
+    constructor(secret, algorithm, extractable, usages) {
+      Object.defineProperty(this, KEY_SECRET, { value: secret });
+      this.type = "secret";
+      this.algorithm = algorithm;
+      this.extractable = extractable;
+      this.usages = usages;
+      Object.freeze(this);
+    }
+  }
+
+  function hmacKey(algorithm, key, usage) {
+    if (algorithmName(algorithm) !== "HMAC") throw new DOMException(`${usage} supports HMAC only`, "NotSupportedError");
+    if (!(key instanceof CryptoKey) || key.algorithm.name !== "HMAC") throw new DOMException("the key is not an HMAC key", "InvalidAccessError");
+    if (!key.usages.includes(usage)) throw new DOMException(`the key's usages do not include "${usage}"`, "InvalidAccessError");
+    return { hash: key.algorithm.hash.name, key: toBase64(key[KEY_SECRET]) };
+  }
+
+  const subtle = Object.freeze({
+    async digest(algorithm, data) {
+      const digest = cryptoCall("crypto.digest", { algorithm: algorithmName(algorithm), data: toBase64(bufferSource(data, "data")) });
+      return arrayBufferOf(fromBase64(digest));
+    },
+    async importKey(format, keyData, algorithm, extractable, usages) {
+      if (format !== "raw") throw new DOMException(`importKey supports the "raw" format, not "${format}"`, "NotSupportedError");
+      if (algorithmName(algorithm) !== "HMAC") throw new DOMException("importKey supports HMAC keys only", "NotSupportedError");
+      const hash = algorithmName(algorithm.hash);
+      if (!["SHA-1", "SHA-256", "SHA-384", "SHA-512"].includes(hash)) throw new DOMException(`HMAC with ${hash || "no hash"} is not supported`, "NotSupportedError");
+      const secret = bufferSource(keyData, "keyData").slice();
+      if (secret.length === 0) throw new DOMException("an HMAC key may not be empty", "DataError");
+      return new CryptoKey(secret, { name: "HMAC", hash: { name: hash }, length: secret.length * 8 }, Boolean(extractable), [...usages]);
+    },
+    async exportKey(format, key) {
+      if (format !== "raw") throw new DOMException(`exportKey supports the "raw" format, not "${format}"`, "NotSupportedError");
+      if (!(key instanceof CryptoKey) || !key.extractable) throw new DOMException("the key is not extractable", "InvalidAccessError");
+      return arrayBufferOf(key[KEY_SECRET]);
+    },
+    async sign(algorithm, key, data) {
+      const mac = cryptoCall("crypto.hmac", { ...hmacKey(algorithm, key, "sign"), data: toBase64(bufferSource(data, "data")) });
+      return arrayBufferOf(fromBase64(mac));
+    },
+    async verify(algorithm, key, signature, data) {
+      return cryptoCall("crypto.hmacVerify", {
+        ...hmacKey(algorithm, key, "verify"),
+        signature: toBase64(bufferSource(signature, "signature")),
+        data: toBase64(bufferSource(data, "data")),
+      });
+    },
+  });
+
+  const crypto = Object.freeze({
+    subtle,
+    getRandomValues(array) {
+      if (!ArrayBuffer.isView(array) || array instanceof DataView || array instanceof Float32Array || array instanceof Float64Array) {
+        throw new DOMException("getRandomValues fills an integer typed array", "TypeMismatchError");
+      }
+      const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+      bytes.set(fromBase64(cryptoCall("crypto.random", { length: bytes.length })));
+      return array;
+    },
+    randomUUID() {
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
+      bytes[8] = (bytes[8] & 0x3f) | 0x80; // the RFC 4122 variant
+      const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    },
+  });
+
+  // Timers run when the app has nothing else to do: the engine calls `fireTimer` once no
+  // job is left and the handler has not settled, which sleeps until the first timer is due.
+  const timers = new Map();
+  let lastTimerId = 0;
+
+  function now() { return invoke("timers.now"); }
+
+  function addTimer(callback, delay, args, repeat) {
+    if (typeof callback !== "function") throw new TypeError("timers take a function");
+    const wait = Math.max(0, Number(delay) || 0);
+    const id = ++lastTimerId;
+    timers.set(id, { due: now() + wait, callback, args, every: repeat ? wait : null });
+    return id;
+  }
+
+  function setTimeout(callback, delay = 0, ...args) { return addTimer(callback, delay, args, false); }
+  function setInterval(callback, delay = 0, ...args) { return addTimer(callback, delay, args, true); }
+  function clearTimeout(id) { timers.delete(id); }
+
+  /** Fires the timer due first, once it is due; `false` when no timer is set. */
+  function fireTimer() {
+    let first = null;
+    for (const entry of timers) if (first === null || entry[1].due < first[1].due) first = entry;
+    if (first === null) return false;
+    const [id, timer] = first;
+    const wait = timer.due - now();
+    if (wait > 0) invoke("timers.sleep", { ms: wait });
+    if (timer.every === null) timers.delete(id);
+    else timer.due = now() + timer.every;
+    try {
+      timer.callback(...timer.args);
+    } catch (error) {
+      reportError(error);
+    }
+    return true;
+  }
+
+  function queueMicrotask(callback) {
+    if (typeof callback !== "function") throw new TypeError("queueMicrotask takes a function");
+    Promise.resolve().then(() => {
+      try {
+        callback();
+      } catch (error) {
+        reportError(error);
+      }
+    });
+  }
+
+  const ABORT = Symbol("abort");
+  const DEADLINE = Symbol("deadline");
+  const NEW_SIGNAL = Symbol("new signal");
+
+  class AbortSignal {
+    #aborted = false;
+    #reason = undefined;
+    #listeners = [];
+    onabort = null;
+    constructor(token) {
+      if (token !== NEW_SIGNAL) throw new TypeError("AbortSignal comes from an AbortController, AbortSignal.abort() or AbortSignal.timeout()");
+    }
+    get aborted() { return this.#aborted; }
+    get reason() { return this.#reason; }
+    throwIfAborted() { if (this.#aborted) throw this.#reason; }
+    addEventListener(type, listener) { if (type === "abort" && listener) this.#listeners.push(listener); }
+    removeEventListener(type, listener) { this.#listeners = this.#listeners.filter((l) => l !== listener); }
+    [ABORT](reason) {
+      if (this.#aborted) return;
+      this.#aborted = true;
+      this.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+      const event = { type: "abort", target: this };
+      for (const listener of [this.onabort, ...this.#listeners]) {
+        try {
+          if (typeof listener === "function") listener.call(this, event);
+          else listener?.handleEvent?.(event);
+        } catch (error) {
+          reportError(error);
+        }
+      }
+    }
+    static abort(reason) {
+      const signal = new AbortSignal(NEW_SIGNAL);
+      signal[ABORT](reason);
+      return signal;
+    }
+    static timeout(ms) {
+      const signal = new AbortSignal(NEW_SIGNAL);
+      signal[DEADLINE] = now() + Math.max(0, Number(ms) || 0);
+      setTimeout(() => signal[ABORT](new DOMException("The operation timed out.", "TimeoutError")), ms);
+      return signal;
+    }
+  }
+
+  class AbortController {
+    #signal;
+    // Set here rather than by a field initializer, which boa evaluates where the runtime's
+    // bindings are not yet in scope.
+    constructor() { this.#signal = new AbortSignal(NEW_SIGNAL); }
+    get signal() { return this.#signal; }
+    abort(reason) { this.#signal[ABORT](reason); }
+  }
+
+  /** A stream of chunks (`Uint8Array`s, or strings) from `start`, `pull` and `cancel`. */
+  class ReadableStream {
+    #source;
+    #queue = [];
+    #closed = false;
+    #failed = false;
+    #error = undefined;
+    #wake = null;
+    #started;
+    #controller;
+    #locked = false;
+    constructor(source = {}) {
+      this.#source = source;
+      const stream = this;
+      this.#controller = Object.freeze({
+        enqueue(chunk) {
+          if (stream.#closed) throw new TypeError("the stream is closed");
+          stream.#queue.push(chunk);
+          stream.#notify();
+        },
+        close() { stream.#closed = true; stream.#notify(); },
+        error(error) { stream.#failed = true; stream.#error = error; stream.#notify(); },
+        get desiredSize() { return stream.#queue.length === 0 ? 1 : 0; },
+      });
+      this.#started = Promise.resolve().then(() => source.start?.(this.#controller));
+    }
+    get locked() { return this.#locked; }
+    #notify() { const wake = this.#wake; this.#wake = null; wake?.(); }
+    async #read() {
+      await this.#started;
+      for (;;) {
+        if (this.#queue.length > 0) return { value: this.#queue.shift(), done: false };
+        if (this.#failed) throw this.#error;
+        if (this.#closed) return { value: undefined, done: true };
+        const waiting = new Promise((resolve) => { this.#wake = resolve; });
+        if (this.#source.pull) {
+          await this.#source.pull(this.#controller);
+          if (this.#queue.length > 0 || this.#closed || this.#failed) continue;
+        }
+        await waiting;
+      }
+    }
+    async #cancel(reason) {
+      this.#closed = true;
+      this.#queue = [];
+      await this.#source.cancel?.(reason);
+    }
+    getReader() {
+      if (this.#locked) throw new TypeError("the stream is locked to a reader");
+      this.#locked = true;
+      const stream = this;
+      return Object.freeze({
+        read: () => stream.#read(),
+        cancel: (reason) => stream.#cancel(reason),
+        releaseLock() { stream.#locked = false; },
+      });
+    }
+    cancel(reason) { return this.#cancel(reason); }
+    [Symbol.asyncIterator]() {
+      const reader = this.getReader();
+      return {
+        next: () => reader.read(),
+        return: async (value) => { reader.releaseLock(); return { value, done: true }; },
+        [Symbol.asyncIterator]() { return this; },
+      };
+    }
+  }
+
+  /** Reads `stream` to its end. */
+  async function collect(stream) {
+    const chunks = [];
+    const reader = stream.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(chunkBytes(value));
+    }
+    const out = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
+    let at = 0;
+    for (const chunk of chunks) { out.set(chunk, at); at += chunk.length; }
+    return out;
+  }
+
+  function chunkBytes(value) {
+    if (typeof value === "string" || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return toBytes(value);
+    throw new TypeError("a body stream's chunks must be Uint8Arrays");
+  }
+
   // ---- events and dispatch ---------------------------------------------------------------
 
   const listeners = { fetch: [], message: [] };
@@ -493,12 +845,27 @@
       throw new TypeError("the app has no fetch handler: export default { fetch(request) } or addEventListener('fetch', ...)");
     }
     const response = responseFrom(result);
+    const stream = response._takeStream();
+    if (stream) {
+      // The host sends the status and headers now, then asks for the body chunk by chunk.
+      streaming = stream.getReader();
+      return JSON.stringify({ status: response.status, headers: response.headers._pairs(), body: null, streaming: true });
+    }
     const body = response._peekBytes();
     return JSON.stringify({
       status: response.status,
       headers: response.headers._pairs(),
       body: body ? toBase64(body) : null,
     });
+  }
+
+  /** The reader of the response body being streamed, when there is one. */
+  let streaming = null;
+
+  /** The next chunk of the streamed response body: `{"chunk": base64}`, or `{"done": true}`. */
+  async function pullBody() {
+    const { value, done } = await streaming.read();
+    return JSON.stringify(done ? { done: true } : { chunk: toBase64(chunkBytes(value)) });
   }
 
   async function handleMessage(app, payloadBase64) {
@@ -516,6 +883,8 @@
   Object.assign(globalThis, {
     Rotor, console, fetch, Request, Response, Headers, URL, URLSearchParams, TextEncoder, TextDecoder,
     addEventListener,
-    __rotor_dispatch: Object.freeze({ handleFetch, handleMessage }),
+    DOMException, atob, btoa, crypto, CryptoKey, setTimeout, clearTimeout, setInterval,
+    clearInterval: clearTimeout, queueMicrotask, AbortController, AbortSignal, ReadableStream,
+    __rotor_dispatch: Object.freeze({ handleFetch, handleMessage, pullBody, fireTimer }),
   });
 })();

@@ -29,16 +29,45 @@ fn rejection(reason: &JsValue) -> ScriptError {
     }
 }
 
-/// Runs the job queue, then reads the promise's outcome.
+/// Runs the job queue, and the timers while the promise waits on them, then reads the
+/// promise's outcome.
 fn settle(promise: &JsPromise, context: &mut Context) -> Result<JsValue, ScriptError> {
-    context.run_jobs().map_err(|e| script_error(&e))?;
-    match promise.state() {
-        PromiseState::Fulfilled(value) => Ok(value),
-        PromiseState::Rejected(reason) => Err(rejection(&reason)),
-        PromiseState::Pending => Err(ScriptError {
-            message: "the promise never settled (nothing is left to resolve it)".into(),
-        }),
+    loop {
+        context.run_jobs().map_err(|e| script_error(&e))?;
+        match promise.state() {
+            PromiseState::Fulfilled(value) => return Ok(value),
+            PromiseState::Rejected(reason) => return Err(rejection(&reason)),
+            PromiseState::Pending => {
+                if !fire_timer(context)? {
+                    return Err(ScriptError {
+                        message: "the promise never settled (nothing is left to resolve it)".into(),
+                    });
+                }
+            }
+        }
     }
+}
+
+/// Calls the runtime's `fireTimer`, which sleeps until the first timer is due and runs it;
+/// `false` when no timer is set.
+fn fire_timer(context: &mut Context) -> Result<bool, ScriptError> {
+    let dispatcher = context
+        .global_object()
+        .get(js_string!("__rotor_dispatch"), context)
+        .map_err(|e| script_error(&e))?;
+    let fire = dispatcher
+        .as_object()
+        .map(|o| o.get(js_string!("fireTimer"), context))
+        .transpose()
+        .map_err(|e| script_error(&e))?
+        .and_then(|f| f.as_callable());
+    let Some(fire) = fire else {
+        return Ok(false);
+    };
+    let fired = fire
+        .call(&JsValue::undefined(), &[], context)
+        .map_err(|e| script_error(&e))?;
+    Ok(fired.to_boolean())
 }
 
 impl Engine for Boa {

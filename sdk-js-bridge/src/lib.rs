@@ -2,8 +2,8 @@
 //!
 //! This crate is a component written with `rotor-sdk` that carries a JavaScript engine
 //! (boa, or QuickJS with the feature `quickjs`, behind the small [`engine::Engine`] trait), Rotor's JavaScript runtime
-//! (`js/runtime.js`: `Request`, `Response`, `Headers`, `URL`, `fetch`, the `Rotor`
-//! capabilities) and one app, built in by `rotor js build app.js -o app.wasm`. The app is an
+//! (`js/runtime.js`: `Request`, `Response`, `Headers`, `URL`, `fetch`, `crypto`, timers,
+//! `AbortController`, `ReadableStream`, the `Rotor` capabilities) and one app, built in by `rotor js build app.js -o app.wasm`. The app is an
 //! ES module; it handles HTTP with `export default { fetch(request) }` or
 //! `addEventListener("fetch", (event) => event.respondWith(...))`, and Redis messages with
 //! `export default { message(payload) }`.
@@ -21,6 +21,7 @@ pub mod engine;
 mod ops;
 #[cfg(feature = "quickjs")]
 pub mod quickjs;
+mod web;
 
 #[cfg(not(any(feature = "boa", feature = "quickjs")))]
 compile_error!("rotor-js needs an engine: feature `boa` (the default) or `quickjs`");
@@ -126,8 +127,9 @@ fn request_json(request: &Request<Bytes>) -> String {
         .to_string()
 }
 
-/// The runtime's answer, `{status, headers: [[name, value]], body}`, as a response.
-fn response_from(reply: &str) -> Result<Response, String> {
+/// The runtime's answer, `{status, headers: [[name, value]], body}`, as a response; with
+/// `"streaming": true`, the body is left for [`stream_body`] to fill.
+fn response_from(reply: &str) -> Result<(Response, bool), String> {
     let reply: Value = serde_json::from_str(reply).map_err(|e| e.to_string())?;
     let status = reply["status"]
         .as_u64()
@@ -152,7 +154,28 @@ fn response_from(reply: &str) -> Result<Response, String> {
             HeaderValue::from_str(value).map_err(|_| format!("{value:?} is not a header value"))?;
         response.headers_mut().append(name, value);
     }
-    Ok(response)
+    Ok((response, reply["streaming"] == Value::Bool(true)))
+}
+
+/// A body that the app's `ReadableStream` produces as the client receives it: each chunk is
+/// pulled from the engine (timers included) and sent on before the next is asked for.
+fn stream_body(mut engine: DefaultEngine) -> Body {
+    Body::stream(move |mut writer| async move {
+        loop {
+            let reply = engine
+                .dispatch("pullBody", "")
+                .map_err(|e| format!("{APP_NAME}: the response body stream failed: {e}"))?;
+            let reply: Value = serde_json::from_str(&reply).map_err(|e| e.to_string())?;
+            let Some(chunk) = reply["chunk"].as_str() else {
+                return Ok::<(), String>(());
+            };
+            let chunk = base64::engine::general_purpose::STANDARD
+                .decode(chunk)
+                .map_err(|e| e.to_string())?;
+            writer.write(&chunk).await.map_err(|e| e.to_string())?;
+            writer.flush().await.map_err(|e| e.to_string())?;
+        }
+    })
 }
 
 /// Runs the app's fetch handler.
@@ -172,10 +195,17 @@ fn handle(request: Request<Bytes>) -> Response {
             return internal_error();
         }
     };
-    response_from(&reply).unwrap_or_else(|error| {
-        eprintln!("{APP_NAME}: the handler's response is unusable: {error}");
-        internal_error()
-    })
+    match response_from(&reply) {
+        Ok((response, false)) => response,
+        Ok((mut response, true)) => {
+            *response.body_mut() = stream_body(engine);
+            response
+        }
+        Err(error) => {
+            eprintln!("{APP_NAME}: the handler's response is unusable: {error}");
+            internal_error()
+        }
+    }
 }
 
 /// Runs the app's message handler for a Redis message.

@@ -14,13 +14,13 @@ use rotor_sdk::{key_value, mqtt, mysql, pg, redis, sqlite, variables};
 use serde_json::{json, Value};
 
 /// A failure to report to JavaScript as a `RotorError`.
-struct Failure {
+pub(crate) struct Failure {
     kind: String,
     message: String,
 }
 
 impl Failure {
-    fn new(kind: &str, message: impl Into<String>) -> Failure {
+    pub(crate) fn new(kind: &str, message: impl Into<String>) -> Failure {
         Failure {
             kind: kind.to_owned(),
             message: message.into(),
@@ -28,7 +28,7 @@ impl Failure {
     }
 }
 
-type OpResult = Result<Value, Failure>;
+pub(crate) type OpResult = Result<Value, Failure>;
 
 #[derive(Default)]
 struct Handles {
@@ -66,6 +66,8 @@ fn dispatch(op: &str, args: &Value) -> OpResult {
         Some(("mysql", action)) => mysql_op(action, args),
         Some(("redis", action)) => redis_op(action, args),
         Some(("mqtt", action)) => mqtt_op(action, args),
+        Some(("crypto", action)) => crate::web::crypto_op(action, args),
+        Some(("timers", action)) => crate::web::timers_op(action, args),
         Some(("variables", "get")) => variables::get(text(args, "name")?)
             .map(Value::from)
             .map_err(|e| Failure::new(variables_kind(&e), e.to_string())),
@@ -87,13 +89,13 @@ fn text<'a>(args: &'a Value, name: &str) -> Result<&'a str, Failure> {
         .ok_or_else(|| Failure::new("invalid-arguments", format!("`{name}` must be a string")))
 }
 
-fn bytes(args: &Value, name: &str) -> Result<Vec<u8>, Failure> {
+pub(crate) fn bytes(args: &Value, name: &str) -> Result<Vec<u8>, Failure> {
     base64::engine::general_purpose::STANDARD
         .decode(text(args, name)?)
         .map_err(|e| Failure::new("invalid-arguments", format!("`{name}`: {e}")))
 }
 
-fn encode(bytes: &[u8]) -> Value {
+pub(crate) fn encode(bytes: &[u8]) -> Value {
     Value::from(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
@@ -153,6 +155,12 @@ fn http_send(args: &Value) -> OpResult {
         if let (Some(name), Some(value)) = (pair[0].as_str(), pair[1].as_str()) {
             request = request.header(name, value);
         }
+    }
+    // An `AbortSignal.timeout(ms)` on the fetch: no JavaScript runs while the host sends,
+    // so the limit goes to the host.
+    if let Some(ms) = args["timeoutMs"].as_f64() {
+        let limit = std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+        request = request.extension(outbound::Timeouts::all(limit));
     }
     let body = match args["body"] {
         Value::Null => Vec::new(),

@@ -44,14 +44,15 @@ fn describe(value: &Value<'_>) -> ScriptError {
     ScriptError { message }
 }
 
-/// Runs the job queue until `promise` settles, and returns its value.
+/// Runs the job queue, and the timers while `promise` waits on them, until it settles, and
+/// returns its value.
 fn settle<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> Result<Value<'js>, ScriptError> {
     loop {
         match promise.result::<Value>() {
             Some(Ok(value)) => return Ok(value),
             Some(Err(error)) => return Err(script_error(ctx, error)),
             None => {
-                if !ctx.execute_pending_job() {
+                if !ctx.execute_pending_job() && !fire_timer(ctx)? {
                     return Err(ScriptError {
                         message: "the promise never settled (nothing is left to resolve it)".into(),
                     });
@@ -59,6 +60,16 @@ fn settle<'js>(ctx: &Ctx<'js>, promise: &Promise<'js>) -> Result<Value<'js>, Scr
             }
         }
     }
+}
+
+/// Calls the runtime's `fireTimer`, which sleeps until the first timer is due and runs it;
+/// `false` when no timer is set.
+fn fire_timer(ctx: &Ctx<'_>) -> Result<bool, ScriptError> {
+    let dispatcher: Option<Object> = ctx.globals().get("__rotor_dispatch").ok();
+    let Some(fire) = dispatcher.and_then(|d| d.get::<_, Function>("fireTimer").ok()) else {
+        return Ok(false);
+    };
+    fire.call::<_, bool>(()).map_err(|e| script_error(ctx, e))
 }
 
 impl Engine for QuickJs {

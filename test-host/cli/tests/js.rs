@@ -54,6 +54,33 @@ async fn the_javascript_twins_pass_their_rust_twins_specs() {
     twins_pass_their_specs("boa").await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_web_platform_pieces_pass_their_spec() {
+    web_platform_passes_its_spec("boa").await;
+}
+
+/// Builds `examples/js/web-platform` with `engine` and runs its spec.
+async fn web_platform_passes_its_spec(engine: &str) {
+    common::guests();
+    let app_dir = common::workspace().join("examples/js/web-platform");
+    let _turn = SPECS.lock().await;
+    build_ok_with(
+        &app_dir.join("app.js"),
+        &common::workspace().join("target/rotor-js/web-platform.wasm"),
+        engine,
+    );
+    let cases = rotor_spec::conformance::run_spec(
+        &app_dir,
+        &app_dir.join("test.json5"),
+        common::test_engine(),
+    )
+    .await
+    .unwrap();
+    let (passed, failed, line) = rotor_spec::conformance::summary(&cases);
+    assert_eq!(failed, 0, "{line}");
+    assert_eq!(passed, 8, "{line}");
+}
+
 /// Whether this machine can build QuickJS for WASI; the engine is optional, so without a C
 /// compiler for WASI its tests skip, loudly.
 fn quickjs_builds_here() -> bool {
@@ -73,6 +100,7 @@ async fn with_quickjs_the_twins_and_the_capabilities_work_too() {
         return;
     }
     twins_pass_their_specs("quickjs").await;
+    web_platform_passes_its_spec("quickjs").await;
     let dir = tempfile::tempdir().unwrap();
     capabilities_app_with(dir.path(), "quickjs");
     let address = common::serve(dir.path(), common::test_engine()).await;
