@@ -4,7 +4,9 @@ use std::path::Path;
 
 use boa_engine::builtins::promise::PromiseState;
 use boa_engine::object::builtins::JsPromise;
-use boa_engine::{js_string, Context, JsError, JsString, JsValue, Module, NativeFunction, Source};
+use boa_engine::{
+    js_string, Context, JsError, JsObject, JsString, JsValue, Module, NativeFunction, Source,
+};
 
 use crate::engine::{Engine, HostCall, ScriptError};
 
@@ -48,20 +50,24 @@ fn settle(promise: &JsPromise, context: &mut Context) -> Result<JsValue, ScriptE
     }
 }
 
-/// Calls the runtime's `fireTimer`, which sleeps until the first timer is due and runs it;
-/// `false` when no timer is set.
-fn fire_timer(context: &mut Context) -> Result<bool, ScriptError> {
+/// The runtime's `__rotor_dispatch[name]`, when it is a function.
+fn dispatcher_function(context: &mut Context, name: &str) -> Result<Option<JsObject>, ScriptError> {
     let dispatcher = context
         .global_object()
         .get(js_string!("__rotor_dispatch"), context)
         .map_err(|e| script_error(&e))?;
-    let fire = dispatcher
+    let function = dispatcher
         .as_object()
-        .map(|o| o.get(js_string!("fireTimer"), context))
+        .map(|o| o.get(JsString::from(name), context))
         .transpose()
-        .map_err(|e| script_error(&e))?
-        .and_then(|f| f.as_callable());
-    let Some(fire) = fire else {
+        .map_err(|e| script_error(&e))?;
+    Ok(function.and_then(|f| f.as_callable()))
+}
+
+/// Calls the runtime's `fireTimer`, which sleeps until the first timer is due and runs it;
+/// `false` when no timer is set.
+fn fire_timer(context: &mut Context) -> Result<bool, ScriptError> {
+    let Some(fire) = dispatcher_function(context, "fireTimer")? else {
         return Ok(false);
     };
     let fired = fire
@@ -108,19 +114,9 @@ impl Engine for Boa {
 
     fn dispatch(&mut self, function: &str, argument: &str) -> Result<String, ScriptError> {
         let context = &mut self.context;
-        let dispatcher = context
-            .global_object()
-            .get(js_string!("__rotor_dispatch"), context)
-            .map_err(|e| script_error(&e))?;
-        let handler = dispatcher
-            .as_object()
-            .map(|o| o.get(JsString::from(function), context))
-            .transpose()
-            .map_err(|e| script_error(&e))?
-            .and_then(|f| f.as_callable())
-            .ok_or_else(|| ScriptError {
-                message: format!("the runtime has no dispatcher {function:?}"),
-            })?;
+        let handler = dispatcher_function(context, function)?.ok_or_else(|| ScriptError {
+            message: format!("the runtime has no dispatcher {function:?}"),
+        })?;
         let result = handler
             .call(
                 &JsValue::undefined(),
