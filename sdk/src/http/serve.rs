@@ -75,7 +75,13 @@ fn to_http_request(
     let mut uri = http::uri::Parts::default();
     uri.path_and_query =
         Some(PathAndQuery::try_from(path.as_str()).map_err(|e| format!("path `{path}`: {e}"))?);
-    if let Some(authority) = request.authority().filter(|_| reads.authority) {
+    // Asked of the host only when read: each call is a copy across the component boundary.
+    let authority = if reads.authority {
+        request.authority()
+    } else {
+        None
+    };
+    if let Some(authority) = authority {
         uri.scheme = Some(match request.scheme() {
             Some(wasi_http::Scheme::Https) => Scheme::HTTPS,
             Some(wasi_http::Scheme::Other(other)) => {
