@@ -1,4 +1,4 @@
-// The web platform pieces of Rotor's JavaScript runtime, one route each: base64, Web Crypto,
+// The web platform pieces of Rotor's JavaScript runtime, one route each: base64, UTF-8, Web Crypto,
 // timers, AbortController and streamed response bodies.
 
 const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -23,6 +23,16 @@ const routes = {
       unpadded: atob("SGk"),
       notBase64: await thrown(() => atob("*")),
       notLatin1: await thrown(() => btoa("✓")),
+    };
+  },
+
+  async "/web/text"() {
+    const bytes = utf8.encode("héllo ✓ 𝄞");
+    return {
+      length: bytes.length,
+      e: [...bytes.slice(1, 3)],
+      back: new TextDecoder().decode(bytes),
+      invalid: new TextDecoder().decode(new Uint8Array([0x61, 0xff, 0x62])),
     };
   },
 
