@@ -65,24 +65,13 @@ fn expand_http_component(
     let arguments: Vec<proc_macro2::Ident> = (0..types.len())
         .map(|i| quote::format_ident!("argument_{i}"))
         .collect();
-    // What the handler reads of the request, so that `serve` converts only that.
-    let reads = match types.split_last() {
-        None => quote!(::rotor_sdk::http::Reads::PATH_AND_QUERY),
-        Some((last, parts)) => {
-            let parts = parts.iter().map(|ty| {
-                quote_spanned! {ty.span()=>
-                    .and(<#ty as ::rotor_sdk::http::FromRequestParts>::READS)
-                }
-            });
-            quote_spanned! {last.span()=>
-                ::rotor_sdk::http::Reads::PATH_AND_QUERY
-                    #(#parts)*
-                    .and(<#last as ::rotor_sdk::http::FromRequest<_>>::READS)
-            }
-        }
-    };
-    let extract = match types.split_last() {
-        None => quote!(drop(request);),
+    // The extractions, and what they read of the request together, so that `serve`
+    // converts only that.
+    let (extract, reads) = match types.split_last() {
+        None => (
+            quote!(drop(request);),
+            quote!(::rotor_sdk::http::Reads::PATH_AND_QUERY),
+        ),
         Some((last, parts)) => {
             let part_arguments = &arguments[..parts.len()];
             let last_argument = &arguments[parts.len()];
@@ -104,13 +93,24 @@ fn expand_http_component(
                     }
                 };
             };
-            quote! {
+            let part_reads = parts.iter().map(|ty| {
+                quote_spanned! {ty.span()=>
+                    .and(<#ty as ::rotor_sdk::http::FromRequestParts>::READS)
+                }
+            });
+            let extract = quote! {
                 #[allow(unused_mut)]
                 let (mut parts, body) = request.into_parts();
                 #(#part_extractions)*
                 let request = ::rotor_sdk::http::Request::from_parts(parts, body);
                 #last_extraction
-            }
+            };
+            let reads = quote_spanned! {last.span()=>
+                ::rotor_sdk::http::Reads::PATH_AND_QUERY
+                    #(#part_reads)*
+                    .and(<#last as ::rotor_sdk::http::FromRequest<_>>::READS)
+            };
+            (extract, reads)
         }
     };
     let call = quote!(#name(#(#arguments),*)#call_await);

@@ -35,7 +35,7 @@ pub fn serve<R, H, Fut>(
     Fut: Future<Output = Response>,
 {
     block_on(async move {
-        let response = match to_http_request(request, R::READS) {
+        let response = match to_http_request::<R>(request) {
             Ok(request) => handler(request).await,
             Err(reason) => {
                 crate::diagnostics::report!(
@@ -48,13 +48,15 @@ pub fn serve<R, H, Fut>(
     });
 }
 
-// Inlined so that the parts a handler does not read, `reads` being a constant there, are
-// left out of the component along with the code that would convert them.
+// Generic over `R` so that each component gets its own copy in which `R::READS` is a
+// constant: the parts its handler does not read are left out, with the code that would
+// convert them. Inlined into `serve`, its one caller, where a function of its own would
+// only add a call and a name to the component.
 #[inline(always)]
-fn to_http_request(
+fn to_http_request<R: HandlerReads>(
     request: wasi_http::IncomingRequest,
-    reads: Reads,
 ) -> Result<Request<IncomingBody>, String> {
+    let reads = R::READS;
     let mut parts = Request::new(()).into_parts().0;
     if reads.method {
         parts.method = match request.method() {

@@ -560,109 +560,103 @@ impl TriggerSwitch {
         tls: Option<tls::TlsConfig>,
         shutdown: impl Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        serve_current(self.current.subscribe(), listener, tls, shutdown).await
-    }
-}
-
-async fn serve_current(
-    current: tokio::sync::watch::Receiver<Arc<HttpTrigger>>,
-    listener: impl std::borrow::Borrow<TcpListener>,
-    tls: Option<tls::TlsConfig>,
-    shutdown: impl Future<Output = ()>,
-) -> anyhow::Result<()> {
-    tokio::pin!(shutdown);
-    let (closing, closing_watch) = tokio::sync::watch::channel(false);
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let (stream, client) = tokio::select! {
-            accepted = listener.borrow().accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Running out of file descriptors is passing; keep serving.
-                    tracing::warn!("accepting a connection failed: {error}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        while connections.try_join_next().is_some() {}
-        let _ = stream.set_nodelay(true);
-        let current = current.clone();
-        let closing = closing_watch.clone();
-        let tls = tls.clone();
-        let over_tls = tls.is_some();
-        connections.spawn(async move {
-            let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
-                if over_tls {
-                    request.extensions_mut().insert(tls::OverTls);
-                }
-                let trigger = current.borrow().clone();
-                async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
-            });
-            let ended = match tls {
-                None => {
-                    // Without a timer hyper waits for a request's headers forever, so a
-                    // client that sends a byte now and then ("slowloris"), or an idle
-                    // keep-alive connection, would hold its socket for good.
-                    let connection = hyper::server::conn::http1::Builder::new()
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(HEADER_READ_TIMEOUT)
-                        .serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(connection);
-                    until_closed(connection, closing, |c| c.graceful_shutdown())
-                        .await
-                        .map_err(|e| e.to_string())
-                }
-                Some(tls) => {
-                    let handshake =
-                        tokio::time::timeout(tls::HANDSHAKE_TIMEOUT, tls.acceptor().accept(stream));
-                    let stream = match handshake.await {
-                        Ok(Ok(stream)) => stream,
-                        Ok(Err(error)) => {
-                            tracing::debug!("TLS handshake with {client} failed: {error}");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!("TLS handshake with {client} timed out");
-                            return;
-                        }
-                    };
-                    let mut builder = hyper_util::server::conn::auto::Builder::new(
-                        hyper_util::rt::TokioExecutor::new(),
-                    );
-                    builder
-                        .http1()
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(HEADER_READ_TIMEOUT);
-                    builder.http2().timer(hyper_util::rt::TokioTimer::new());
-                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    tokio::pin!(connection);
-                    until_closed(connection, closing, |c| c.graceful_shutdown())
-                        .await
-                        .map_err(|e| e.to_string())
-                }
+        let current = self.current.subscribe();
+        tokio::pin!(shutdown);
+        let (closing, closing_watch) = tokio::sync::watch::channel(false);
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let (stream, client) = tokio::select! {
+                accepted = listener.borrow().accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Running out of file descriptors is passing; keep serving.
+                        tracing::warn!("accepting a connection failed: {error}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
             };
-            if let Err(error) = ended {
-                tracing::debug!("connection from {client} ended: {error}");
-            }
-        });
+            while connections.try_join_next().is_some() {}
+            let _ = stream.set_nodelay(true);
+            let current = current.clone();
+            let closing = closing_watch.clone();
+            let tls = tls.clone();
+            let over_tls = tls.is_some();
+            connections.spawn(async move {
+                let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                    if over_tls {
+                        request.extensions_mut().insert(tls::OverTls);
+                    }
+                    let trigger = current.borrow().clone();
+                    async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
+                });
+                let ended = match tls {
+                    None => {
+                        // Without a timer hyper waits for a request's headers forever, so a
+                        // client that sends a byte now and then ("slowloris"), or an idle
+                        // keep-alive connection, would hold its socket for good.
+                        let connection = hyper::server::conn::http1::Builder::new()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(HEADER_READ_TIMEOUT)
+                            .serve_connection(TokioIo::new(stream), service);
+                        tokio::pin!(connection);
+                        until_closed(connection, closing, |c| c.graceful_shutdown())
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                    Some(tls) => {
+                        let handshake = tokio::time::timeout(
+                            tls::HANDSHAKE_TIMEOUT,
+                            tls.acceptor().accept(stream),
+                        );
+                        let stream = match handshake.await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(error)) => {
+                                tracing::debug!("TLS handshake with {client} failed: {error}");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!("TLS handshake with {client} timed out");
+                                return;
+                            }
+                        };
+                        let mut builder = hyper_util::server::conn::auto::Builder::new(
+                            hyper_util::rt::TokioExecutor::new(),
+                        );
+                        builder
+                            .http1()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(HEADER_READ_TIMEOUT);
+                        builder.http2().timer(hyper_util::rt::TokioTimer::new());
+                        let connection = builder.serve_connection(TokioIo::new(stream), service);
+                        tokio::pin!(connection);
+                        until_closed(connection, closing, |c| c.graceful_shutdown())
+                            .await
+                            .map_err(|e| e.to_string())
+                    }
+                };
+                if let Err(error) = ended {
+                    tracing::debug!("connection from {client} ended: {error}");
+                }
+            });
+        }
+        drop(listener);
+        let _ = closing.send(true);
+        let drain = current.borrow().linker.engine().config().drain_timeout;
+        let drained = tokio::time::timeout(drain, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                "{} connections still busy after the {drain:?} drain timeout; closing them",
+                connections.len()
+            );
+            connections.shutdown().await;
+        }
+        Ok(())
     }
-    drop(listener);
-    let _ = closing.send(true);
-    let drain = current.borrow().linker.engine().config().drain_timeout;
-    let drained = tokio::time::timeout(drain, async {
-        while connections.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            "{} connections still busy after the {drain:?} drain timeout; closing them",
-            connections.len()
-        );
-        connections.shutdown().await;
-    }
-    Ok(())
 }
 
 /// Drives `connection` to its end; once `closing` turns true, lets it finish the request in
