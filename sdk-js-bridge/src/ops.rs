@@ -159,7 +159,8 @@ fn http_send(args: &Value) -> OpResult {
     // An `AbortSignal.timeout(ms)` on the fetch: no JavaScript runs while the host sends,
     // so the limit goes to the host.
     if let Some(ms) = args["timeoutMs"].as_f64() {
-        let limit = std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+        let ms = ms.clamp(0.0, crate::web::MAX_WAIT_MS);
+        let limit = std::time::Duration::from_secs_f64(ms / 1000.0);
         request = request.extension(outbound::Timeouts::all(limit));
     }
     let body = match args["body"] {

@@ -12,8 +12,9 @@ use crate::ops::{bytes, encode, Failure, OpResult};
 /// The most `crypto.getRandomValues` fills at once, as the Web Crypto API allows.
 const MAX_RANDOM_BYTES: u64 = 65_536;
 
-/// The longest a timer may ask to sleep: past it, the request's deadline has long gone.
-const MAX_SLEEP_MS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
+/// The longest a timer may sleep or a fetch's time limit may be, in milliseconds: past it,
+/// the request's deadline has long gone (and a larger one would overflow a `Duration`).
+pub(crate) const MAX_WAIT_MS: f64 = 24.0 * 60.0 * 60.0 * 1000.0;
 
 /// `crypto.<action>`.
 pub(crate) fn crypto_op(action: &str, args: &Value) -> OpResult {
@@ -54,7 +55,7 @@ pub(crate) fn timers_op(action: &str, args: &Value) -> OpResult {
     match action {
         "now" => Ok(json!(monotonic_clock::now() as f64 / 1e6)),
         "sleep" => {
-            let ms = args["ms"].as_f64().unwrap_or(0.0).clamp(0.0, MAX_SLEEP_MS);
+            let ms = args["ms"].as_f64().unwrap_or(0.0).clamp(0.0, MAX_WAIT_MS);
             monotonic_clock::subscribe_duration((ms * 1e6) as u64).block();
             Ok(Value::Null)
         }

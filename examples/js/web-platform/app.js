@@ -110,6 +110,9 @@ const routes = {
       givenReason: AbortSignal.abort("changed my mind").reason,
       timedOut: timeout.aborted ? timeout.reason.name : "not aborted",
       constructed: await thrown(() => new AbortSignal()),
+      // A limit beyond any deadline reaches the host clamped; the host then refuses the
+      // request, since the app may reach no host at all.
+      hugeTimeout: await thrown(() => fetch("https://example.invalid/", { signal: AbortSignal.timeout(1e300) })),
     };
   },
 
