@@ -80,7 +80,7 @@ fn expand_http_component(
                     let #argument = match <#ty as ::rotor_sdk::http::FromRequestParts>::from_request_parts(&mut parts).await {
                         ::core::result::Result::Ok(value) => value,
                         ::core::result::Result::Err(rejection) => {
-                            return ::rotor_sdk::http::IntoResponse::into_response(rejection);
+                            return ::rotor_sdk::http::IntoResponse::into_reply(rejection);
                         }
                     };
                 }
@@ -89,7 +89,7 @@ fn expand_http_component(
                 let #last_argument = match <#last as ::rotor_sdk::http::FromRequest<_>>::from_request(request).await {
                     ::core::result::Result::Ok(value) => value,
                     ::core::result::Result::Err(rejection) => {
-                        return ::rotor_sdk::http::IntoResponse::into_response(rejection);
+                        return ::rotor_sdk::http::IntoResponse::into_reply(rejection);
                     }
                 };
             };
@@ -119,7 +119,7 @@ fn expand_http_component(
         ReturnType::Type(_, ty) => ty.span(),
     };
     let respond = quote_spanned! {output_span=>
-        ::rotor_sdk::http::IntoResponse::into_response(output)
+        ::rotor_sdk::http::IntoResponse::into_reply(output)
     };
 
     Ok(quote! {

@@ -7,7 +7,7 @@ use http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 
 use super::body::IncomingBody;
 use super::extract::Reads;
-use super::response::{IntoResponse, Response};
+use super::response::{IntoResponse, Reply};
 use crate::bindings::platform::wasi::http::types as wasi_http;
 use crate::executor::block_on;
 
@@ -32,7 +32,7 @@ pub fn serve<R, H, Fut>(
 ) where
     R: HandlerReads,
     H: FnOnce(Request<IncomingBody>) -> Fut,
-    Fut: Future<Output = Response>,
+    Fut: Future<Output = Reply>,
 {
     block_on(async move {
         let response = match to_http_request::<R>(request) {
@@ -41,7 +41,7 @@ pub fn serve<R, H, Fut>(
                 crate::diagnostics::report!(
                     "rejecting a request the SDK cannot represent: {reason}"
                 );
-                (StatusCode::BAD_REQUEST, "Bad Request").into_response()
+                (StatusCode::BAD_REQUEST, "Bad Request").into_reply()
             }
         };
         send_response(response_out, response).await;
@@ -114,13 +114,29 @@ fn to_http_request<R: HandlerReads>(
     Ok(Request::from_parts(parts, body))
 }
 
-async fn send_response(response_out: wasi_http::ResponseOutparam, response: Response) {
-    let (parts, body) = response.into_parts();
-    let entries: Vec<(String, Vec<u8>)> = parts
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-        .collect();
+async fn send_response(response_out: wasi_http::ResponseOutparam, reply: Reply) {
+    let (status, entries, body) = match reply {
+        Reply::Full(response) => {
+            let (parts, body) = response.into_parts();
+            let entries: Vec<(String, Vec<u8>)> = parts
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+                .collect();
+            (parts.status, entries, body)
+        }
+        Reply::Plain {
+            status,
+            content_type,
+            body,
+        } => {
+            let entries = content_type
+                .map(|value| ("content-type".to_owned(), value.as_bytes().to_vec()))
+                .into_iter()
+                .collect();
+            (status, entries, body)
+        }
+    };
     let headers = match wasi_http::Fields::from_list(&entries) {
         Ok(headers) => headers,
         Err(error) => {
@@ -139,7 +155,7 @@ async fn send_response(response_out: wasi_http::ResponseOutparam, response: Resp
     };
     let outgoing = wasi_http::OutgoingResponse::new(headers);
     // Every `http::StatusCode` is in 100..=999, which the host accepts.
-    let _ = outgoing.set_status_code(parts.status.as_u16());
+    let _ = outgoing.set_status_code(status.as_u16());
     let outgoing_body = outgoing
         .body()
         .expect("a new response hands out its body once");

@@ -5,7 +5,9 @@ use serde::de::DeserializeOwned;
 
 use super::{content_type_essence, read_body, FromRequest, Reads, Rejection};
 use crate::http::body::IncomingBody;
-use crate::http::response::{internal_error, with_content_type, IntoResponse, Response, JSON};
+use crate::http::response::{
+    internal_error_reply, reply_with_content_type, IntoResponse, Reply, Response, JSON,
+};
 
 /// A JSON value: as an argument, the request body parsed as `T`; as a return value, `T`
 /// serialized with `content-type: application/json`.
@@ -71,9 +73,13 @@ impl<T: DeserializeOwned> FromRequest for Json<T> {
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {
+        self.into_reply().into_response()
+    }
+
+    fn into_reply(self) -> Reply {
         match serde_json::to_vec(&self.0) {
-            Ok(bytes) => with_content_type(bytes, JSON),
-            Err(error) => internal_error(&format_args!(
+            Ok(bytes) => reply_with_content_type(bytes, JSON),
+            Err(error) => internal_error_reply(&format_args!(
                 "serializing the JSON response failed: {error}"
             )),
         }

@@ -37,7 +37,9 @@ use http::request::Parts;
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 
 use super::body::IncomingBody;
-use super::response::{with_content_type, IntoResponse, Response, JSON};
+use super::response::{
+    internal_error_reply, reply_with_content_type, IntoResponse, Reply, Response, JSON,
+};
 
 pub use header::{BearerToken, ContentLength, ContentType, Header, Host, TypedHeader, UserAgent};
 pub use json::Json;
@@ -266,15 +268,30 @@ impl std::error::Error for Rejection {}
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
+        self.into_reply().into_response()
+    }
+
+    fn into_reply(self) -> Reply {
         match rejection_format() {
-            RejectionFormat::PlainText => (self.status, self.message).into_response(),
+            RejectionFormat::PlainText => (self.status, self.message).into_reply(),
             RejectionFormat::Json => {
-                let body = serde_json::json!({
-                    "status": self.status.as_u16(),
-                    "error": self.status.canonical_reason().unwrap_or(""),
-                    "message": self.message,
-                });
-                (self.status, with_content_type(body.to_string(), JSON)).into_response()
+                // Fields in the order `json!` used to give them (sorted), so that the body
+                // stays byte for byte what it was.
+                #[derive(serde::Serialize)]
+                struct Body<'a> {
+                    error: &'a str,
+                    message: &'a str,
+                    status: u16,
+                }
+                let body = Body {
+                    error: self.status.canonical_reason().unwrap_or(""),
+                    message: &self.message,
+                    status: self.status.as_u16(),
+                };
+                match serde_json::to_vec(&body) {
+                    Ok(body) => reply_with_content_type(body, JSON).with_status(self.status),
+                    Err(error) => internal_error_reply(&error),
+                }
             }
         }
     }
