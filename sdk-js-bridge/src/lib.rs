@@ -1,17 +1,21 @@
 //! `rotor-js`: JavaScript apps as Rotor components.
 //!
 //! This crate is a component written with `rotor-sdk` that carries a JavaScript engine
-//! (boa, or QuickJS with the feature `quickjs`, behind the small [`engine::Engine`] trait), Rotor's JavaScript runtime
-//! (`js/runtime.js`: `Request`, `Response`, `Headers`, `URL`, `fetch`, `crypto`, timers,
-//! `AbortController`, `ReadableStream`, the `Rotor` capabilities) and one app, built in by `rotor js build app.js -o app.wasm`. The app is an
-//! ES module; it handles HTTP with `export default { fetch(request) }` or
+//! (boa, or QuickJS with the feature `quickjs`, behind the small [`engine::Engine`] trait) and
+//! Rotor's JavaScript runtime (`js/runtime.js`: `Request`, `Response`, `Headers`, `URL`,
+//! `fetch`, `crypto`, timers, `AbortController`, `ReadableStream`, the `Rotor` capabilities).
+//! It is compiled once per engine, when `rotor` is built, and embedded in the `rotor` binary.
+//!
+//! `rotor js build app.js -o app.wasm` gives it one app, with no compiler: it hands the app to
+//! the component's `wizer-initialize` export and snapshots the instance (see [`preinit`]).
+//! The app is an ES module; it handles HTTP with `export default { fetch(request) }` or
 //! `addEventListener("fetch", (event) => event.respondWith(...))`, and Redis messages with
 //! `export default { message(payload) }`.
 //!
-//! Each request or message gets a fresh instance. `rotor js build` pre-initializes the
-//! component (see [`preinit`]), so an instance starts with the runtime and the app loaded;
-//! without that, each instance loads them itself. A thrown exception or a rejected promise is
-//! a 500 with the error and where it was made in the log, never in the response.
+//! Each request or message gets a fresh instance, which starts from the snapshot: with the
+//! runtime and the app loaded, or, for an app that calls the host while it loads, with the
+//! app's source to load. A thrown exception or a rejected promise is a 500 with the error and
+//! where it was made in the log, never in the response.
 // `deny` rather than `forbid`: the generated export of `preinit` needs `unsafe`.
 #![deny(unsafe_code)]
 
@@ -36,10 +40,20 @@ use engine::Engine;
 
 /// The runtime every app runs on.
 const RUNTIME: &str = include_str!("../js/runtime.js");
-/// The app, put in place by the build script from `ROTOR_JS_APP`.
-const APP: &str = include_str!(concat!(env!("OUT_DIR"), "/app.js"));
-/// The app's file name, for messages.
-const APP_NAME: &str = env!("ROTOR_JS_APP_NAME");
+
+/// The app a component runs: its source and file name (for messages).
+///
+/// The engine is built once, without an app: `rotor js build` hands the app to
+/// `wizer-initialize` (see [`preinit`]) and snapshots the instance, so the app ends up in the
+/// component's initial memory.
+struct App {
+    name: String,
+    source: String,
+}
+
+/// What a component that was never given an app answers.
+const NO_APP: &str =
+    "this component carries no app: build one with `rotor js build app.js -o app.wasm`";
 
 /// The engine this build uses: QuickJS when it is built in, else boa.
 #[cfg(feature = "quickjs")]
@@ -48,23 +62,56 @@ type DefaultEngine = quickjs::QuickJs;
 type DefaultEngine = boa::Boa;
 
 thread_local! {
-    /// The engine with the runtime and the app loaded by [`preinitialize`], when the
-    /// component was pre-initialized at build time.
+    /// The app, put in place by [`preinit`].
+    static APP: std::cell::OnceCell<App> = const { std::cell::OnceCell::new() };
+    /// The engine with the runtime and the app loaded by [`preinit`], when the app loaded
+    /// without calling the host.
     static PRELOADED: std::cell::RefCell<Option<DefaultEngine>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The app's file name, for messages.
+fn app_name() -> String {
+    APP.with(|app| {
+        app.get()
+            .map_or_else(|| "app.js".to_owned(), |app| app.name.clone())
+    })
 }
 
 /// The engine for this instance: the pre-initialized one when there is one (each instance
 /// starts from the snapshot, so no request sees another's state), else loaded now.
 fn load() -> Result<DefaultEngine, engine::ScriptError> {
-    match PRELOADED.with(|preloaded| preloaded.borrow_mut().take()) {
-        Some(engine) => Ok(engine),
-        None => DefaultEngine::load(RUNTIME, APP, APP_NAME, ops::call),
+    if let Some(engine) = PRELOADED.with(|preloaded| preloaded.borrow_mut().take()) {
+        return Ok(engine);
     }
+    APP.with(|app| match app.get() {
+        Some(app) => DefaultEngine::load(RUNTIME, &app.source, &app.name, ops::call),
+        None => Err(engine::ScriptError {
+            message: NO_APP.to_owned(),
+        }),
+    })
+}
+
+/// The environment `wizer-initialize` reads the app from: the snapshotting host's answer to
+/// `wasi:cli/environment`, asked directly so that no cache of it (libc's `environ`) ends up
+/// in the snapshot.
+#[cfg(target_arch = "wasm32")]
+fn build_environment() -> Vec<(String, String)> {
+    wasip2::cli::environment::get_environment()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn build_environment() -> Vec<(String, String)> {
+    std::env::vars().collect()
 }
 
 /// Export `wizer-initialize`, which `rotor js build` calls once, at build time, before it
-/// snapshots the instance's memory into the component: the engine, the runtime and the
-/// parsed and evaluated app are then already in place when a request arrives.
+/// snapshots the instance's memory into the component.
+///
+/// It reads the app from the environment: `ROTOR_JS_APP_SOURCE` and `ROTOR_JS_APP_NAME`.
+/// Unless `ROTOR_JS_PRELOAD` is `0`, it also creates the engine and evaluates the runtime and
+/// the app, so that they are already in place when a request arrives. An app that calls the
+/// host while it loads makes this trap (the host answers nothing then); `rotor js build`
+/// then snapshots again with `ROTOR_JS_PRELOAD=0`, and each request loads the app.
 #[allow(unsafe_code, missing_docs)]
 pub mod preinit {
     wit_bindgen::generate!({
@@ -82,15 +129,35 @@ pub mod preinit {
 
     impl Guest for Preinit {
         fn wizer_initialize() {
+            let environment = super::build_environment();
+            let variable = |name: &str| {
+                environment
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .map(|(_, value)| value.clone())
+            };
+            let Some(source) = variable("ROTOR_JS_APP_SOURCE") else {
+                return;
+            };
+            let app = super::App {
+                name: variable("ROTOR_JS_APP_NAME").unwrap_or_else(|| "app.js".to_owned()),
+                source,
+            };
+            let preload = variable("ROTOR_JS_PRELOAD").as_deref() != Some("0");
             // A failing app is not kept: each request then loads it and logs why it fails.
-            if let Ok(engine) = super::DefaultEngine::load(
-                super::RUNTIME,
-                super::APP,
-                super::APP_NAME,
-                super::ops::call,
-            ) {
-                super::PRELOADED.with(|preloaded| *preloaded.borrow_mut() = Some(engine));
+            if preload {
+                if let Ok(engine) = super::DefaultEngine::load(
+                    super::RUNTIME,
+                    &app.source,
+                    &app.name,
+                    super::ops::call,
+                ) {
+                    super::PRELOADED.with(|preloaded| *preloaded.borrow_mut() = Some(engine));
+                }
             }
+            super::APP.with(|slot| {
+                let _ = slot.set(app);
+            });
         }
     }
 
@@ -164,7 +231,7 @@ fn stream_body(mut engine: DefaultEngine) -> Body {
         loop {
             let reply = engine
                 .dispatch("pullBody", "")
-                .map_err(|e| format!("{APP_NAME}: the response body stream failed: {e}"))?;
+                .map_err(|e| format!("{}: the response body stream failed: {e}", app_name()))?;
             let reply: Value = serde_json::from_str(&reply).map_err(|e| e.to_string())?;
             let Some(chunk) = reply["chunk"].as_str() else {
                 return Ok::<(), String>(());
@@ -184,14 +251,14 @@ fn handle(request: Request<Bytes>) -> Response {
     let mut engine = match load() {
         Ok(engine) => engine,
         Err(error) => {
-            eprintln!("{APP_NAME}: the app did not load: {error}");
+            eprintln!("{}: the app did not load: {error}", app_name());
             return internal_error();
         }
     };
     let reply = match engine.dispatch("handleFetch", &request_json(&request)) {
         Ok(reply) => reply,
         Err(error) => {
-            eprintln!("{APP_NAME}: uncaught exception: {error}");
+            eprintln!("{}: uncaught exception: {error}", app_name());
             return internal_error();
         }
     };
@@ -202,7 +269,10 @@ fn handle(request: Request<Bytes>) -> Response {
             response
         }
         Err(error) => {
-            eprintln!("{APP_NAME}: the handler's response is unusable: {error}");
+            eprintln!(
+                "{}: the handler's response is unusable: {error}",
+                app_name()
+            );
             internal_error()
         }
     }
@@ -211,10 +281,10 @@ fn handle(request: Request<Bytes>) -> Response {
 /// Runs the app's message handler for a Redis message.
 #[rotor_sdk::redis_component]
 fn on_message(payload: Vec<u8>) -> Result<(), String> {
-    let mut engine = load().map_err(|e| format!("{APP_NAME}: the app did not load: {e}"))?;
+    let mut engine = load().map_err(|e| format!("{}: the app did not load: {e}", app_name()))?;
     let payload = base64::engine::general_purpose::STANDARD.encode(payload);
     engine
         .dispatch("handleMessage", &payload)
         .map(drop)
-        .map_err(|e| format!("{APP_NAME}: uncaught exception: {e}"))
+        .map_err(|e| format!("{}: uncaught exception: {e}", app_name()))
 }

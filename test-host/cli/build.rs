@@ -1,5 +1,9 @@
-//! Embeds the examples in the `rotor` binary, for `rotor new`: the examples stay the one
-//! source of starter apps, and an installed `rotor` needs no checkout to use them.
+//! Embeds in the `rotor` binary what an installed `rotor` would otherwise need a checkout of
+//! this repository for: the examples, for `rotor new` (they stay the one source of starter
+//! apps), and the rotor-js engines, for `rotor js build` (see `build/js_engines.rs`).
+
+#[path = "build/js_engines.rs"]
+mod js_engines;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -53,6 +57,8 @@ fn main() {
     .unwrap();
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     std::fs::write(out.join("examples.rs"), code).expect("writing examples.rs");
+
+    js_engines::embed(&workspace, &out);
 }
 
 /// The directories under `dir` that hold a `spin.toml`: the apps.

@@ -105,12 +105,12 @@ enum JsCommand {
         /// Where to write the component.
         #[arg(short, long)]
         output: PathBuf,
-        /// Leave the component as built, loading the app on each request, instead of
-        /// snapshotting it with the app loaded.
+        /// Snapshot the engine with only the app's source in place, so that each request
+        /// loads the app, instead of with the app loaded.
         #[arg(long)]
         no_preinit: bool,
-        /// The JavaScript engine: `boa` (pure Rust) or `quickjs` (smaller and faster; needs
-        /// a C compiler for WASI: `WASI_SDK`, or clang with a WASI libc).
+        /// The JavaScript engine: `boa`, or `quickjs` (smaller and faster; in `rotor` only
+        /// when a C compiler for WASI was found as it was built).
         #[arg(long, default_value = "boa")]
         engine: js_build::JsEngine,
     },

@@ -8,15 +8,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use http::{Method, StatusCode};
 use rotor_spec::client;
 use serde_json::json;
-
-/// One `rotor js build` at a time in this process: they share the bridge's build directory
-/// (the command also takes a file lock, for other processes).
-static BUILDS: Mutex<()> = Mutex::new(());
 
 /// The twins' components are built where their spin.toml expects them, one engine's at a time.
 static SPECS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -26,7 +21,6 @@ fn js_build(app: &Path, output: &Path) -> std::process::Output {
 }
 
 fn js_build_with(app: &Path, output: &Path, engine: &str) -> std::process::Output {
-    let _turn = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
     Command::new(env!("CARGO_BIN_EXE_rotor"))
         .args(["js", "build", "--engine", engine])
         .arg(app)
@@ -81,14 +75,14 @@ async fn web_platform_passes_its_spec(engine: &str) {
     assert_eq!(passed, 9, "{line}");
 }
 
-/// Whether this machine can build QuickJS for WASI; the engine is optional, so without a C
-/// compiler for WASI its tests skip, loudly.
+/// Whether this `rotor` has the QuickJS engine, which is built only where a C compiler for
+/// WASI is found; without one its tests skip, loudly.
 fn quickjs_builds_here() -> bool {
-    let found = rotor_cli::js_build::quickjs_can_build();
+    let found = rotor_cli::js_build::JsEngine::QuickJs.component().is_some();
     if !found {
         eprintln!(
-            "SKIPPED: no C compiler for WASI, so no QuickJS engine \
-             (`apt-get install clang-14 llvm-14 wasi-libc`, or set WASI_SDK)"
+            "SKIPPED: this rotor has no QuickJS engine: no C compiler for WASI when it was \
+             built (`apt-get install clang-14 llvm-14 wasi-libc`, or set WASI_SDK)"
         );
     }
     found
@@ -139,6 +133,42 @@ async fn twins_pass_their_specs(engine: &str) {
     let (passed, failed, line) = rotor_spec::conformance::summary(&results);
     assert_eq!(failed, 0, "{line}");
     assert!(passed >= 30, "{line}");
+}
+
+/// The engine is inside `rotor`: building an app runs no cargo and reads nothing of this
+/// repository, so it works from any directory with nothing on `PATH`.
+#[test]
+fn rotor_js_build_needs_no_cargo_and_no_checkout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::workspace().join("examples/js/http-hello/app.js"),
+        dir.path().join("app.js"),
+    )
+    .unwrap();
+    let mut build = Command::new(env!("CARGO_BIN_EXE_rotor"));
+    build
+        .args(["js", "build", "app.js", "-o", "out/app.wasm"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", dir.path().join("nothing-here"));
+    // The compiled-code cache, so that this test does not compile the engine again.
+    if let Some(home) = std::env::var_os("HOME") {
+        build.env("HOME", home);
+    }
+    if let Some(cache) = std::env::var_os("XDG_CACHE_HOME") {
+        build.env("XDG_CACHE_HOME", cache);
+    }
+    let built = build.output().unwrap();
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(built.status.success(), "{stderr}");
+    assert!(stderr.contains(", pre-initialized in "), "{stderr}");
+    let (_, exports) = common::spin_world::interfaces(&dir.path().join("out/app.wasm"));
+    assert!(
+        exports
+            .iter()
+            .any(|e| e == "wasi:http/incoming-handler@0.2.0"),
+        "{exports:?}"
+    );
 }
 
 #[test]
