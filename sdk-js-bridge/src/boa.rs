@@ -1,14 +1,19 @@
 //! [`Engine`] on boa, a JavaScript engine in pure Rust.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 
 use boa_engine::builtins::promise::PromiseState;
+use boa_engine::module::{ModuleLoader, Referrer};
 use boa_engine::object::builtins::JsPromise;
 use boa_engine::{
-    js_string, Context, JsError, JsObject, JsString, JsValue, Module, NativeFunction, Source,
+    js_string, Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, Module,
+    NativeFunction, Source,
 };
 
-use crate::engine::{Engine, HostCall, ScriptError};
+use crate::engine::{AppModules, Engine, HostCall, ScriptError};
 
 /// A boa context with the runtime and the app loaded.
 pub struct Boa {
@@ -76,9 +81,64 @@ fn fire_timer(context: &mut Context) -> Result<bool, ScriptError> {
     Ok(fired.to_boolean())
 }
 
+/// Loads the app's modules from what `rotor js build` gathered: each import is looked up
+/// in the importing module's links, and each module is parsed once.
+struct AppLoader {
+    app: Rc<AppModules>,
+    parsed: RefCell<HashMap<String, Module>>,
+}
+
+impl AppLoader {
+    /// Module `id`, parsed now or before.
+    fn module(&self, id: &str, context: &mut Context) -> JsResult<Module> {
+        if let Some(module) = self.parsed.borrow().get(id) {
+            return Ok(module.clone());
+        }
+        let source = self.app.source(id).ok_or_else(|| {
+            JsNativeError::typ().with_message(format!("the app has no module {id:?}"))
+        })?;
+        let module = Module::parse(
+            Source::from_bytes(source).with_path(Path::new(id)),
+            None,
+            context,
+        )?;
+        self.parsed
+            .borrow_mut()
+            .insert(id.to_owned(), module.clone());
+        Ok(module)
+    }
+}
+
+impl ModuleLoader for AppLoader {
+    async fn load_imported_module(
+        self: Rc<Self>,
+        referrer: Referrer,
+        specifier: JsString,
+        context: &RefCell<&mut Context>,
+    ) -> JsResult<Module> {
+        let from = referrer
+            .path()
+            .and_then(Path::to_str)
+            .unwrap_or(self.app.entry())
+            .to_owned();
+        let specifier = specifier.to_std_string_escaped();
+        let id = self.app.resolve(&from, &specifier).ok_or_else(|| {
+            JsNativeError::typ().with_message(format!("{from}: cannot import {specifier:?}"))
+        })?;
+        self.module(id, &mut context.borrow_mut())
+    }
+}
+
 impl Engine for Boa {
-    fn load(runtime: &str, app: &str, app_name: &str, host: HostCall) -> Result<Self, ScriptError> {
-        let mut context = Context::default();
+    fn load(runtime: &str, app: Rc<AppModules>, host: HostCall) -> Result<Self, ScriptError> {
+        let loader = Rc::new(AppLoader {
+            app: app.clone(),
+            parsed: RefCell::new(HashMap::new()),
+        });
+        let mut context = Context::builder()
+            .module_loader(loader.clone())
+            .build()
+            .map_err(|e| script_error(&e))?;
         let call = NativeFunction::from_copy_closure(move |_, args, context| {
             let text = |index: usize, context: &mut Context| -> Result<String, JsError> {
                 Ok(args
@@ -97,12 +157,9 @@ impl Engine for Boa {
         context
             .eval(Source::from_bytes(runtime).with_path(Path::new("rotor-runtime.js")))
             .map_err(|e| script_error(&e))?;
-        let module = Module::parse(
-            Source::from_bytes(app).with_path(Path::new(app_name)),
-            None,
-            &mut context,
-        )
-        .map_err(|e| script_error(&e))?;
+        let module = loader
+            .module(app.entry(), &mut context)
+            .map_err(|e| script_error(&e))?;
         let evaluated = module.load_link_evaluate(&mut context);
         settle(&evaluated, &mut context)?;
         let app = module

@@ -36,20 +36,12 @@ use rotor_sdk::http::{
 };
 use serde_json::{json, Value};
 
-use engine::Engine;
+use std::rc::Rc;
+
+use engine::{AppModules, Engine};
 
 /// The runtime every app runs on.
 const RUNTIME: &str = include_str!("../js/runtime.js");
-
-/// The app a component runs: its source and file name (for messages).
-///
-/// The engine is built once, without an app: `rotor js build` hands the app to
-/// `wizer-initialize` (see [`preinit`]) and snapshots the instance, so the app ends up in the
-/// component's initial memory.
-struct App {
-    name: String,
-    source: String,
-}
 
 /// What a component that was never given an app answers.
 const NO_APP: &str =
@@ -63,7 +55,7 @@ type DefaultEngine = boa::Boa;
 
 thread_local! {
     /// The app, put in place by [`preinit`].
-    static APP: std::cell::OnceCell<App> = const { std::cell::OnceCell::new() };
+    static APP: std::cell::OnceCell<Rc<AppModules>> = const { std::cell::OnceCell::new() };
     /// The engine with the runtime and the app loaded by [`preinit`], when the app loaded
     /// without calling the host.
     static PRELOADED: std::cell::RefCell<Option<DefaultEngine>> = const { std::cell::RefCell::new(None) };
@@ -73,7 +65,7 @@ thread_local! {
 fn app_name() -> String {
     APP.with(|app| {
         app.get()
-            .map_or_else(|| "app.js".to_owned(), |app| app.name.clone())
+            .map_or_else(|| "app.js".to_owned(), |app| app.entry().to_owned())
     })
 }
 
@@ -84,7 +76,7 @@ fn load() -> Result<DefaultEngine, engine::ScriptError> {
         return Ok(engine);
     }
     APP.with(|app| match app.get() {
-        Some(app) => DefaultEngine::load(RUNTIME, &app.source, &app.name, ops::call),
+        Some(app) => DefaultEngine::load(RUNTIME, app.clone(), ops::call),
         None => Err(engine::ScriptError {
             message: NO_APP.to_owned(),
         }),
@@ -107,11 +99,12 @@ fn build_environment() -> Vec<(String, String)> {
 /// Export `wizer-initialize`, which `rotor js build` calls once, at build time, before it
 /// snapshots the instance's memory into the component.
 ///
-/// It reads the app from the environment: `ROTOR_JS_APP_SOURCE` and `ROTOR_JS_APP_NAME`.
-/// Unless `ROTOR_JS_PRELOAD` is `0`, it also creates the engine and evaluates the runtime and
-/// the app, so that they are already in place when a request arrives. An app that calls the
-/// host while it loads makes this trap (the host answers nothing then); `rotor js build`
-/// then snapshots again with `ROTOR_JS_PRELOAD=0`, and each request loads the app.
+/// It reads the app from the environment: `ROTOR_JS_APP`, its modules as
+/// [`AppModules::from_json`] reads them. Unless `ROTOR_JS_PRELOAD` is `0`, it also creates
+/// the engine and evaluates the runtime and the app, so that they are already in place when
+/// a request arrives. An app that calls the host while it loads makes this trap (the host
+/// answers nothing then); `rotor js build` then snapshots again with `ROTOR_JS_PRELOAD=0`,
+/// and each request loads the app.
 #[allow(unsafe_code, missing_docs)]
 pub mod preinit {
     wit_bindgen::generate!({
@@ -136,22 +129,21 @@ pub mod preinit {
                     .find(|(key, _)| key == name)
                     .map(|(_, value)| value.clone())
             };
-            let Some(source) = variable("ROTOR_JS_APP_SOURCE") else {
+            let Some(app) = variable("ROTOR_JS_APP") else {
                 return;
             };
-            let app = super::App {
-                name: variable("ROTOR_JS_APP_NAME").unwrap_or_else(|| "app.js".to_owned()),
-                source,
+            // `rotor js build` wrote it: a malformed one is a bug there, and trapping here
+            // fails the build instead of making a component without its app.
+            let app = match super::AppModules::from_json(&app) {
+                Ok(app) => std::rc::Rc::new(app),
+                Err(error) => panic!("ROTOR_JS_APP is malformed: {error}"),
             };
             let preload = variable("ROTOR_JS_PRELOAD").as_deref() != Some("0");
             // A failing app is not kept: each request then loads it and logs why it fails.
             if preload {
-                if let Ok(engine) = super::DefaultEngine::load(
-                    super::RUNTIME,
-                    &app.source,
-                    &app.name,
-                    super::ops::call,
-                ) {
+                if let Ok(engine) =
+                    super::DefaultEngine::load(super::RUNTIME, app.clone(), super::ops::call)
+                {
                     super::PRELOADED.with(|preloaded| *preloaded.borrow_mut() = Some(engine));
                 }
             }

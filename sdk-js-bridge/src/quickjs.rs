@@ -1,10 +1,14 @@
 //! [`Engine`] on QuickJS, through `rquickjs` (feature `quickjs`): a smaller and faster engine
 //! than boa, but C, so building it needs a C compiler for WASI (see the crate's README).
 
+use std::rc::Rc;
+
 use rquickjs::function::Func;
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::module::Declared;
 use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
 
-use crate::engine::{Engine, HostCall, ScriptError};
+use crate::engine::{AppModules, Engine, HostCall, ScriptError};
 
 /// A QuickJS context with the runtime and the app loaded.
 pub struct QuickJs {
@@ -72,12 +76,49 @@ fn fire_timer(ctx: &Ctx<'_>) -> Result<bool, ScriptError> {
     fire.call::<_, bool>(()).map_err(|e| script_error(ctx, e))
 }
 
+/// Resolves an import through the importing module's links, which `rotor js build` made.
+struct AppResolver(Rc<AppModules>);
+
+impl Resolver for AppResolver {
+    fn resolve<'js>(
+        &mut self,
+        _ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        self.0
+            .resolve(base, name)
+            .map(str::to_owned)
+            .ok_or_else(|| rquickjs::Error::new_resolving(base, name))
+    }
+}
+
+/// Loads a module of the app by its id.
+struct AppLoader(Rc<AppModules>);
+
+impl Loader for AppLoader {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        let source = self
+            .0
+            .source(name)
+            .ok_or_else(|| rquickjs::Error::new_loading(name))?;
+        Module::declare(ctx.clone(), name, source)
+    }
+}
+
 impl Engine for QuickJs {
-    fn load(runtime: &str, app: &str, app_name: &str, host: HostCall) -> Result<Self, ScriptError> {
+    fn load(runtime: &str, app: Rc<AppModules>, host: HostCall) -> Result<Self, ScriptError> {
         let setup = |e: rquickjs::Error| ScriptError {
             message: format!("starting QuickJS: {e}"),
         };
         let quickjs = Runtime::new().map_err(setup)?;
+        quickjs.set_loader(AppResolver(app.clone()), AppLoader(app.clone()));
         let context = Context::full(&quickjs).map_err(setup)?;
         let app = context.with(|ctx| -> Result<_, ScriptError> {
             let call = Func::from(move |op: String, arguments: String| host(&op, &arguments));
@@ -86,8 +127,9 @@ impl Engine for QuickJs {
                 .map_err(|e| script_error(&ctx, e))?;
             ctx.eval::<(), _>(runtime)
                 .map_err(|e| script_error(&ctx, e))?;
-            let module =
-                Module::declare(ctx.clone(), app_name, app).map_err(|e| script_error(&ctx, e))?;
+            let source = app.source(app.entry()).unwrap_or_default();
+            let module = Module::declare(ctx.clone(), app.entry(), source)
+                .map_err(|e| script_error(&ctx, e))?;
             let (module, evaluated) = module.eval().map_err(|e| script_error(&ctx, e))?;
             settle(&ctx, &evaluated)?;
             let namespace = module.namespace().map_err(|e| script_error(&ctx, e))?;

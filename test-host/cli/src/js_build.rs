@@ -1,7 +1,8 @@
 //! `rotor js build APP.js -o APP.wasm`: a JavaScript app as a component, without writing
 //! Rust and without a compiler. The rotor-js engine (`sdk-js-bridge/`) was built when this
-//! `rotor` was, and is embedded in it (see `build/js_engines.rs`); building an app checks its
-//! syntax, hands it to the engine and snapshots the result.
+//! `rotor` was, and is embedded in it (see `build/js_engines.rs`); building an app gathers its
+//! modules ([`AppModules`]: the entry file and what it imports, checked for syntax), hands
+//! them to the engine and snapshots the result.
 //!
 //! The snapshot is made as wizer makes one: the engine's `wizer-initialize` export reads the
 //! app from its environment, creates the engine and loads the runtime and the app, and the
@@ -17,6 +18,8 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+
+use crate::js_modules::AppModules;
 
 /// The boa engine, built with this `rotor`.
 const BOA: &[u8] = include_bytes!(env!("ROTOR_JS_ENGINE_BOA"));
@@ -63,7 +66,8 @@ impl std::str::FromStr for JsEngine {
 /// Builds `app` into a component at `output`, pre-initialized unless `preinitialize` is off;
 /// says whether the pre-initialization took.
 ///
-/// A syntax error in the app is the error, as `FILE:LINE:COLUMN: syntax error: ...`.
+/// A syntax error or an import that resolves to nothing is the error, as
+/// `FILE:LINE:COLUMN: ...`.
 pub async fn build(
     app: &Path,
     output: &Path,
@@ -71,11 +75,7 @@ pub async fn build(
     preinitialize: bool,
 ) -> anyhow::Result<bool> {
     let app = std::path::absolute(app).with_context(|| format!("{}", app.display()))?;
-    let source = std::fs::read_to_string(&app).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => anyhow::anyhow!("{}: no such file", app.display()),
-        _ => anyhow::anyhow!("{}: {e}", app.display()),
-    })?;
-    check_syntax(&app, &source)?;
+    let modules = AppModules::gather(&app)?;
     let component = engine.component().ok_or_else(|| {
         anyhow::anyhow!(
             "this rotor was built without the QuickJS engine: no C compiler for WASI was \
@@ -83,14 +83,10 @@ pub async fn build(
              libc, `apt-get install clang-14 llvm-14 wasi-libc` on Debian, and build rotor again)"
         )
     })?;
-    let name = app
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "app.js".to_owned());
+    let modules = modules.to_json();
     let environment = |preload: bool| {
         vec![
-            ("ROTOR_JS_APP_NAME".to_owned(), name.clone()),
-            ("ROTOR_JS_APP_SOURCE".to_owned(), source.clone()),
+            ("ROTOR_JS_APP".to_owned(), modules.clone()),
             (
                 "ROTOR_JS_PRELOAD".to_owned(),
                 if preload { "1" } else { "0" }.to_owned(),
@@ -120,41 +116,6 @@ pub async fn build(
     std::fs::write(output, built)
         .with_context(|| format!("writing the component to {}", output.display()))?;
     Ok(preinitialized)
-}
-
-/// Parses `source` as an ES module; a syntax error is `FILE:LINE:COLUMN: syntax error: ...`.
-pub fn check_syntax(app: &Path, source: &str) -> anyhow::Result<()> {
-    use boa_parser::{Parser, Source};
-    let parsed = Parser::new(Source::from_bytes(source)).parse_module(
-        &boa_ast::scope::Scope::new_global(),
-        &mut boa_interner::Interner::default(),
-    );
-    match parsed {
-        Ok(_) => Ok(()),
-        Err(error) => Err(anyhow::anyhow!("{}", located(app, &error.to_string()))),
-    }
-}
-
-/// `FILE:LINE:COLUMN: syntax error: message`, with the position boa's message ends in
-/// ("at line 3, col 7").
-fn located(app: &Path, message: &str) -> String {
-    let position = message.rfind(" at line ").and_then(|at| {
-        let (line, column) = message[at + " at line ".len()..].split_once(", col ")?;
-        let column: String = column.chars().take_while(char::is_ascii_digit).collect();
-        Some((
-            at,
-            line.trim().parse::<u32>().ok()?,
-            column.parse::<u32>().ok()?,
-        ))
-    });
-    match position {
-        Some((at, line, column)) => format!(
-            "{}:{line}:{column}: syntax error: {}",
-            app.display(),
-            &message[..at]
-        ),
-        None => format!("{}: syntax error: {message}", app.display()),
-    }
 }
 
 /// The environment `wizer-initialize` reads: name and value pairs.

@@ -3,3 +3,4 @@
 #![warn(missing_docs)]
 
 pub mod js_build;
+pub mod js_modules;

@@ -135,6 +135,104 @@ async fn twins_pass_their_specs(engine: &str) {
     assert!(passed >= 30, "{line}");
 }
 
+/// Copies the directory `from` to `to`, files and subdirectories.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// Builds the npm-router example's own modules in `dir`, whose `node_modules` the caller
+/// filled, and runs the example's spec on it.
+async fn npm_router_passes_its_spec(dir: &Path) {
+    let example = common::workspace().join("examples/js/npm-router");
+    for file in ["app.js", "handlers.js"] {
+        std::fs::copy(example.join(file), dir.join(file)).unwrap();
+    }
+    std::fs::write(
+        dir.join("spin.toml"),
+        std::fs::read_to_string(example.join("spin.toml"))
+            .unwrap()
+            .replace("../../../target/rotor-js/npm-router.wasm", "app.wasm"),
+    )
+    .unwrap();
+    let built = build_ok(&dir.join("app.js"), &dir.join("app.wasm"));
+    assert!(built.contains(", pre-initialized in "), "{built}");
+    let cases =
+        rotor_spec::conformance::run_spec(dir, &example.join("test.json5"), common::test_engine())
+            .await
+            .unwrap();
+    let (passed, failed, line) = rotor_spec::conformance::summary(&cases);
+    assert_eq!(failed, 0, "{line}");
+    assert_eq!(passed, 4, "{line}");
+}
+
+/// An app of several modules that imports a package from `node_modules` through its
+/// `package.json` `exports`: the npm-router example, with the test tree's stand-in for
+/// itty-router, so that no network is needed.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_of_modules_and_a_package_passes_its_spec() {
+    common::guests();
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js-modules/itty-router-stand-in"),
+        &dir.path().join("node_modules/itty-router"),
+    );
+    npm_router_passes_its_spec(dir.path()).await;
+}
+
+/// The npm-router example with the real itty-router, where its README's `npm install` ran.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_npm_router_example_passes_its_spec_with_itty_router() {
+    let installed = common::workspace().join("examples/js/npm-router/node_modules");
+    if !installed.join("itty-router/package.json").is_file() {
+        eprintln!(
+            "SKIPPED: itty-router is not installed (`npm install` in examples/js/npm-router); \
+             an_app_of_modules_and_a_package_passes_its_spec covers the same app offline"
+        );
+        return;
+    }
+    common::guests();
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&installed, &dir.path().join("node_modules"));
+    npm_router_passes_its_spec(dir.path()).await;
+}
+
+/// An import that names nothing stops the build at the import, naming file, line and column.
+#[test]
+fn an_unresolvable_import_names_the_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.js"),
+        "import { route } from \"./routes.js\";\nexport default { fetch: route };\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("routes.js"),
+        "// routes\nimport { Router } from \"no-such-package\";\nexport const route = Router;\n",
+    )
+    .unwrap();
+    let built = js_build(&dir.path().join("app.js"), &dir.path().join("app.wasm"));
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(!built.status.success(), "{stderr}");
+    let routes = dir.path().join("routes.js");
+    assert!(
+        stderr.contains(&format!(
+            "{}:2:24: cannot import \"no-such-package\"",
+            routes.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("app.wasm").exists());
+}
+
 /// The engine is inside `rotor`: building an app runs no cargo and reads nothing of this
 /// repository, so it works from any directory with nothing on `PATH`.
 #[test]
