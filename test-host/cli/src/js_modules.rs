@@ -354,6 +354,13 @@ mod tests {
         dir
     }
 
+    /// The error gathering `dir`'s `app.js` ends in.
+    fn gather_error(dir: &tempfile::TempDir) -> String {
+        AppModules::gather(&dir.path().join("app.js"))
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn relative_files_and_packages_are_gathered_with_their_links() {
         let dir = tree(&[
@@ -425,9 +432,7 @@ mod tests {
             "app.js",
             "export const a = 1;\n  import { x } from \"./missing.js\";\n",
         )]);
-        let error = AppModules::gather(&dir.path().join("app.js"))
-            .unwrap_err()
-            .to_string();
+        let error = gather_error(&dir);
         let expected = format!(
             "{}:2:21: cannot import \"./missing.js\"",
             dir.path().join("app.js").display()
@@ -435,9 +440,7 @@ mod tests {
         assert!(error.starts_with(&expected), "{error}");
 
         let dir = tree(&[("app.js", "import 'left-pad';\n")]);
-        let error = AppModules::gather(&dir.path().join("app.js"))
-            .unwrap_err()
-            .to_string();
+        let error = gather_error(&dir);
         assert!(
             error.contains(":1:8: cannot import \"left-pad\": no package"),
             "{error}"
@@ -454,9 +457,7 @@ mod tests {
             ),
             ("node_modules/kit/internal.js", "export {};\n"),
         ]);
-        let error = AppModules::gather(&dir.path().join("app.js"))
-            .unwrap_err()
-            .to_string();
+        let error = gather_error(&dir);
         assert!(
             error.contains("does not export \"./internal.js\""),
             "{error}"
@@ -469,9 +470,7 @@ mod tests {
             ("app.js", "import './lib.js';\n"),
             ("lib.js", "export const x = ;\n"),
         ]);
-        let error = AppModules::gather(&dir.path().join("app.js"))
-            .unwrap_err()
-            .to_string();
+        let error = gather_error(&dir);
         let expected = format!("{}:1:", dir.path().join("lib.js").display());
         assert!(error.starts_with(&expected), "{error}");
         assert!(error.contains("syntax error"), "{error}");
@@ -486,9 +485,7 @@ mod tests {
                 "module.exports = function pad() {};\n",
             ),
         ]);
-        let error = AppModules::gather(&dir.path().join("app.js"))
-            .unwrap_err()
-            .to_string();
+        let error = gather_error(&dir);
         assert!(
             error.contains("node_modules/pad/index.js:1:1: this is a CommonJS module"),
             "{error}"
