@@ -65,8 +65,8 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// A `200 OK` with `body` and no headers.
-    fn ok(body: impl Into<Body>, content_type: Option<&'static str>) -> Reply {
+    /// A `200 OK` with `body` and, when given, that `content-type`.
+    pub(crate) fn ok(body: impl Into<Body>, content_type: Option<&'static str>) -> Reply {
         Reply::Plain {
             status: StatusCode::OK,
             content_type,
@@ -111,11 +111,6 @@ impl Reply {
             }
         }
     }
-}
-
-/// A `200 OK` with `body` and the given content type, as a [`Reply`].
-pub(super) fn reply_with_content_type(body: impl Into<Body>, content_type: &'static str) -> Reply {
-    Reply::ok(body, Some(content_type))
 }
 
 impl<B: Into<Body>> IntoResponse for http::Response<B> {

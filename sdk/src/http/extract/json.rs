@@ -5,9 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::{content_type_essence, read_body, FromRequest, Reads, Rejection};
 use crate::http::body::IncomingBody;
-use crate::http::response::{
-    internal_error_reply, reply_with_content_type, IntoResponse, Reply, Response, JSON,
-};
+use crate::http::response::{internal_error_reply, IntoResponse, Reply, Response, JSON};
 
 /// A JSON value: as an argument, the request body parsed as `T`; as a return value, `T`
 /// serialized with `content-type: application/json`.
@@ -78,7 +76,7 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 
     fn into_reply(self) -> Reply {
         match serde_json::to_vec(&self.0) {
-            Ok(bytes) => reply_with_content_type(bytes, JSON),
+            Ok(bytes) => Reply::ok(bytes, Some(JSON)),
             Err(error) => internal_error_reply(&format_args!(
                 "serializing the JSON response failed: {error}"
             )),

@@ -37,9 +37,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 
 use super::body::IncomingBody;
-use super::response::{
-    internal_error_reply, reply_with_content_type, IntoResponse, Reply, Response, JSON,
-};
+use super::response::{internal_error_reply, IntoResponse, Reply, Response, JSON};
 
 pub use header::{BearerToken, ContentLength, ContentType, Header, Host, TypedHeader, UserAgent};
 pub use json::Json;
@@ -289,7 +287,7 @@ impl IntoResponse for Rejection {
                     status: self.status.as_u16(),
                 };
                 match serde_json::to_vec(&body) {
-                    Ok(body) => reply_with_content_type(body, JSON).with_status(self.status),
+                    Ok(body) => Reply::ok(body, Some(JSON)).with_status(self.status),
                     Err(error) => internal_error_reply(&error),
                 }
             }
