@@ -10,12 +10,26 @@
   const hostCall = globalThis.__rotor_call;
   delete globalThis.__rotor_call;
 
+  /** The kinds of failure whose WIT variant carries a message; the others carry nothing. */
+  const KINDS_WITH_MESSAGE = new Set([
+    "other", "io", "connection-failed", "bad-parameter", "query-failed", "value-conversion-failed",
+    "invalid-name", "undefined", "provider",
+  ]);
+
   /** A failure reported by the host: `kind` names it (`access-denied`, `denied`, ...). */
   class RotorError extends Error {
     constructor(kind, message) {
       super(message);
       this.name = "RotorError";
       this.kind = kind;
+    }
+
+    /**
+     * The error as the interface's variant, `{tag}` or `{tag, val}`: what apps written for
+     * spin-js-sdk read as `e.payload`.
+     */
+    get payload() {
+      return KINDS_WITH_MESSAGE.has(this.kind) ? { tag: this.kind, val: this.message } : { tag: this.kind };
     }
   }
 
@@ -397,14 +411,38 @@
     keys() { return invoke("kv.keys", { store: this.#handle }); }
   }
 
-  /** SQL parameters: numbers, strings, booleans, null, and bytes. */
+  /**
+   * SQL parameters: numbers, strings, booleans, null, bytes, and the interfaces' own tagged
+   * values (`{tag: "int64", val: 5n}`), whose tag gives way to the value's JavaScript type.
+   */
   function sqlParams(params = []) {
-    return params.map((value) => {
-      if (value instanceof Uint8Array || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return { bytes: toBase64(toBytes(value)) };
-      if (typeof value === "bigint") return { int: value.toString() };
-      if (value instanceof Date) return value.toISOString();
-      return value === undefined ? null : value;
-    });
+    return params.map(sqlParam);
+  }
+
+  function sqlParam(value) {
+    if (value instanceof Uint8Array || value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return { bytes: toBase64(toBytes(value)) };
+    if (typeof value === "bigint") return { int: value.toString() };
+    if (value instanceof Date) return value.toISOString();
+    if (value !== null && typeof value === "object" && typeof value.tag === "string") return sqlParam(value.val ?? null);
+    return value === undefined ? null : value;
+  }
+
+  /** The tags whose values are 64-bit integers (BigInts) or bytes (Uint8Arrays). */
+  const BIGINT_TAGS = new Set(["integer", "int64", "uint64", "timestamp"]);
+  const BYTES_TAGS = new Set(["blob", "binary"]);
+
+  /** `[tag]` or `[tag, val]` from the host as the interface's variant, `{tag}` or `{tag, val}`. */
+  function fromTagged([tag, val]) {
+    if (val === undefined) return { tag };
+    if (BIGINT_TAGS.has(tag)) return { tag, val: BigInt(val) };
+    if (BYTES_TAGS.has(tag)) return { tag, val: fromBase64(val) };
+    return { tag, val };
+  }
+
+  function toTagged({ tag, val }) {
+    if (tag === "int64") return [tag, BigInt(val).toString()];
+    if (tag === "binary") return [tag, toBase64(valueBytes(val))];
+    throw new TypeError(`a Redis parameter is {tag: "int64", val} or {tag: "binary", val}, not {tag: ${JSON.stringify(tag)}}`);
   }
 
   class Database {
@@ -414,6 +452,16 @@
     query(statement, params) { return invoke(`${this.#kind}.query`, { db: this.#handle, statement, params: sqlParams(params) }); }
     /** Runs a statement and returns the number of rows it changed (where the database says). */
     execute(statement, params) { return invoke(`${this.#kind}.execute`, { db: this.#handle, statement, params: sqlParams(params) }); }
+    /**
+     * Runs a statement and returns its result as the interface defines it: `columns` (names
+     * for SQLite; `{name, dataType}` for PostgreSQL and MySQL) and `rows`, each an array of
+     * tagged values, `{tag: "int64", val: 5n}`, with 64-bit integers as BigInts and bytes as
+     * Uint8Arrays.
+     */
+    queryTagged(statement, params) {
+      const { columns, rows } = invoke(`${this.#kind}.tagged`, { db: this.#handle, statement, params: sqlParams(params) });
+      return { columns, rows: rows.map((row) => row.map(fromTagged)) };
+    }
   }
 
   class RedisConnection {
@@ -430,6 +478,11 @@
     smembers(key) { return this.#call("smembers", [key]); }
     srem(key, ...members) { return this.#call("srem", [key, ...members]); }
     execute(name, ...args) { return this.#call("execute", [name, ...args.map((a) => (typeof a === "number" ? a : String(a)))]); }
+    /**
+     * Runs any command with the interface's own values: parameters `{tag: "int64", val}` or
+     * `{tag: "binary", val}`, results `{tag: "nil" | "status" | "int64" | "binary", val}`.
+     */
+    executeTagged(name, params = []) { return this.#call("execute-tagged", [name, ...params.map(toTagged)]).map(fromTagged); }
   }
 
   class MqttConnection {
@@ -817,7 +870,8 @@
     return Response.json(value);
   }
 
-  async function handleFetch(app, requestJson) {
+  async function handleFetch(exports, requestJson) {
+    const app = exports?.default;
     const incoming = JSON.parse(requestJson);
     const request = new Request(incoming.url, {
       method: incoming.method,
@@ -868,14 +922,19 @@
     return JSON.stringify(done ? { done: true } : { chunk: toBase64(chunkBytes(value)) });
   }
 
-  async function handleMessage(app, payloadBase64) {
+  async function handleMessage(exports, payloadBase64) {
     const payload = fromBase64(payloadBase64);
+    const app = exports?.default;
+    // spin-js-sdk's Redis apps export an object with `handleMessage` as `inboundRedis`.
+    const inbound = exports?.inboundRedis;
     if (app && typeof app.message === "function") {
       await app.message(payload);
+    } else if (inbound && typeof inbound.handleMessage === "function") {
+      await inbound.handleMessage(payload);
     } else if (listeners.message.length > 0) {
       for (const listener of listeners.message) await listener({ type: "message", payload });
     } else {
-      throw new TypeError("the app has no message handler: export default { message(payload) } or addEventListener('message', ...)");
+      throw new TypeError("the app has no message handler: export default { message(payload) }, addEventListener('message', ...) or export const inboundRedis = { handleMessage(payload) }");
     }
     return "";
   }

@@ -18,8 +18,9 @@ use crate::engine::{AppModules, Engine, HostCall, ScriptError};
 /// A boa context with the runtime and the app loaded.
 pub struct Boa {
     context: Context,
-    /// The app's default export (`undefined` when it has none).
-    app: JsValue,
+    /// The app's module namespace: the runtime reads its `default` export (and, for Redis
+    /// messages, spin-js-sdk's `inboundRedis`).
+    exports: JsValue,
 }
 
 fn script_error(error: &JsError) -> ScriptError {
@@ -162,11 +163,8 @@ impl Engine for Boa {
             .map_err(|e| script_error(&e))?;
         let evaluated = module.load_link_evaluate(&mut context);
         settle(&evaluated, &mut context)?;
-        let app = module
-            .namespace(&mut context)
-            .get(js_string!("default"), &mut context)
-            .map_err(|e| script_error(&e))?;
-        Ok(Boa { context, app })
+        let exports = JsValue::from(module.namespace(&mut context));
+        Ok(Boa { context, exports })
     }
 
     fn dispatch(&mut self, function: &str, argument: &str) -> Result<String, ScriptError> {
@@ -177,7 +175,10 @@ impl Engine for Boa {
         let result = handler
             .call(
                 &JsValue::undefined(),
-                &[self.app.clone(), JsValue::from(JsString::from(argument))],
+                &[
+                    self.exports.clone(),
+                    JsValue::from(JsString::from(argument)),
+                ],
                 context,
             )
             .map_err(|e| script_error(&e))?;

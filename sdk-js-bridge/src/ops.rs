@@ -10,6 +10,7 @@ use std::cell::RefCell;
 
 use base64::Engine as _;
 use rotor_sdk::http::outbound::{self, SendErrorKind};
+use rotor_sdk::rows::SqlValue as _;
 use rotor_sdk::{key_value, mqtt, mysql, pg, redis, sqlite, variables};
 use serde_json::{json, Value};
 
@@ -312,6 +313,10 @@ fn sqlite_op(action: &str, args: &Value) -> OpResult {
         )),
         // SQLite's interface does not say how many rows changed.
         "execute" => Ok(Value::Null),
+        "tagged" => Ok(json!({
+            "columns": result.columns,
+            "rows": result.rows.iter().map(|row| row.values.iter().map(sqlite_tagged).collect()).collect::<Vec<Vec<Value>>>(),
+        })),
         _ => Err(Failure::new(
             "unknown-operation",
             format!("sqlite.{action}"),
@@ -362,6 +367,22 @@ fn pg_op(action: &str, args: &Value) -> OpResult {
             })??;
             Ok(Value::from(changed))
         }
+        "tagged" => {
+            let set = with_handle(args, "db", connections, |db| {
+                db.query(statement, &params).map_err(failed)
+            })??;
+            let columns: Vec<Value> = set
+                .columns
+                .iter()
+                .map(|c| json!({ "name": c.name, "dataType": pg_data_type(&c.data_type) }))
+                .collect();
+            let rows: Vec<Vec<Value>> = set
+                .rows
+                .iter()
+                .map(|row| row.iter().map(pg_tagged).collect())
+                .collect();
+            Ok(json!({ "columns": columns, "rows": rows }))
+        }
         _ => Err(Failure::new("unknown-operation", format!("pg.{action}"))),
     }
 }
@@ -408,7 +429,119 @@ fn mysql_op(action: &str, args: &Value) -> OpResult {
             // MySQL's interface does not say how many rows changed.
             Ok(Value::Null)
         }
+        "tagged" => {
+            let set = with_handle(args, "db", connections, |db| db.query(statement, &params))?
+                .map_err(failed)?;
+            let columns: Vec<Value> = set
+                .columns
+                .iter()
+                .map(|c| json!({ "name": c.name, "dataType": mysql_data_type(c.data_type) }))
+                .collect();
+            let rows: Vec<Vec<Value>> = set
+                .rows
+                .iter()
+                .map(|row| row.iter().map(mysql_tagged).collect())
+                .collect();
+            Ok(json!({ "columns": columns, "rows": rows }))
+        }
         _ => Err(Failure::new("unknown-operation", format!("mysql.{action}"))),
+    }
+}
+
+// Query results as the interfaces define them, for the runtime's `queryTagged`: each value
+// is `[tag]` or `[tag, val]`, with the WIT variant's name as its tag. JSON numbers lose
+// precision past 2^53, so 64-bit integers travel as decimal text (the runtime makes them
+// BigInts); bytes travel as base64.
+
+fn sqlite_tagged(value: &sqlite::Value) -> Value {
+    match value {
+        sqlite::Value::Integer(i) => json!(["integer", i.to_string()]),
+        sqlite::Value::Real(f) => json!(["real", f]),
+        sqlite::Value::Text(s) => json!(["text", s]),
+        sqlite::Value::Blob(b) => json!(["blob", encode(b)]),
+        sqlite::Value::Null => json!(["null"]),
+    }
+}
+
+fn mysql_tagged(value: &mysql::DbValue) -> Value {
+    match value {
+        mysql::DbValue::Int64(i) => json!(["int64", i.to_string()]),
+        mysql::DbValue::Uint64(i) => json!(["uint64", i.to_string()]),
+        mysql::DbValue::Binary(b) => json!(["binary", encode(b)]),
+        mysql::DbValue::DbNull => json!(["db-null"]),
+        mysql::DbValue::Unsupported => json!(["unsupported"]),
+        other => json!([other.kind(), other.to_json()]),
+    }
+}
+
+/// PostgreSQL values as `spin:postgres@4.0.0` has them; dates and times keep their tuples.
+/// The variants Spin's 3.0.0 interface lacks (UUIDs, JSON, decimals, ranges, arrays,
+/// intervals) carry their JSON form.
+fn pg_tagged(value: &pg::DbValue) -> Value {
+    use pg::DbValue as V;
+    match value {
+        V::Int64(i) => json!(["int64", i.to_string()]),
+        V::Timestamp(seconds) => json!(["timestamp", seconds.to_string()]),
+        V::Binary(b) => json!(["binary", encode(b)]),
+        V::Date((year, month, day)) => json!(["date", [year, month, day]]),
+        V::Time((hour, minute, second, nanos)) => json!(["time", [hour, minute, second, nanos]]),
+        V::Datetime((year, month, day, hour, minute, second, nanos)) => {
+            json!(["datetime", [year, month, day, hour, minute, second, nanos]])
+        }
+        V::DbNull => json!(["db-null"]),
+        V::Unsupported(_) => json!(["unsupported"]),
+        other => json!([other.kind(), other.to_json()]),
+    }
+}
+
+fn pg_data_type(data_type: &pg::DbDataType) -> &'static str {
+    use pg::DbDataType as T;
+    match data_type {
+        T::Boolean => "boolean",
+        T::Int8 => "int8",
+        T::Int16 => "int16",
+        T::Int32 => "int32",
+        T::Int64 => "int64",
+        T::Floating32 => "floating32",
+        T::Floating64 => "floating64",
+        T::Str => "str",
+        T::Binary => "binary",
+        T::Date => "date",
+        T::Time => "time",
+        T::Datetime => "datetime",
+        T::Timestamp => "timestamp",
+        T::Uuid => "uuid",
+        T::Jsonb => "jsonb",
+        T::Decimal => "decimal",
+        T::RangeInt32 => "range-int32",
+        T::RangeInt64 => "range-int64",
+        T::RangeDecimal => "range-decimal",
+        T::ArrayInt32 => "array-int32",
+        T::ArrayInt64 => "array-int64",
+        T::ArrayDecimal => "array-decimal",
+        T::ArrayStr => "array-str",
+        T::Interval => "interval",
+        T::Other(_) => "other",
+    }
+}
+
+fn mysql_data_type(data_type: mysql::DbDataType) -> &'static str {
+    use mysql::DbDataType as T;
+    match data_type {
+        T::Boolean => "boolean",
+        T::Int8 => "int8",
+        T::Int16 => "int16",
+        T::Int32 => "int32",
+        T::Int64 => "int64",
+        T::Uint8 => "uint8",
+        T::Uint16 => "uint16",
+        T::Uint32 => "uint32",
+        T::Uint64 => "uint64",
+        T::Floating32 => "floating32",
+        T::Floating64 => "floating64",
+        T::Str => "str",
+        T::Binary => "binary",
+        T::Other => "other",
     }
 }
 
@@ -427,6 +560,15 @@ fn redis_result_json(result: &redis::RedisResult) -> Value {
         redis::RedisResult::Status(s) => Value::from(s.as_str()),
         redis::RedisResult::Int64(i) => Value::from(*i),
         redis::RedisResult::Binary(b) => Value::from(String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+fn redis_result_tagged(result: &redis::RedisResult) -> Value {
+    match result {
+        redis::RedisResult::Nil => json!(["nil"]),
+        redis::RedisResult::Status(s) => json!(["status", s]),
+        redis::RedisResult::Int64(i) => json!(["int64", i.to_string()]),
+        redis::RedisResult::Binary(b) => json!(["binary", encode(b)]),
     }
 }
 
@@ -490,6 +632,27 @@ fn redis_op(action: &str, args: &Value) -> OpResult {
                     .collect();
                 let results = conn.execute(&string_at(0)?, &parameters).map_err(failed)?;
                 Value::from(results.iter().map(redis_result_json).collect::<Vec<_>>())
+            }
+            // The interface's own values: `[tag, val]` parameters and results, 64-bit
+            // integers as decimal text and bytes as base64, as for SQL rows.
+            "execute-tagged" => {
+                let parameters = list
+                    .iter()
+                    .skip(1)
+                    .map(|parameter| match (parameter[0].as_str(), parameter[1].as_str()) {
+                        (Some("int64"), Some(digits)) => digits
+                            .parse()
+                            .map(redis::RedisParameter::Int64)
+                            .map_err(|_| Failure::new("invalid-arguments", format!("{digits:?} is not a 64-bit integer"))),
+                        (Some("binary"), Some(text)) => decode(text.to_owned()).map(redis::RedisParameter::Binary),
+                        _ => Err(Failure::new(
+                            "invalid-arguments",
+                            format!("a Redis parameter is {{tag: \"int64\", val: bigint}} or {{tag: \"binary\", val: Uint8Array}}, not {parameter}"),
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let results = conn.execute(&string_at(0)?, &parameters).map_err(failed)?;
+                Value::from(results.iter().map(redis_result_tagged).collect::<Vec<_>>())
             }
             other => {
                 return Err(Failure::new(

@@ -14,8 +14,9 @@ use crate::engine::{AppModules, Engine, HostCall, ScriptError};
 pub struct QuickJs {
     // Fields drop in order: the app's value must be freed before the context and the
     // runtime it lives in, or QuickJS aborts on a leaked object.
-    /// The app's default export (`undefined` when it has none).
-    app: Persistent<Value<'static>>,
+    /// The app's module namespace: the runtime reads its `default` export (and, for Redis
+    /// messages, spin-js-sdk's `inboundRedis`).
+    exports: Persistent<Value<'static>>,
     context: Context,
     _runtime: Runtime,
 }
@@ -120,7 +121,7 @@ impl Engine for QuickJs {
         let quickjs = Runtime::new().map_err(setup)?;
         quickjs.set_loader(AppResolver(app.clone()), AppLoader(app.clone()));
         let context = Context::full(&quickjs).map_err(setup)?;
-        let app = context.with(|ctx| -> Result<_, ScriptError> {
+        let exports = context.with(|ctx| -> Result<_, ScriptError> {
             let call = Func::from(move |op: String, arguments: String| host(&op, &arguments));
             ctx.globals()
                 .set("__rotor_call", call)
@@ -133,13 +134,10 @@ impl Engine for QuickJs {
             let (module, evaluated) = module.eval().map_err(|e| script_error(&ctx, e))?;
             settle(&ctx, &evaluated)?;
             let namespace = module.namespace().map_err(|e| script_error(&ctx, e))?;
-            let default: Value = namespace
-                .get("default")
-                .map_err(|e| script_error(&ctx, e))?;
-            Ok(Persistent::save(&ctx, default))
+            Ok(Persistent::save(&ctx, namespace.into_value()))
         })?;
         Ok(QuickJs {
-            app,
+            exports,
             context,
             _runtime: quickjs,
         })
@@ -154,13 +152,13 @@ impl Engine for QuickJs {
             let handler: Function = dispatcher.get(function).map_err(|_| ScriptError {
                 message: format!("the runtime has no dispatcher {function:?}"),
             })?;
-            let app = self
-                .app
+            let exports = self
+                .exports
                 .clone()
                 .restore(&ctx)
                 .map_err(|e| script_error(&ctx, e))?;
             let promise: Promise = handler
-                .call((app, argument))
+                .call((exports, argument))
                 .map_err(|e| script_error(&ctx, e))?;
             let value = settle(&ctx, &promise)?;
             value

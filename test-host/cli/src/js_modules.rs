@@ -13,6 +13,12 @@
 //!   taken are `import`, `module`, `worker` and `default`) decides which file a specifier
 //!   names; without `exports`, `module`, then `main`, then `index.js`.
 //!
+//! - spin-js-sdk's packages (`@spinframework/spin-kv`, `-sqlite`, `-variables`, `-redis`,
+//!   `-postgres`, `-mysql`, `-mqtt`, `-trigger-redis`, `wasi-http-proxy`, and the same names
+//!   under `@fermyon/`) are built in: Rotor's own modules with their names and shapes, found
+//!   before `node_modules` (the packages from npm import Spin's WIT, which only their own
+//!   build can link).
+//!
 //! A syntax error, an import that resolves to nothing and a CommonJS file are errors that
 //! name the file, line and column.
 
@@ -24,6 +30,51 @@ use serde_json::{json, Value};
 /// The conditions of `package.json` `exports` this runtime takes, as Node's ESM loader takes
 /// `import` and `node`.
 const CONDITIONS: &[&str] = &["import", "module", "worker", "default"];
+
+/// A module `rotor js build` carries itself: its id is the package name it answers to.
+struct BuiltinModule {
+    id: &'static str,
+    source: &'static str,
+}
+
+macro_rules! spin_package {
+    ($name:literal) => {
+        BuiltinModule {
+            id: concat!("@spinframework/", $name),
+            source: include_str!(concat!("../../../sdk-js-bridge/js/spin/", $name, ".js")),
+        }
+    };
+}
+
+/// spin-js-sdk's packages, written for Rotor in `sdk-js-bridge/js/spin/`.
+const BUILTIN_MODULES: &[BuiltinModule] = &[
+    spin_package!("spin-kv"),
+    spin_package!("spin-sqlite"),
+    spin_package!("spin-variables"),
+    spin_package!("spin-redis"),
+    spin_package!("spin-postgres"),
+    spin_package!("spin-mysql"),
+    spin_package!("spin-mqtt"),
+    spin_package!("spin-trigger-redis"),
+    spin_package!("wasi-http-proxy"),
+];
+
+/// The built-in module `specifier` names: `@spinframework/NAME`, or `@fermyon/NAME`, the scope
+/// spin-js-sdk's packages had before.
+fn builtin(specifier: &str) -> Option<&'static BuiltinModule> {
+    let name = specifier
+        .strip_prefix("@spinframework/")
+        .or_else(|| specifier.strip_prefix("@fermyon/"))?;
+    BUILTIN_MODULES
+        .iter()
+        .find(|module| module.id.strip_prefix("@spinframework/") == Some(name))
+}
+
+/// A module still to gather: a file, or a built-in module.
+enum Pending {
+    File(PathBuf),
+    Builtin(&'static BuiltinModule),
+}
 
 /// One module: its source and what each of its import specifiers resolves to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +103,21 @@ impl AppModules {
         let root = entry.parent().unwrap_or(Path::new("/")).to_owned();
         let entry_id = id_of(&root, &entry);
         let mut modules = BTreeMap::new();
-        let mut queue = VecDeque::from([entry]);
-        while let Some(path) = queue.pop_front() {
+        let mut queue = VecDeque::from([Pending::File(entry)]);
+        while let Some(pending) = queue.pop_front() {
+            let path = match pending {
+                Pending::File(path) => path,
+                Pending::Builtin(module) => {
+                    // Built-in modules import nothing; they reach the host through `Rotor`.
+                    modules
+                        .entry(module.id.to_owned())
+                        .or_insert_with(|| AppModule {
+                            source: module.source.to_owned(),
+                            imports: BTreeMap::new(),
+                        });
+                    continue;
+                }
+            };
             let id = id_of(&root, &path);
             if modules.contains_key(&id) {
                 continue;
@@ -65,7 +129,12 @@ impl AppModules {
             let specifiers = import_specifiers(&path, &source)?;
             let mut imports = BTreeMap::new();
             for specifier in specifiers {
-                let target = resolve(&path, &specifier).map_err(|why| {
+                if let Some(module) = builtin(&specifier) {
+                    imports.insert(specifier, module.id.to_owned());
+                    queue.push_back(Pending::Builtin(module));
+                    continue;
+                }
+                let target = resolve_package_or_file(&path, &specifier).map_err(|why| {
                     let (line, column) = position_of_specifier(&source, &specifier);
                     anyhow::anyhow!(
                         "{}:{line}:{column}: cannot import {specifier:?}: {why}",
@@ -73,7 +142,7 @@ impl AppModules {
                     )
                 })?;
                 imports.insert(specifier, id_of(&root, &target));
-                queue.push_back(target);
+                queue.push_back(Pending::File(target));
             }
             modules.insert(id, AppModule { source, imports });
         }
@@ -128,6 +197,20 @@ fn import_specifiers(path: &Path, source: &str) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(specifiers)
+}
+
+/// What `specifier`, imported by the file `from`, names; a spin-js-sdk package that is not
+/// built in is refused with the list of those that are, since the one from npm cannot work.
+fn resolve_package_or_file(from: &Path, specifier: &str) -> Result<PathBuf, String> {
+    if specifier.starts_with("@spinframework/") || specifier.starts_with("@fermyon/") {
+        let names: Vec<&str> = BUILTIN_MODULES.iter().map(|module| module.id).collect();
+        return Err(format!(
+            "rotor js build has no built-in module of that name; spin-js-sdk's modules it \
+             carries are {}",
+            names.join(", ")
+        ));
+    }
+    resolve(from, specifier)
 }
 
 /// What `specifier`, imported by the file `from`, names.
@@ -490,6 +573,71 @@ mod tests {
             error.contains("node_modules/pad/index.js:1:1: this is a CommonJS module"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn spin_js_sdk_packages_are_built_in_under_both_scopes() {
+        let dir = tree(&[
+            (
+                "app.js",
+                "import { openDefault } from '@spinframework/spin-kv';\n\
+                 import { get } from '@fermyon/spin-variables';\n\
+                 import * as kv from '@fermyon/spin-kv';\n",
+            ),
+            // A copy from npm, which imports Spin's WIT, is passed over.
+            (
+                "node_modules/@spinframework/spin-kv/package.json",
+                "{\"main\": \"index.js\"}",
+            ),
+            (
+                "node_modules/@spinframework/spin-kv/index.js",
+                "import * as spinKv from 'fermyon:spin/key-value@2.0.0';\n",
+            ),
+        ]);
+        let modules = AppModules::gather(&dir.path().join("app.js")).unwrap();
+        let app = &modules.modules["app.js"];
+        assert_eq!(
+            app.imports["@spinframework/spin-kv"],
+            "@spinframework/spin-kv"
+        );
+        assert_eq!(app.imports["@fermyon/spin-kv"], "@spinframework/spin-kv");
+        assert_eq!(
+            app.imports["@fermyon/spin-variables"],
+            "@spinframework/spin-variables"
+        );
+        let ids: Vec<&str> = modules.modules.keys().map(String::as_str).collect();
+        assert_eq!(
+            ids,
+            [
+                "@spinframework/spin-kv",
+                "@spinframework/spin-variables",
+                "app.js"
+            ]
+        );
+        assert!(modules.modules["@spinframework/spin-kv"]
+            .source
+            .contains("export function openDefault"));
+    }
+
+    #[test]
+    fn a_spin_js_sdk_package_rotor_lacks_is_refused_with_the_list() {
+        let dir = tree(&[(
+            "app.js",
+            "\nimport { ask } from '@spinframework/spin-llm';\n",
+        )]);
+        let message = gather_error(&dir);
+        assert!(message.contains("app.js:2:21: cannot import"), "{message}");
+        assert!(message.contains("@spinframework/spin-kv,"), "{message}");
+    }
+
+    /// Every built-in module parses as a module and imports nothing.
+    #[test]
+    fn the_built_in_modules_parse_and_import_nothing() {
+        for module in BUILTIN_MODULES {
+            let specifiers = import_specifiers(Path::new(module.id), module.source)
+                .unwrap_or_else(|e| panic!("{}: {e}", module.id));
+            assert!(specifiers.is_empty(), "{}: {specifiers:?}", module.id);
+        }
     }
 
     #[test]

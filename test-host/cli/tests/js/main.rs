@@ -3,7 +3,7 @@
 //! the build with the file, line and column; capabilities work and their refusals are
 //! `RotorError`s with a kind; an uncaught exception is a 500 whose cause is logged.
 
-#[path = "../../host/tests/common/mod.rs"]
+#[path = "../../../host/tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +12,8 @@ use std::process::Command;
 use http::{Method, StatusCode};
 use rotor_spec::client;
 use serde_json::json;
+
+mod spin_js_sdk;
 
 /// The twins' components are built where their spin.toml expects them, one engine's at a time.
 static SPECS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -55,24 +57,30 @@ async fn the_web_platform_pieces_pass_their_spec() {
 
 /// Builds `examples/js/web-platform` with `engine` and runs its spec.
 async fn web_platform_passes_its_spec(engine: &str) {
+    js_example_passes_its_spec("web-platform", engine, 9).await;
+}
+
+/// Builds `examples/js/NAME` with `engine` where its spin.toml reads the component, runs its
+/// `test.json5`, and checks that all `cases` passed.
+async fn js_example_passes_its_spec(name: &str, engine: &str, cases: usize) {
     common::guests();
-    let app_dir = common::workspace().join("examples/js/web-platform");
+    let app_dir = common::workspace().join("examples/js").join(name);
     let _turn = SPECS.lock().await;
     build_ok_with(
         &app_dir.join("app.js"),
-        &common::workspace().join("target/rotor-js/web-platform.wasm"),
+        &common::workspace().join(format!("target/rotor-js/{name}.wasm")),
         engine,
     );
-    let cases = rotor_spec::conformance::run_spec(
+    let results = rotor_spec::conformance::run_spec(
         &app_dir,
         &app_dir.join("test.json5"),
         common::test_engine(),
     )
     .await
     .unwrap();
-    let (passed, failed, line) = rotor_spec::conformance::summary(&cases);
-    assert_eq!(failed, 0, "{line}");
-    assert_eq!(passed, 9, "{line}");
+    let (passed, failed, line) = rotor_spec::conformance::summary(&results);
+    assert_eq!(failed, 0, "{name}: {line}");
+    assert_eq!(passed, cases, "{name}: {line}");
 }
 
 /// Whether this `rotor` has the QuickJS engine, which is built only where a C compiler for
@@ -583,6 +591,12 @@ export default {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_javascript_app_handles_redis_messages() {
+    redis_messages_are_recorded_by(MESSAGE_APP).await;
+}
+
+/// Serves `app_source` on a Redis channel of its own and checks that it records each message
+/// but the failing one, upper-cased, on a list.
+async fn redis_messages_are_recorded_by(app_source: &str) {
     use redis::AsyncCommands as _;
     if !common::service_available("Redis", "127.0.0.1:6379") {
         return;
@@ -590,7 +604,7 @@ async fn a_javascript_app_handles_redis_messages() {
     common::guests();
     let dir = tempfile::tempdir().unwrap();
     let app = dir.path().join("messages.js");
-    std::fs::write(&app, MESSAGE_APP).unwrap();
+    std::fs::write(&app, app_source).unwrap();
     let wasm = dir.path().join("messages.wasm");
     build_ok(&app, &wasm);
     let channel = common::unique("rotor_js_channel");
