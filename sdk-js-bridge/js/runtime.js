@@ -126,12 +126,19 @@
 
   // ---- URL -----------------------------------------------------------------------------
 
+  // Regular expressions are compiled where their literal is evaluated: these are evaluated
+  // once, not on each call.
+  const PLUS = /\+/g;
+  const ENCODED_SPACE = /%20/g;
+  const SCHEME = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
+  const LAST_SEGMENT = /[^/]*$/;
+
   function decodeForm(text) {
-    return decodeURIComponent(text.replace(/\+/g, " "));
+    return decodeURIComponent(text.replace(PLUS, " "));
   }
 
   function encodeForm(text) {
-    return encodeURIComponent(text).replace(/%20/g, "+");
+    return encodeURIComponent(text).replace(ENCODED_SPACE, "+");
   }
 
   class URLSearchParams {
@@ -183,14 +190,14 @@
     #protocol; #username; #password; #hostname; #port; #pathname; #search; #hash; #params;
     constructor(input, base) {
       let text = String(input).trim();
-      if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(text)) {
+      if (!SCHEME.test(text)) {
         if (base === undefined) throw new TypeError(`Invalid URL: ${text}`);
         const root = new URL(base);
         if (text.startsWith("//")) text = root.protocol + text;
         else if (text.startsWith("/")) text = root.origin + text;
         else if (text.startsWith("?")) text = root.origin + root.pathname + text;
         else if (text.startsWith("#")) text = root.origin + root.pathname + root.search + text;
-        else text = root.origin + root.pathname.replace(/[^/]*$/, "") + text;
+        else text = root.origin + root.pathname.replace(LAST_SEGMENT, "") + text;
       }
       const m = URL_PATTERN.exec(text);
       if (!m) throw new TypeError(`Invalid URL: ${text}`);
@@ -273,26 +280,38 @@
 
   class Body {
     #bytes = null;
+    // A string body stays a string until its bytes are asked for: most responses are sent
+    // as they were made, and the host takes the text as it is.
+    #text = null;
     #stream = null;
     #used = false;
     constructor(body) {
       if (body instanceof ReadableStream) this.#stream = body;
+      else if (typeof body === "string") this.#text = body;
       else this.#bytes = toBytes(body);
     }
-    get body() { return this.#stream ?? this.#bytes; }
+    get body() { return this.#stream ?? this._peekBytes(); }
     get bodyUsed() { return this.#used; }
     async #take() {
       if (this.#used) throw new TypeError("the body has already been read");
       this.#used = true;
       if (this.#stream) return collect(this.#stream);
-      return this.#bytes ?? new Uint8Array(0);
+      return this._peekBytes() ?? new Uint8Array(0);
     }
     async bytes() { return this.#take(); }
     async arrayBuffer() { return arrayBufferOf(await this.#take()); }
-    async text() { return decoder.decode(await this.#take()); }
-    async json() { return JSON.parse(decoder.decode(await this.#take())); }
-    async formData() { return new URLSearchParams(decoder.decode(await this.#take())); }
-    _peekBytes() { return this.#bytes; }
+    async text() {
+      if (this.#text !== null && !this.#used) { this.#used = true; return this.#text; }
+      return decoder.decode(await this.#take());
+    }
+    async json() { return JSON.parse(await this.text()); }
+    async formData() { return new URLSearchParams(await this.text()); }
+    _peekBytes() {
+      if (this.#text !== null && this.#bytes === null) this.#bytes = encoder.encode(this.#text);
+      return this.#bytes;
+    }
+    /** The body as the string it was made from, when it was made from one. */
+    _peekText() { return this.#bytes === null ? this.#text : null; }
     /** The body's stream, for the host to send as it is produced; it counts as read. */
     _takeStream() {
       if (!this.#stream) return null;
@@ -308,9 +327,21 @@
     return null;
   }
 
+  /** Marks the request the host handed in, whose parts need no checking. */
+  const INCOMING = Symbol("incoming request");
+
   class Request extends Body {
-    #url; #method; #headers;
+    #url; #method; #headers; #headerPairs;
     constructor(input, init = {}) {
+      if (input === INCOMING) {
+        // The host's URL is absolute and its method and header names are canonical; the
+        // headers are made into a `Headers` only if the app looks at them.
+        super(init.body);
+        this.#url = init.url;
+        this.#method = init.method;
+        this.#headerPairs = init.headers;
+        return;
+      }
       const from = input instanceof Request ? input : null;
       super(init.body !== undefined ? init.body : from ? from._peekBytes() : null);
       this.#url = new URL(from ? from.url : String(input)).href;
@@ -321,14 +352,14 @@
     }
     get url() { return this.#url; }
     get method() { return this.#method; }
-    get headers() { return this.#headers; }
+    get headers() { return (this.#headers ??= new Headers(this.#headerPairs)); }
     clone() { return new Request(this); }
   }
 
   const STATUS_TEXT = { 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 301: "Moved Permanently", 302: "Found", 303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout" };
 
   class Response extends Body {
-    #status; #statusText; #headers;
+    #status; #statusText; #headers = null; #headersInit; #impliedType;
     constructor(body = null, init = {}) {
       super(body);
       this.#status = init.status ?? 200;
@@ -336,14 +367,22 @@
         throw new RangeError(`status ${init.status} is not an HTTP status from 200 to 599`);
       }
       this.#statusText = init.statusText ?? STATUS_TEXT[this.#status] ?? "";
-      this.#headers = new Headers(init.headers);
-      const type = impliedType(body);
-      if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
+      // The `Headers` are made when the app looks at them; a response sent as it was made
+      // goes without.
+      this.#headersInit = init.headers;
+      this.#impliedType = impliedType(body);
     }
     static json(data, init = {}) {
       const headers = new Headers(init.headers);
       if (!headers.has("content-type")) headers.set("content-type", "application/json");
-      return new Response(encoder.encode(JSON.stringify(data)), { ...init, headers });
+      return new Response(JSON.stringify(data), { ...init, headers });
+    }
+    /** Every value of every header, each on its own, for the host. */
+    _headerPairs() {
+      if (this.#headers === null && this.#headersInit === undefined) {
+        return this.#impliedType ? [["content-type", this.#impliedType]] : [];
+      }
+      return this.headers._pairs();
     }
     static redirect(url, status = 302) {
       return new Response(null, { status, headers: { location: new URL(url).href } });
@@ -352,9 +391,16 @@
     get status() { return this.#status; }
     get statusText() { return this.#statusText; }
     get ok() { return this.#status >= 200 && this.#status < 300; }
-    get headers() { return this.#headers; }
+    get headers() {
+      if (this.#headers === null) {
+        this.#headers = new Headers(this.#headersInit);
+        const type = this.#impliedType;
+        if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
+      }
+      return this.#headers;
+    }
     get redirected() { return false; }
-    clone() { return new Response(this._peekBytes(), { status: this.#status, statusText: this.#statusText, headers: this.#headers }); }
+    clone() { return new Response(this._peekBytes(), { status: this.#status, statusText: this.#statusText, headers: this.headers }); }
   }
 
   // ---- outbound fetch --------------------------------------------------------------------
@@ -870,45 +916,63 @@
     return Response.json(value);
   }
 
-  async function handleFetch(exports, requestJson) {
-    const app = exports?.default;
-    const incoming = JSON.parse(requestJson);
-    const request = new Request(incoming.url, {
+  const isThenable = (value) => value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function";
+
+  /**
+   * Runs the app's fetch handler. A handler that answers at once is answered at once: no
+   * promise is made, and no job runs, unless the handler makes one.
+   */
+  function handleFetch(exports, requestJson) {
+    try {
+      const result = callFetchHandler(exports?.default, JSON.parse(requestJson));
+      return isThenable(result) ? Promise.resolve(result).then(replyTo) : replyTo(result);
+    } catch (error) {
+      // The engine reports a rejection with where the error was made.
+      return Promise.reject(error);
+    }
+  }
+
+  function callFetchHandler(app, incoming) {
+    const request = new Request(INCOMING, {
+      url: incoming.url,
       method: incoming.method,
       headers: incoming.headers,
-      body: incoming.body === null ? undefined : fromBase64(incoming.body),
+      body: incoming.body === null ? null : fromBase64(incoming.body),
     });
-    let result;
-    if (app && typeof app.fetch === "function") {
-      result = await app.fetch(request);
-    } else if (listeners.fetch.length > 0) {
-      let responded = null;
-      const event = {
-        type: "fetch",
-        request,
-        respondWith(response) { responded = Promise.resolve(response); },
-        waitUntil() {},
-      };
-      for (const listener of listeners.fetch) {
-        listener(event);
-        if (responded) break;
-      }
-      if (!responded) throw new TypeError("no fetch listener called respondWith");
-      result = await responded;
-    } else {
+    if (app && typeof app.fetch === "function") return app.fetch(request);
+    if (listeners.fetch.length === 0) {
       throw new TypeError("the app has no fetch handler: export default { fetch(request) } or addEventListener('fetch', ...)");
     }
+    let responded = false;
+    let response;
+    const event = {
+      type: "fetch",
+      request,
+      respondWith(value) { responded = true; response = value; },
+      waitUntil() {},
+    };
+    for (const listener of listeners.fetch) {
+      listener(event);
+      if (responded) return response;
+    }
+    throw new TypeError("no fetch listener called respondWith");
+  }
+
+  /** The reply to the host for what the handler answered: `{status, headers, body | text}`. */
+  function replyTo(result) {
     const response = responseFrom(result);
     const stream = response._takeStream();
     if (stream) {
       // The host sends the status and headers now, then asks for the body chunk by chunk.
       streaming = stream.getReader();
-      return JSON.stringify({ status: response.status, headers: response.headers._pairs(), body: null, streaming: true });
+      return JSON.stringify({ status: response.status, headers: response._headerPairs(), body: null, streaming: true });
     }
+    const text = response._peekText();
+    if (text !== null) return JSON.stringify({ status: response.status, headers: response._headerPairs(), text });
     const body = response._peekBytes();
     return JSON.stringify({
       status: response.status,
-      headers: response.headers._pairs(),
+      headers: response._headerPairs(),
       body: body ? toBase64(body) : null,
     });
   }

@@ -155,6 +155,7 @@ impl Engine for Boa {
         context
             .register_global_builtin_callable(js_string!("__rotor_call"), 2, call)
             .map_err(|e| script_error(&e))?;
+        crate::boa_json::install(&mut context).map_err(|e| script_error(&e))?;
         context
             .eval(Source::from_bytes(runtime).with_path(Path::new("rotor-runtime.js")))
             .map_err(|e| script_error(&e))?;
@@ -182,13 +183,14 @@ impl Engine for Boa {
                 context,
             )
             .map_err(|e| script_error(&e))?;
-        let promise = result
+        // A dispatcher answers at once when it can, and with a promise when it must wait.
+        let value = match result
             .as_object()
             .and_then(|o| JsPromise::from_object(o).ok())
-            .ok_or_else(|| ScriptError {
-                message: "the dispatcher did not return a promise".into(),
-            })?;
-        let value = settle(&promise, context)?;
+        {
+            Some(promise) => settle(&promise, context)?,
+            None => result,
+        };
         value
             .to_string(context)
             .map(|s| s.to_std_string_escaped())

@@ -21,6 +21,8 @@
 
 #[cfg(feature = "boa")]
 pub mod boa;
+#[cfg(feature = "boa")]
+mod boa_json;
 pub mod engine;
 mod ops;
 #[cfg(feature = "quickjs")]
@@ -186,8 +188,9 @@ fn request_json(request: &Request<Bytes>) -> String {
         .to_string()
 }
 
-/// The runtime's answer, `{status, headers: [[name, value]], body}`, as a response; with
-/// `"streaming": true`, the body is left for [`stream_body`] to fill.
+/// The runtime's answer, `{status, headers: [[name, value]], body}` (base64), or with `text`
+/// in place of `body` for a body made from a string, as a response; with `"streaming":
+/// true`, the body is left for [`stream_body`] to fill.
 fn response_from(reply: &str) -> Result<(Response, bool), String> {
     let reply: Value = serde_json::from_str(reply).map_err(|e| e.to_string())?;
     let status = reply["status"]
@@ -195,11 +198,12 @@ fn response_from(reply: &str) -> Result<(Response, bool), String> {
         .and_then(|s| u16::try_from(s).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
         .ok_or("the response has no valid status")?;
-    let body = match reply["body"].as_str() {
-        Some(text) => base64::engine::general_purpose::STANDARD
-            .decode(text)
+    let body = match (reply["text"].as_str(), reply["body"].as_str()) {
+        (Some(text), _) => text.as_bytes().to_vec(),
+        (None, Some(base64)) => base64::engine::general_purpose::STANDARD
+            .decode(base64)
             .map_err(|e| e.to_string())?,
-        None => Vec::new(),
+        (None, None) => Vec::new(),
     };
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
@@ -255,7 +259,12 @@ fn handle(request: Request<Bytes>) -> Response {
         }
     };
     match response_from(&reply) {
-        Ok((response, false)) => response,
+        Ok((response, false)) => {
+            // The instance ends with this request: freeing the engine's heap object by
+            // object would only cost time (a few percent of a hello's request).
+            std::mem::forget(engine);
+            response
+        }
         Ok((mut response, true)) => {
             *response.body_mut() = stream_body(engine);
             response
@@ -275,8 +284,11 @@ fn handle(request: Request<Bytes>) -> Response {
 fn on_message(payload: Vec<u8>) -> Result<(), String> {
     let mut engine = load().map_err(|e| format!("{}: the app did not load: {e}", app_name()))?;
     let payload = base64::engine::general_purpose::STANDARD.encode(payload);
-    engine
+    let handled = engine
         .dispatch("handleMessage", &payload)
         .map(drop)
-        .map_err(|e| format!("{}: uncaught exception: {e}", app_name()))
+        .map_err(|e| format!("{}: uncaught exception: {e}", app_name()));
+    // As for a request: the instance ends with this message.
+    std::mem::forget(engine);
+    handled
 }

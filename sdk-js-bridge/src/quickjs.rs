@@ -157,10 +157,14 @@ impl Engine for QuickJs {
                 .clone()
                 .restore(&ctx)
                 .map_err(|e| script_error(&ctx, e))?;
-            let promise: Promise = handler
+            let result: Value = handler
                 .call((exports, argument))
                 .map_err(|e| script_error(&ctx, e))?;
-            let value = settle(&ctx, &promise)?;
+            // A dispatcher answers at once when it can, and with a promise when it must wait.
+            let value = match result.as_promise() {
+                Some(promise) => settle(&ctx, promise)?,
+                None => result,
+            };
             value
                 .as_string()
                 .and_then(|s| s.to_string().ok())
