@@ -190,7 +190,8 @@
     #protocol; #username; #password; #hostname; #port; #pathname; #search; #hash; #params;
     constructor(input, base) {
       let text = String(input).trim();
-      if (!SCHEME.test(text)) {
+      // Most URLs are http or https: those skip a run of the regular expression engine.
+      if (!text.startsWith("http://") && !text.startsWith("https://") && !SCHEME.test(text)) {
         if (base === undefined) throw new TypeError(`Invalid URL: ${text}`);
         const root = new URL(base);
         if (text.startsWith("//")) text = root.protocol + text;

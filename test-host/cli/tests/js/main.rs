@@ -369,7 +369,11 @@ const caught = (work) => {
   catch (e) { return json({ name: e.name, kind: e.kind ?? null, message: e.message }, 500); }
 };
 
-addEventListener("fetch", (event) => event.respondWith(route(event.request)));
+addEventListener("fetch", (event) => {
+  // Thrown before any promise exists: the handler's synchronous path.
+  if (event.request.url.endsWith("/throw-now")) throw new Error("thrown at once");
+  event.respondWith(route(event.request));
+});
 
 async function route(request) {
   const url = new URL(request.url);
@@ -561,6 +565,9 @@ fn the_log_shows_where_an_exception_was_thrown() {
     });
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     runtime.block_on(async {
+        let response = client::get(address, "/throw-now").await.unwrap();
+        assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.text(), "Internal Server Error");
         client::get(address, "/log").await.unwrap();
     });
     up.kill().unwrap();
@@ -568,6 +575,10 @@ fn the_log_shows_where_an_exception_was_thrown() {
     let log = String::from_utf8_lossy(&output.stderr);
     assert!(
         log.contains("uncaught exception: Error: boom on purpose"),
+        "{log}"
+    );
+    assert!(
+        log.contains("uncaught exception: Error: thrown at once (capabilities.js:"),
         "{log}"
     );
     assert!(
