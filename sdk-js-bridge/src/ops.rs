@@ -313,10 +313,11 @@ fn sqlite_op(action: &str, args: &Value) -> OpResult {
         )),
         // SQLite's interface does not say how many rows changed.
         "execute" => Ok(Value::Null),
-        "tagged" => Ok(json!({
-            "columns": result.columns,
-            "rows": result.rows.iter().map(|row| row.values.iter().map(sqlite_tagged).collect()).collect::<Vec<Vec<Value>>>(),
-        })),
+        "tagged" => Ok(tagged_result(
+            Value::from(result.columns.clone()),
+            result.rows.iter().map(|row| row.values.as_slice()),
+            sqlite_tagged,
+        )),
         _ => Err(Failure::new(
             "unknown-operation",
             format!("sqlite.{action}"),
@@ -371,17 +372,15 @@ fn pg_op(action: &str, args: &Value) -> OpResult {
             let set = with_handle(args, "db", connections, |db| {
                 db.query(statement, &params).map_err(failed)
             })??;
-            let columns: Vec<Value> = set
+            let columns = set
                 .columns
                 .iter()
-                .map(|c| json!({ "name": c.name, "dataType": pg_data_type(&c.data_type) }))
-                .collect();
-            let rows: Vec<Vec<Value>> = set
-                .rows
-                .iter()
-                .map(|row| row.iter().map(pg_tagged).collect())
-                .collect();
-            Ok(json!({ "columns": columns, "rows": rows }))
+                .map(|c| typed_column(&c.name, pg_data_type(&c.data_type)));
+            Ok(tagged_result(
+                columns.collect(),
+                set.rows.iter().map(Vec::as_slice),
+                pg_tagged,
+            ))
         }
         _ => Err(Failure::new("unknown-operation", format!("pg.{action}"))),
     }
@@ -432,17 +431,15 @@ fn mysql_op(action: &str, args: &Value) -> OpResult {
         "tagged" => {
             let set = with_handle(args, "db", connections, |db| db.query(statement, &params))?
                 .map_err(failed)?;
-            let columns: Vec<Value> = set
+            let columns = set
                 .columns
                 .iter()
-                .map(|c| json!({ "name": c.name, "dataType": mysql_data_type(c.data_type) }))
-                .collect();
-            let rows: Vec<Vec<Value>> = set
-                .rows
-                .iter()
-                .map(|row| row.iter().map(mysql_tagged).collect())
-                .collect();
-            Ok(json!({ "columns": columns, "rows": rows }))
+                .map(|c| typed_column(&c.name, mysql_data_type(c.data_type)));
+            Ok(tagged_result(
+                columns.collect(),
+                set.rows.iter().map(Vec::as_slice),
+                mysql_tagged,
+            ))
         }
         _ => Err(Failure::new("unknown-operation", format!("mysql.{action}"))),
     }
@@ -452,6 +449,21 @@ fn mysql_op(action: &str, args: &Value) -> OpResult {
 // is `[tag]` or `[tag, val]`, with the WIT variant's name as its tag. JSON numbers lose
 // precision past 2^53, so 64-bit integers travel as decimal text (the runtime makes them
 // BigInts); bytes travel as base64.
+
+/// `{columns, rows}`, each row's values tagged by `tag`.
+fn tagged_result<'a, V: 'a>(
+    columns: Value,
+    rows: impl Iterator<Item = &'a [V]>,
+    tag: fn(&V) -> Value,
+) -> Value {
+    let rows: Vec<Vec<Value>> = rows.map(|row| row.iter().map(tag).collect()).collect();
+    json!({ "columns": columns, "rows": rows })
+}
+
+/// A PostgreSQL or MySQL column: `{name, dataType}`.
+fn typed_column(name: &str, data_type: &str) -> Value {
+    json!({ "name": name, "dataType": data_type })
+}
 
 fn sqlite_tagged(value: &sqlite::Value) -> Value {
     match value {

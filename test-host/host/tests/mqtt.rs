@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::StatusCode;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{Event, Packet};
 use serde_json::{json, Value};
 
 const BROKER: &str = "mqtt://127.0.0.1:1883";
@@ -23,20 +23,7 @@ async fn messages_at_every_qos_reach_a_subscriber() {
         return;
     }
     let topic = common::unique("rotor/test");
-    let (subscriber, mut events) = AsyncClient::new(
-        MqttOptions::new(common::unique("rotor-sub"), "127.0.0.1", 1883),
-        16,
-    );
-    subscriber
-        .subscribe(&topic, QoS::AtLeastOnce)
-        .await
-        .unwrap();
-    // Drive the subscriber until the broker confirms the subscription.
-    loop {
-        if let Event::Incoming(Packet::SubAck(_)) = events.poll().await.unwrap() {
-            break;
-        }
-    }
+    let (_subscriber, mut events) = common::mqtt_subscriber(&topic).await;
     let received = tokio::spawn(async move {
         let mut payloads = Vec::new();
         while payloads.len() < 3 {

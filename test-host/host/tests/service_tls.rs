@@ -456,19 +456,7 @@ async fn mqtts_reaches_the_broker_through_tls_with_the_configured_ca() {
     }
     let (port, sessions) = proxy(Front::Tls, MOSQUITTO, pki.acceptor("good")).await;
     let topic = common::unique("rotor/tls");
-    let (subscriber, mut events) = rumqttc::AsyncClient::new(
-        rumqttc::MqttOptions::new(common::unique("rotor-tls-sub"), "127.0.0.1", 1883),
-        16,
-    );
-    subscriber
-        .subscribe(&topic, rumqttc::QoS::AtLeastOnce)
-        .await
-        .unwrap();
-    loop {
-        if let rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_)) = events.poll().await.unwrap() {
-            break;
-        }
-    }
+    let (_subscriber, mut events) = common::mqtt_subscriber(&topic).await;
     let received = tokio::spawn(async move {
         loop {
             if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(message)) =

@@ -336,24 +336,12 @@ async fn spin_js_sdk_mysql_module_gives_bigints_and_nulls() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn spin_js_sdk_mqtt_module_publishes_with_its_qos_names() {
-    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    use rumqttc::{Event, Packet, QoS};
     if !common::service_available("Mosquitto", "127.0.0.1:1883") {
         return;
     }
     let topic = common::unique("rotor/js/spin");
-    let (subscriber, mut events) = AsyncClient::new(
-        MqttOptions::new(common::unique("rotor-js-sub"), "127.0.0.1", 1883),
-        16,
-    );
-    subscriber
-        .subscribe(&topic, QoS::AtLeastOnce)
-        .await
-        .unwrap();
-    loop {
-        if let Event::Incoming(Packet::SubAck(_)) = events.poll().await.unwrap() {
-            break;
-        }
-    }
+    let (_subscriber, mut events) = common::mqtt_subscriber(&topic).await;
     let received = tokio::spawn(async move {
         loop {
             if let Event::Incoming(Packet::Publish(message)) = events.poll().await.unwrap() {

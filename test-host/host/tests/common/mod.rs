@@ -213,6 +213,25 @@ pub fn service_available(name: &str, address: &str) -> bool {
     false
 }
 
+/// A client of the machine's Mosquitto subscribed to `topic`, returned once the broker has
+/// confirmed the subscription: the client (keep it alive) and its event loop, to poll for
+/// the messages.
+pub async fn mqtt_subscriber(topic: &str) -> (rumqttc::AsyncClient, rumqttc::EventLoop) {
+    let (client, mut events) = rumqttc::AsyncClient::new(
+        rumqttc::MqttOptions::new(unique("rotor-sub"), "127.0.0.1", 1883),
+        16,
+    );
+    client
+        .subscribe(topic, rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    loop {
+        if let rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_)) = events.poll().await.unwrap() {
+            return (client, events);
+        }
+    }
+}
+
 /// A name unique to this process and call, for keys and table names shared services see.
 pub fn unique(name: &str) -> String {
     format!("{name}_{}", rotor_spec::fixtures::run_id())
