@@ -1,6 +1,6 @@
-// A link shortener written against spin-js-sdk's documented API: the `fetch` event and
-// `@spinframework/spin-kv`. The same file builds with spin-js-sdk's tools for Spin, and with
-// `rotor js build`, which carries its own `@spinframework/spin-kv`.
+// A link shortener written against spin-js-sdk's documented API only: the `fetch` event and
+// `@spinframework/spin-kv`. `rotor js build` builds it as it is, with its own module of that
+// name; it is meant for spin-js-sdk's tools too (not tried in this repository).
 //
 // Each link is JSON under `link:{code}`; its visit count is text under `visits:{code}`.
 

@@ -1,7 +1,7 @@
 // A guestbook written against spin-js-sdk's documented API: the `fetch` event,
 // `@spinframework/spin-sqlite` for the entries and `@spinframework/spin-variables` for its
-// settings. The same file builds with spin-js-sdk's tools for Spin, and with
-// `rotor js build`, which carries its own modules of those names.
+// settings. `rotor js build` builds it as it is, with its own modules of those names; it is
+// meant for spin-js-sdk's tools too (not tried in this repository).
 
 import { openDefault } from "@spinframework/spin-sqlite";
 import { get } from "@spinframework/spin-variables";
