@@ -38,19 +38,6 @@ const KEEP_RESIDENT: usize = 2 << 20;
 /// to 43 per request of the JavaScript hello.)
 const KEEP_RESIDENT_WITH_PAGEMAP: usize = 64 << 20;
 
-/// Whether the running kernel has `PAGEMAP_SCAN` (Linux 6.7), judged by its release.
-fn kernel_has_pagemap_scan() -> bool {
-    let Ok(release) = std::fs::read_to_string("/proc/sys/kernel/osrelease") else {
-        return false;
-    };
-    let mut numbers = release
-        .trim()
-        .split(|c: char| !c.is_ascii_digit())
-        .map(|n| n.parse::<u32>().unwrap_or(0));
-    let (major, minor) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
-    (major, minor) >= (6, 7)
-}
-
 /// How many instances may be alive at once; one per request in flight.
 pub const MAX_INSTANCES: usize = 512;
 
@@ -143,7 +130,7 @@ impl Engine {
             .max_memory_size(config.max_instance_memory)
             // Zeroing the pages a request touched is cheaper than returning them to the
             // kernel and faulting them in again on the next request.
-            .linear_memory_keep_resident(if kernel_has_pagemap_scan() {
+            .linear_memory_keep_resident(if PoolingAllocationConfig::is_pagemap_scan_available() {
                 KEEP_RESIDENT_WITH_PAGEMAP
             } else {
                 KEEP_RESIDENT
