@@ -374,9 +374,10 @@
       this.#impliedType = impliedType(body);
     }
     static json(data, init = {}) {
-      const headers = new Headers(init.headers);
-      if (!headers.has("content-type")) headers.set("content-type", "application/json");
-      return new Response(JSON.stringify(data), { ...init, headers });
+      const response = new Response(JSON.stringify(data), init);
+      // As for any body, the type applies unless the app's headers name one.
+      response.#impliedType = "application/json";
+      return response;
     }
     /** Every value of every header, each on its own, for the host. */
     _headerPairs() {
