@@ -3,8 +3,10 @@
 //! hands an app to an engine and snapshots it.
 //!
 //! boa is always built. QuickJS is C, so it is built only where a C compiler for WASI is
-//! found (`WASI_SDK`, or the system's clang with a WASI libc); a failure to build it is a
-//! warning, and `rotor js build --engine quickjs` then says that this `rotor` lacks it.
+//! found: `WASI_SDK`, zig (which `cargo xtask` fetches from the Python package registry as
+//! the `ziglang` wheel, see `xtask/src/zig.rs`), or the system's clang with a WASI libc. A
+//! failure to build it is a warning; `rotor js build` then uses boa, and
+//! `--engine quickjs` says that this `rotor` lacks QuickJS.
 //!
 //! The engines are built by a cargo of their own, in `<target>/rotor-js-engines/<engine>`:
 //! a directory of their own, so that the cargo building this crate (which holds its build
@@ -30,7 +32,6 @@ pub fn embed(workspace: &Path, out: &Path) {
     ] {
         println!("cargo:rerun-if-changed={}", workspace.join(input).display());
     }
-    println!("cargo:rerun-if-env-changed=WASI_SDK");
     println!("cargo:rustc-check-cfg=cfg(rotor_js_quickjs)");
 
     let bridge = workspace.join("sdk-js-bridge/Cargo.toml");
@@ -43,7 +44,7 @@ pub fn embed(workspace: &Path, out: &Path) {
     });
     embed_file(&boa, &out.join("rotor-js-boa.wasm"), "ROTOR_JS_ENGINE_BOA");
 
-    let Some(wasi_sdk) = wasi_c::sdk(&engines.join("wasi-sdk")) else {
+    let Some(wasi_c) = wasi_c::toolchain(&engines.join("shims")) else {
         return;
     };
     let features = ["--no-default-features", "--features", "quickjs"];
@@ -51,7 +52,7 @@ pub fn embed(workspace: &Path, out: &Path) {
         &bridge,
         &engines.join("quickjs"),
         &features,
-        Some(&wasi_sdk),
+        Some(&wasi_c),
     ) {
         Ok(quickjs) => {
             embed_file(
@@ -91,7 +92,7 @@ fn build(
     bridge: &Path,
     target_dir: &Path,
     features: &[&str],
-    wasi_sdk: Option<&Path>,
+    wasi_c: Option<&wasi_c::Toolchain>,
 ) -> Result<PathBuf, String> {
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cargo
@@ -122,8 +123,8 @@ fn build(
     ] {
         cargo.env_remove(variable);
     }
-    if let Some(sdk) = wasi_sdk {
-        cargo.env("WASI_SDK", sdk);
+    if let Some(toolchain) = wasi_c {
+        toolchain.configure(&mut cargo);
     }
     let output = cargo
         .output()
@@ -141,23 +142,65 @@ fn build(
     }
 }
 
-/// A C compiler for WASI, for QuickJS: `WASI_SDK`, or the system's clang with a WASI libc
-/// dressed up as a wasi-sdk (rquickjs would otherwise try to download one).
+/// A C compiler for WASI, for QuickJS, in one of three forms rquickjs can be given.
 mod wasi_c {
     use std::path::{Path, PathBuf};
+    use std::process::Command;
 
     /// Where Debian's `wasi-libc` puts WASI's headers (`include/wasm32-wasi`) and libraries.
     const WASI_SYSROOT: &str = "/usr";
 
-    /// A wasi-sdk: `WASI_SDK`, else a shim made under `shim` around the system's compiler,
-    /// else none.
-    pub fn sdk(shim: &Path) -> Option<PathBuf> {
-        if let Some(sdk) = std::env::var_os("WASI_SDK") {
-            return Some(PathBuf::from(sdk));
+    /// How QuickJS's C gets compiled for `wasm32-wasip2`.
+    pub enum Toolchain {
+        /// A wasi-sdk (or a shim that looks like one): clang, ar and a WASI sysroot.
+        WasiSdk(PathBuf),
+        /// Zig's `zig cc`, which carries clang and a WASI libc of its own; `cc` and `ar`
+        /// are wrappers around it.
+        Zig { cc: PathBuf, ar: PathBuf },
+    }
+
+    impl Toolchain {
+        /// Points the engine's cargo at this toolchain.
+        pub fn configure(&self, cargo: &mut Command) {
+            match self {
+                Toolchain::WasiSdk(sdk) => {
+                    cargo.env("WASI_SDK", sdk);
+                }
+                Toolchain::Zig { cc, ar } => {
+                    // rquickjs-sys wants a wasi-sdk for WASI unless told not to; the headers
+                    // and libc then come from zig, which knows `wasm32-wasi` by itself.
+                    cargo
+                        .env("RQUICKJS_SYS_NO_WASI_SDK", "1")
+                        .env("CC_wasm32_wasip2", cc)
+                        .env("AR_wasm32_wasip2", ar);
+                }
+            }
         }
-        let (clang, ar) = system_toolchain()?;
-        match make_shim(shim, &clang, &ar) {
-            Ok(()) => Some(shim.to_owned()),
+    }
+
+    /// The first of: `WASI_SDK`; zig (`ROTOR_ZIG`, else `zig` on `PATH`, else the `ziglang`
+    /// package of the system's Python); the system's clang with a WASI libc. Wrappers are
+    /// made under `shims`.
+    pub fn toolchain(shims: &Path) -> Option<Toolchain> {
+        println!("cargo:rerun-if-env-changed=WASI_SDK");
+        println!("cargo:rerun-if-env-changed=ROTOR_ZIG");
+        if let Some(sdk) = std::env::var_os("WASI_SDK") {
+            return Some(Toolchain::WasiSdk(PathBuf::from(sdk)));
+        }
+        if let Some(zig) = zig() {
+            println!("cargo:rerun-if-changed={}", zig.display());
+            return match zig_wrappers(&shims.join("zig"), &zig) {
+                Ok(toolchain) => Some(toolchain),
+                Err(e) => {
+                    println!("cargo:warning=cannot wrap {} for cargo: {e}", zig.display());
+                    None
+                }
+            };
+        }
+        let (clang, ar) = system_clang()?;
+        let sdk = shims.join("wasi-sdk");
+        match clang_shim(&sdk, &clang, &ar) {
+            Ok(()) => Some(Toolchain::WasiSdk(sdk)),
             Err(e) => {
                 println!("cargo:warning=cannot dress up the system's clang as a wasi-sdk: {e}");
                 None
@@ -165,19 +208,71 @@ mod wasi_c {
         }
     }
 
+    /// The program `name` on `PATH`.
+    fn on_path(name: &str) -> Option<PathBuf> {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    }
+
+    /// Zig: `ROTOR_ZIG`, `zig` on `PATH`, or the one in Python's `ziglang` package (what
+    /// `pip install ziglang` installs; the package's wheel is what `cargo xtask` fetches).
+    fn zig() -> Option<PathBuf> {
+        if let Some(zig) = std::env::var_os("ROTOR_ZIG") {
+            return Some(PathBuf::from(zig));
+        }
+        if let Some(zig) = on_path("zig") {
+            return Some(zig);
+        }
+        let python = Command::new("python3")
+            .args([
+                "-c",
+                "import os, ziglang; print(os.path.dirname(ziglang.__file__))",
+            ])
+            .output()
+            .ok()
+            .filter(|output| output.status.success())?;
+        let package = String::from_utf8(python.stdout).ok()?;
+        Some(Path::new(package.trim()).join("zig")).filter(|zig| zig.is_file())
+    }
+
+    /// Writes `cc` and `ar` under `dir`: `zig cc` for WASI and `zig ar`.
+    #[cfg(unix)]
+    fn zig_wrappers(dir: &Path, zig: &Path) -> std::io::Result<Toolchain> {
+        std::fs::create_dir_all(dir)?;
+        // cargo's cc names the target as rustc does (`--target=wasm32-wasip2`), which zig
+        // does not know; zig's own name for it takes its place.
+        let cc = format!(
+            "#!/bin/sh\nn=$#\nwhile [ \"$n\" -gt 0 ]; do\n  arg=$1; shift; n=$((n - 1))\n  \
+             case \"$arg\" in\n    --target=*) ;;\n    *) set -- \"$@\" \"$arg\" ;;\n  esac\n\
+             done\nexec '{}' cc -target wasm32-wasi \"$@\"\n",
+            zig.display()
+        );
+        let ar = format!("#!/bin/sh\nexec '{}' ar \"$@\"\n", zig.display());
+        let (cc_path, ar_path) = (dir.join("cc"), dir.join("ar"));
+        write_executable(&cc_path, &cc)?;
+        write_executable(&ar_path, &ar)?;
+        Ok(Toolchain::Zig {
+            cc: cc_path,
+            ar: ar_path,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn zig_wrappers(_: &Path, _: &Path) -> std::io::Result<Toolchain> {
+        Err(std::io::Error::other(
+            "zig is used through shell wrappers, which need a Unix; set WASI_SDK instead",
+        ))
+    }
+
     /// The system's clang and llvm-ar, when a WASI libc is installed beside them.
-    fn system_toolchain() -> Option<(PathBuf, PathBuf)> {
+    fn system_clang() -> Option<(PathBuf, PathBuf)> {
         if !Path::new(WASI_SYSROOT)
             .join("include/wasm32-wasi/stdio.h")
             .is_file()
         {
             return None;
         }
-        let on_path = |name: &str| {
-            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-                .map(|dir| dir.join(name))
-                .find(|path| path.is_file())
-        };
         ["", "-19", "-18", "-17", "-16", "-15", "-14"]
             .iter()
             .find_map(|suffix| {
@@ -190,8 +285,7 @@ mod wasi_c {
 
     /// Makes `sdk` look like a wasi-sdk around the system's `clang` and `ar`.
     #[cfg(unix)]
-    fn make_shim(sdk: &Path, clang: &Path, ar: &Path) -> std::io::Result<()> {
-        use std::os::unix::fs::PermissionsExt as _;
+    fn clang_shim(sdk: &Path, clang: &Path, ar: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(sdk.join("bin"))?;
         std::fs::create_dir_all(sdk.join("share"))?;
         // A system clang knows WASI as `wasm32-wasi`, and looks for its headers and
@@ -202,9 +296,7 @@ mod wasi_c {
              exec '{}' \"$@\"\n",
             clang.display()
         );
-        let shim = sdk.join("bin/clang");
-        std::fs::write(&shim, wrapper)?;
-        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755))?;
+        write_executable(&sdk.join("bin/clang"), &wrapper)?;
         for (link, to) in [
             (sdk.join("bin/ar"), ar),
             (sdk.join("share/wasi-sysroot"), Path::new(WASI_SYSROOT)),
@@ -216,9 +308,21 @@ mod wasi_c {
     }
 
     #[cfg(not(unix))]
-    fn make_shim(_: &Path, _: &Path, _: &Path) -> std::io::Result<()> {
+    fn clang_shim(_: &Path, _: &Path, _: &Path) -> std::io::Result<()> {
         Err(std::io::Error::other(
             "set WASI_SDK to a wasi-sdk on this system",
         ))
+    }
+
+    /// Writes a script, executable, unless it is already there as written (so that its
+    /// timestamp, which the C builds watch, stays).
+    #[cfg(unix)]
+    fn write_executable(path: &Path, script: &str) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt as _;
+        if std::fs::read_to_string(path).is_ok_and(|old| old == script) {
+            return Ok(());
+        }
+        std::fs::write(path, script)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
     }
 }
