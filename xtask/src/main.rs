@@ -14,6 +14,7 @@ mod guests;
 mod peers;
 mod shell;
 mod soak;
+mod zig;
 
 use std::process::ExitCode;
 

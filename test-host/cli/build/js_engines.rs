@@ -44,16 +44,12 @@ pub fn embed(workspace: &Path, out: &Path) {
     });
     embed_file(&boa, &out.join("rotor-js-boa.wasm"), "ROTOR_JS_ENGINE_BOA");
 
-    let Some(wasi_c) = wasi_c::toolchain(&engines.join("shims")) else {
+    let toolchains = target_dir(out).join("toolchains");
+    let Some(wasi_c) = wasi_c::toolchain(&toolchains, &engines.join("shims")) else {
         return;
     };
     let features = ["--no-default-features", "--features", "quickjs"];
-    match build(
-        &bridge,
-        &engines.join("quickjs"),
-        &features,
-        Some(&wasi_c),
-    ) {
+    match build(&bridge, &engines.join("quickjs"), &features, Some(&wasi_c)) {
         Ok(quickjs) => {
             embed_file(
                 &quickjs,
@@ -178,16 +174,21 @@ mod wasi_c {
         }
     }
 
-    /// The first of: `WASI_SDK`; zig (`ROTOR_ZIG`, else `zig` on `PATH`, else the `ziglang`
-    /// package of the system's Python); the system's clang with a WASI libc. Wrappers are
-    /// made under `shims`.
-    pub fn toolchain(shims: &Path) -> Option<Toolchain> {
+    /// The first of: `WASI_SDK`; zig (`ROTOR_ZIG`, else one that `cargo xtask` unpacked
+    /// under `toolchains`, else `zig` on `PATH`, else the `ziglang` package of the system's
+    /// Python); the system's clang with a WASI libc. Wrappers are made under `shims`.
+    pub fn toolchain(toolchains: &Path, shims: &Path) -> Option<Toolchain> {
         println!("cargo:rerun-if-env-changed=WASI_SDK");
         println!("cargo:rerun-if-env-changed=ROTOR_ZIG");
+        // Watched, so that a zig that `cargo xtask` fetches later is picked up; made when
+        // missing, because cargo reruns a build script whose watched path is missing on
+        // every build.
+        let _ = std::fs::create_dir_all(toolchains);
+        println!("cargo:rerun-if-changed={}", toolchains.display());
         if let Some(sdk) = std::env::var_os("WASI_SDK") {
             return Some(Toolchain::WasiSdk(PathBuf::from(sdk)));
         }
-        if let Some(zig) = zig() {
+        if let Some(zig) = zig(toolchains) {
             println!("cargo:rerun-if-changed={}", zig.display());
             return match zig_wrappers(&shims.join("zig"), &zig) {
                 Ok(toolchain) => Some(toolchain),
@@ -215,11 +216,28 @@ mod wasi_c {
             .find(|path| path.is_file())
     }
 
-    /// Zig: `ROTOR_ZIG`, `zig` on `PATH`, or the one in Python's `ziglang` package (what
-    /// `pip install ziglang` installs; the package's wheel is what `cargo xtask` fetches).
-    fn zig() -> Option<PathBuf> {
+    /// Zig: `ROTOR_ZIG`, a `toolchains/ziglang-*/ziglang/zig` (the `ziglang` wheel
+    /// as `cargo xtask` unpacks it), `zig` on `PATH`, or the one in Python's `ziglang`
+    /// package (what `pip install ziglang` installs).
+    fn zig(toolchains: &Path) -> Option<PathBuf> {
         if let Some(zig) = std::env::var_os("ROTOR_ZIG") {
             return Some(PathBuf::from(zig));
+        }
+        let mut unpacked: Vec<PathBuf> = std::fs::read_dir(toolchains)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter(|entry| {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("ziglang-") && !name.ends_with(".partial")
+            })
+            .map(|entry| entry.path().join("ziglang/zig"))
+            .filter(|zig| zig.is_file())
+            .collect();
+        unpacked.sort();
+        if let Some(zig) = unpacked.pop() {
+            return Some(zig);
         }
         if let Some(zig) = on_path("zig") {
             return Some(zig);

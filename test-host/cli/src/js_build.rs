@@ -12,8 +12,9 @@
 //! maps, which is fixed at build time). An app whose top level calls the host is snapshotted
 //! again with only its source in place, and loads per request.
 //!
-//! The engine is boa unless the build asks for QuickJS ([`JsEngine`]), which is C: it is in
-//! this `rotor` only if a C compiler for WASI was found when `rotor` was built.
+//! The engine is QuickJS where this `rotor` has it, else boa ([`JsEngine`]); `--engine`
+//! picks one. QuickJS is C: it is in this `rotor` only if a C compiler for WASI was found
+//! when `rotor` was built (`cargo xtask` fetches zig for it).
 
 use std::path::Path;
 
@@ -31,17 +32,36 @@ const QUICKJS: Option<&[u8]> = Some(include_bytes!(env!("ROTOR_JS_ENGINE_QUICKJS
 const QUICKJS: Option<&[u8]> = None;
 
 /// The JavaScript engine a component carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsEngine {
     /// boa: pure Rust, builds with cargo alone.
-    #[default]
     Boa,
     /// QuickJS through rquickjs: smaller and faster; built into `rotor` only where a C
-    /// compiler for WASI was found.
+    /// compiler for WASI was found (`cargo xtask` fetches one, zig).
     QuickJs,
 }
 
+/// QuickJS where this `rotor` has it (its hello answers in about 2x the Rust hello's time,
+/// boa's in about 5x), else boa.
+impl Default for JsEngine {
+    fn default() -> Self {
+        if QUICKJS.is_some() {
+            JsEngine::QuickJs
+        } else {
+            JsEngine::Boa
+        }
+    }
+}
+
 impl JsEngine {
+    /// The engine's name, as `--engine` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            JsEngine::Boa => "boa",
+            JsEngine::QuickJs => "quickjs",
+        }
+    }
+
     /// The engine's component, when this `rotor` has it.
     pub fn component(self) -> Option<&'static [u8]> {
         match self {
@@ -79,8 +99,8 @@ pub async fn build(
     let component = engine.component().ok_or_else(|| {
         anyhow::anyhow!(
             "this rotor was built without the QuickJS engine: no C compiler for WASI was \
-             found when it was built (set WASI_SDK to a wasi-sdk, or install clang with a WASI \
-             libc, `apt-get install clang-14 llvm-14 wasi-libc` on Debian, and build rotor again)"
+             found when it was built (build it with `cargo xtask`, which fetches zig; or \
+             `pip install ziglang`, or set WASI_SDK to a wasi-sdk, and build rotor again)"
         )
     })?;
     let modules = modules.to_json();

@@ -109,10 +109,11 @@ enum JsCommand {
         /// loads the app, instead of with the app loaded.
         #[arg(long)]
         no_preinit: bool,
-        /// The JavaScript engine: `boa`, or `quickjs` (smaller and faster; in `rotor` only
-        /// when a C compiler for WASI was found as it was built).
-        #[arg(long, default_value = "boa")]
-        engine: js_build::JsEngine,
+        /// The JavaScript engine: `quickjs` (smaller and faster; in `rotor` only when a C
+        /// compiler for WASI was found as it was built) or `boa`. The default is QuickJS
+        /// where this `rotor` has it, else boa.
+        #[arg(long)]
+        engine: Option<js_build::JsEngine>,
     },
 }
 
@@ -213,11 +214,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let started = std::time::Instant::now();
+            let engine = engine.unwrap_or_default();
             let preinitialized = js_build::build(&app, &output, engine, !no_preinit).await?;
             eprintln!(
-                "Built {} into {}{} in {:.1} s.",
+                "Built {} into {} with {}{} in {:.1} s.",
                 app.display(),
                 output.display(),
+                engine.name(),
                 if preinitialized {
                     ", pre-initialized"
                 } else {

@@ -8,8 +8,8 @@ use super::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn apps_written_for_spin_js_sdk_pass_their_specs() {
-    js_example_passes_its_spec("spin-kv-links", "boa", 12).await;
-    js_example_passes_its_spec("spin-sqlite-guestbook", "boa", 9).await;
+    js_example_passes_its_spec("spin-kv-links", None, 12).await;
+    js_example_passes_its_spec("spin-sqlite-guestbook", None, 9).await;
 }
 
 /// Each route uses spin-js-sdk's modules and answers what they gave, with BigInts, `Date`s,
