@@ -275,7 +275,11 @@ fn javascript(duration: u32) -> Result<(), String> {
             &["--engine", "boa", "--no-preinit"],
             false,
         ),
-        ("QuickJS, pre-initialized", &["--engine", "quickjs"], true),
+        (
+            "QuickJS (the default), pre-initialized",
+            &["--engine", "quickjs"],
+            true,
+        ),
         (
             "QuickJS, --no-preinit",
             &["--engine", "quickjs", "--no-preinit"],

@@ -5,6 +5,9 @@
 //!   (default `examples/http-hello`) on 127.0.0.1:3000.
 //! - `test`: build every guest (for wasm32-wasip2, and the WAGI ones for wasm32-wasip1) and
 //!   run every test in the workspace.
+//! - `install [CARGO-INSTALL-ARGS...]`: `cargo install` the `rotor` command, with the QuickJS engine (zig, which
+//!   QuickJS needs, is fetched first; a plain `cargo install` builds in a directory of its
+//!   own, where the fetched zig is not found).
 //! - `bench`: component sizes and request throughput; see `bench.rs`.
 #![forbid(unsafe_code)]
 
@@ -37,11 +40,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("up") => up(&args[1..]),
         Some("test") => test(),
+        Some("install") => install(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("soak") => soak::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask up [APP] [ROTOR-ARGS...] | test | bench | soak | fuzz");
+            eprintln!("usage: cargo xtask up [APP] [ROTOR-ARGS...] | test | install [--root DIR] | bench | soak | fuzz");
             return ExitCode::from(2);
         }
     };
@@ -74,6 +78,18 @@ fn up(args: &[String]) -> Result<(), String> {
         ])
         .arg(app)
         .args(rest))
+}
+
+fn install(cargo_install_args: &[String]) -> Result<(), String> {
+    install_wasm_target()?;
+    let mut install = cargo();
+    install
+        .args(["install", "--locked", "--path", "test-host/cli"])
+        .args(cargo_install_args);
+    if let Some(zig) = zig::fetch_for_quickjs() {
+        install.env("ROTOR_ZIG", zig);
+    }
+    run(&mut install)
 }
 
 fn test() -> Result<(), String> {

@@ -33,7 +33,7 @@ pub fn cargo() -> Command {
 /// Installs the wasm targets the guests are built for (a no-op when they are present), and
 /// fetches zig for the QuickJS engine (see `zig.rs`).
 pub fn install_wasm_target() -> Result<(), String> {
-    crate::zig::fetch_for_quickjs();
+    let _ = crate::zig::fetch_for_quickjs();
     run(Command::new("rustup").args(["target", "add", "wasm32-wasip2", "wasm32-wasip1"]))
         .map_err(|e| format!("{e}\nThe guests need the wasm32-wasip2 and wasm32-wasip1 targets; install them with `rustup target add wasm32-wasip2 wasm32-wasip1`."))
 }

@@ -56,18 +56,22 @@ const WHEELS: &[Wheel] = &[
     },
 ];
 
-/// Makes sure zig is in `target/toolchains/`, fetching it the first time; a failure is a
-/// warning, since `rotor` builds without QuickJS too. Skipped where `WASI_SDK` or
-/// `ROTOR_ZIG` already name a compiler.
-pub fn fetch_for_quickjs() {
+/// Makes sure zig is in `target/toolchains/`, fetching it the first time, and returns it; a
+/// failure is a warning, since `rotor` builds without QuickJS too. Skipped where `WASI_SDK`
+/// or `ROTOR_ZIG` already name a compiler.
+pub fn fetch_for_quickjs() -> Option<PathBuf> {
     if std::env::var_os("WASI_SDK").is_some() || std::env::var_os("ROTOR_ZIG").is_some() {
-        return;
+        return None;
     }
-    if let Err(why) = fetch() {
-        eprintln!(
-            "xtask: warning: no zig for QuickJS, so rotor is built with boa only: {why}\n\
+    match fetch() {
+        Ok(zig) => Some(zig),
+        Err(why) => {
+            eprintln!(
+                "xtask: warning: no zig for QuickJS, so rotor is built with boa only: {why}\n\
              (`pip install ziglang` or a wasi-sdk in WASI_SDK would do instead)"
-        );
+            );
+            None
+        }
     }
 }
 
