@@ -109,6 +109,8 @@ fn fetch() -> Result<PathBuf, String> {
     let partial = toolchains.join(format!("ziglang-{VERSION}.partial"));
     let _ = std::fs::remove_dir_all(&partial);
     unzip(&download, &partial)?;
+    // A directory left without its `zig` (removed by hand, say) would block the rename.
+    let _ = std::fs::remove_dir_all(&home);
     std::fs::rename(&partial, &home).map_err(|e| format!("{}: {e}", home.display()))?;
     let _ = std::fs::remove_file(&download);
     if zig.is_file() {
