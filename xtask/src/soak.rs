@@ -3,7 +3,7 @@
 //! survived; see `test-host/host/examples/soak.rs`. Not part of `cargo xtask test`: it
 //! takes minutes.
 
-use crate::shell::{cargo, install_wasm_target, root, run as run_command};
+use crate::shell::{cargo, prepare_toolchains, root, run as run_command};
 
 /// Builds the host, the probe guest and the soak driver in release mode, and runs it.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -19,7 +19,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let requests = value("--requests", "20000")?;
     let clients = value("--clients", "200")?;
-    install_wasm_target()?;
+    prepare_toolchains()?;
     run_command(cargo().args([
         "build",
         "--quiet",

@@ -61,8 +61,8 @@ async fn web_platform_passes_its_spec(engine: Option<&str>) {
     js_example_passes_its_spec("web-platform", engine, 9).await;
 }
 
-/// Builds `examples/js/NAME` with `engine` (`None`: the default) where its spin.toml reads the component, runs its
-/// `test.json5`, and checks that all `cases` passed.
+/// Builds `examples/js/NAME` with `engine` (`None`: the default) where its spin.toml reads
+/// the component, runs its `test.json5`, and checks that all `cases` passed.
 async fn js_example_passes_its_spec(name: &str, engine: Option<&str>, cases: usize) {
     common::guests();
     let app_dir = common::workspace().join("examples/js").join(name);
