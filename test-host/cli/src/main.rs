@@ -147,6 +147,11 @@ struct RuntimeArgs {
     /// Redis messages being handled; a second signal stops at once.
     #[arg(long, default_value_t = engine::DEFAULT_DRAIN_TIMEOUT.as_secs_f64())]
     drain_timeout: f64,
+    /// How many threads serve HTTP connections, each running its connections and their
+    /// guests on an event loop of its own; 0 runs them all on one shared pool. One per core
+    /// unless given.
+    #[arg(long, default_value_t = engine::default_server_threads())]
+    server_threads: usize,
 }
 
 impl RuntimeArgs {
@@ -168,6 +173,7 @@ impl RuntimeArgs {
             max_in_flight: self.max_in_flight,
             max_request_body: self.max_request_body.map(|bytes| bytes as u64),
             drain_timeout: Duration::from_secs_f64(self.drain_timeout),
+            server_threads: self.server_threads,
         })
     }
 }

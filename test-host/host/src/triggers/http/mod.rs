@@ -3,6 +3,7 @@
 
 pub mod body_limit;
 pub mod routes;
+mod server_threads;
 pub mod tls;
 pub mod wagi;
 
@@ -31,6 +32,7 @@ use crate::capabilities::{AppCapabilities, ComponentCapabilities};
 use crate::manifest::{Executor, HttpHandler, HttpTrigger as HttpRoute, Manifest, StaticResponse};
 use body_limit::LimitedBody;
 use routes::{RouteMatch, RouteTable};
+use server_threads::ServerThreads;
 use wagi::{RequestInfo, WagiModule};
 
 /// How long a client may take to send a request's headers before its connection is closed.
@@ -225,14 +227,16 @@ impl HttpTrigger {
         if body_limit.is_some_and(|limit| body_limit::declared_over(&request, limit)) {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
         }
-        let (name, result) = match &self.handlers[matched.target] {
+        // A guest's instance holds its permit until it is torn down; a WAGI module's output
+        // is held by its body.
+        let (name, result, body_permit) = match &self.handlers[matched.target] {
             Handler::Component(component) => {
                 let request = with_spin_headers(request, &matched, client);
                 let exceeded = Arc::new(AtomicBool::new(false));
                 let request = request.map(|body| {
                     LimitedBody::new(body, body_limit.unwrap_or(u64::MAX), exceeded.clone())
                 });
-                let result = self.run_guest(component, request).await;
+                let result = self.run_guest(component, request, permit).await;
                 // The guest answered without the whole body, or failed for want of it.
                 if exceeded.load(Ordering::SeqCst) {
                     tracing::warn!(
@@ -241,7 +245,7 @@ impl HttpTrigger {
                     );
                     return plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
                 }
-                (component.capabilities.name.clone(), result)
+                (component.capabilities.name.clone(), result, None)
             }
             Handler::Wagi(module) => {
                 let Ok(_wagi_permit) = self.wagi_in_flight.clone().try_acquire_owned() else {
@@ -258,6 +262,7 @@ impl HttpTrigger {
                 (
                     module.name.clone(),
                     module.handle(self.linker.engine(), request, info).await,
+                    Some(permit),
                 )
             }
             Handler::Static(response) => return static_response(response),
@@ -266,7 +271,7 @@ impl HttpTrigger {
             // The permit lasts as long as the body: a guest may stream it after the head.
             Ok(response) => response.map(|body| {
                 body.map_frame(move |frame| {
-                    let _held = &permit;
+                    let _held = &body_permit;
                     frame
                 })
                 .boxed_unsync()
@@ -282,6 +287,7 @@ impl HttpTrigger {
         &self,
         component: &HttpComponent,
         request: Request<B>,
+        permit: tokio::sync::OwnedSemaphorePermit,
     ) -> anyhow::Result<Response<HostBody>>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
@@ -314,8 +320,9 @@ impl HttpTrigger {
         // doing (waiting on a clock, say), whether or not it has sent its response head.
         let deadline = self.linker.engine().config().request_deadline + DEADLINE_GRACE;
         // The guest may keep streaming the body after it has sent the head, so it runs in a
-        // task of its own that outlives this function.
-        let task = tokio::spawn(async move {
+        // task of its own that outlives this function, and says how it ended on `ended`.
+        let (ended_sender, ended) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
             let run = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
                 proxy
@@ -323,25 +330,34 @@ impl HttpTrigger {
                     .call_handle(&mut store, incoming, response_out)
                     .await
             };
-            match tokio::time::timeout(deadline, run).await {
+            let outcome = match tokio::time::timeout(deadline, run).await {
                 Ok(outcome) => outcome.map_err(anyhow::Error::from),
-                Err(_) => anyhow::bail!("still running at the {deadline:?} deadline"),
-            }
+                Err(_) => Err(anyhow::anyhow!(
+                    "still running at the {deadline:?} deadline"
+                )),
+            };
+            let _ = ended_sender.send(outcome);
+            // Let the connection send the end of the response before the instance is torn
+            // down (its memory reset and its slot returned to the pool): on a thread of its
+            // own, the client would otherwise wait for that too.
+            tokio::task::yield_now().await;
+            drop(store);
+            drop(permit);
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response.map(|body| {
                 GuestBody {
                     body: body.map_err(anyhow::Error::from).boxed_unsync(),
-                    guest: Some(task),
+                    guest: Some(ended),
                 }
                 .boxed_unsync()
             })),
             Ok(Err(code)) => anyhow::bail!("the guest answered with an error: {code:?}"),
             // The task dropped the response outparam: it has ended, or is about to.
-            Err(_) => match task.await {
+            Err(_) => match ended.await {
                 Ok(Ok(())) => anyhow::bail!("the guest returned without sending a response"),
                 Ok(Err(error)) => Err(error.context("the guest failed before sending a response")),
-                Err(join) => Err(anyhow::Error::from(join).context("the guest task stopped")),
+                Err(_) => anyhow::bail!("the guest task stopped before sending a response"),
             },
         }
     }
@@ -353,7 +369,8 @@ impl HttpTrigger {
 /// error instead, and the client sees the connection cut.
 struct GuestBody {
     body: HostBody,
-    guest: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// How the guest ended, once it has.
+    guest: Option<tokio::sync::oneshot::Receiver<anyhow::Result<()>>>,
 }
 
 impl hyper::body::Body for GuestBody {
@@ -380,9 +397,9 @@ impl hyper::body::Body for GuestBody {
                 tracing::error!("a guest failed while sending its response body: {error:?}");
                 Poll::Ready(Some(Err(error.context("the guest failed mid-body"))))
             }
-            Err(join) => Poll::Ready(Some(Err(
-                anyhow::Error::from(join).context("the guest task stopped mid-body")
-            ))),
+            Err(_) => Poll::Ready(Some(Err(anyhow::anyhow!(
+                "the guest task stopped mid-body"
+            )))),
         }
     }
 }
@@ -529,6 +546,11 @@ fn plain(status: StatusCode, text: &'static str) -> Response<HostBody> {
 /// the requests in flight finish (closing each connection after its response), and returns
 /// once they have, or after the engine's drain timeout, dropping what is left. With `tls`,
 /// connections speak TLS, and HTTP/2 when the client negotiates it.
+///
+/// Connections are accepted here and handed out to the engine's `server_threads` (see
+/// [`EngineConfig`](crate::engine::EngineConfig)), each running its connections and their
+/// guests on an event loop of its own: a request and its guest never change threads, and
+/// the threads share no queue.
 pub async fn serve(
     trigger: Arc<HttpTrigger>,
     listener: impl std::borrow::Borrow<TcpListener>,
@@ -576,6 +598,8 @@ impl TriggerSwitch {
         tokio::pin!(shutdown);
         let (closing, closing_watch) = tokio::sync::watch::channel(false);
         let mut connections = tokio::task::JoinSet::new();
+        let mut threads =
+            ServerThreads::start(current.borrow().linker.engine().config().server_threads);
         loop {
             let (stream, client) = tokio::select! {
                 accepted = listener.borrow().accept() => match accepted {
@@ -595,63 +619,86 @@ impl TriggerSwitch {
             let closing = closing_watch.clone();
             let tls = tls.clone();
             let over_tls = tls.is_some();
-            connections.spawn(async move {
-                let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
-                    if over_tls {
-                        request.extensions_mut().insert(tls::OverTls);
-                    }
-                    let trigger = current.borrow().clone();
-                    async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
-                });
-                let ended = match tls {
-                    None => {
-                        // Without a timer hyper waits for a request's headers forever, so a
-                        // client that sends a byte now and then ("slowloris"), or an idle
-                        // keep-alive connection, would hold its socket for good.
-                        let connection = hyper::server::conn::http1::Builder::new()
-                            .timer(hyper_util::rt::TokioTimer::new())
-                            .header_read_timeout(HEADER_READ_TIMEOUT)
-                            .serve_connection(TokioIo::new(stream), service);
-                        tokio::pin!(connection);
-                        until_closed(connection, closing, |c| c.graceful_shutdown())
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
-                    Some(tls) => {
-                        let handshake = tokio::time::timeout(
-                            tls::HANDSHAKE_TIMEOUT,
-                            tls.acceptor().accept(stream),
-                        );
-                        let stream = match handshake.await {
-                            Ok(Ok(stream)) => stream,
-                            Ok(Err(error)) => {
-                                tracing::debug!("TLS handshake with {client} failed: {error}");
-                                return;
-                            }
-                            Err(_) => {
-                                tracing::debug!("TLS handshake with {client} timed out");
-                                return;
-                            }
-                        };
-                        let mut builder = hyper_util::server::conn::auto::Builder::new(
-                            hyper_util::rt::TokioExecutor::new(),
-                        );
-                        builder
-                            .http1()
-                            .timer(hyper_util::rt::TokioTimer::new())
-                            .header_read_timeout(HEADER_READ_TIMEOUT);
-                        builder.http2().timer(hyper_util::rt::TokioTimer::new());
-                        let connection = builder.serve_connection(TokioIo::new(stream), service);
-                        tokio::pin!(connection);
-                        until_closed(connection, closing, |c| c.graceful_shutdown())
-                            .await
-                            .map_err(|e| e.to_string())
-                    }
-                };
-                if let Err(error) = ended {
-                    tracing::debug!("connection from {client} ended: {error}");
+            let (thread, load) = threads.least_loaded();
+            // The socket moves to the chosen thread's event loop.
+            let stream = match stream.into_std() {
+                Ok(stream) => stream,
+                Err(error) => {
+                    tracing::warn!("handing a connection from {client} over failed: {error}");
+                    continue;
                 }
-            });
+            };
+            connections.spawn_on(
+                async move {
+                    let _load = load;
+                    let stream = match tokio::net::TcpStream::from_std(stream) {
+                        Ok(stream) => stream,
+                        Err(error) => {
+                            tracing::warn!(
+                                "taking a connection from {client} over failed: {error}"
+                            );
+                            return;
+                        }
+                    };
+                    let service = service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                        if over_tls {
+                            request.extensions_mut().insert(tls::OverTls);
+                        }
+                        let trigger = current.borrow().clone();
+                        async move { Ok::<_, Infallible>(trigger.handle(request, client).await) }
+                    });
+                    let ended = match tls {
+                        None => {
+                            // Without a timer hyper waits for a request's headers forever, so a
+                            // client that sends a byte now and then ("slowloris"), or an idle
+                            // keep-alive connection, would hold its socket for good.
+                            let connection = hyper::server::conn::http1::Builder::new()
+                                .timer(hyper_util::rt::TokioTimer::new())
+                                .header_read_timeout(HEADER_READ_TIMEOUT)
+                                .serve_connection(TokioIo::new(stream), service);
+                            tokio::pin!(connection);
+                            until_closed(connection, closing, |c| c.graceful_shutdown())
+                                .await
+                                .map_err(|e| e.to_string())
+                        }
+                        Some(tls) => {
+                            let handshake = tokio::time::timeout(
+                                tls::HANDSHAKE_TIMEOUT,
+                                tls.acceptor().accept(stream),
+                            );
+                            let stream = match handshake.await {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(error)) => {
+                                    tracing::debug!("TLS handshake with {client} failed: {error}");
+                                    return;
+                                }
+                                Err(_) => {
+                                    tracing::debug!("TLS handshake with {client} timed out");
+                                    return;
+                                }
+                            };
+                            let mut builder = hyper_util::server::conn::auto::Builder::new(
+                                hyper_util::rt::TokioExecutor::new(),
+                            );
+                            builder
+                                .http1()
+                                .timer(hyper_util::rt::TokioTimer::new())
+                                .header_read_timeout(HEADER_READ_TIMEOUT);
+                            builder.http2().timer(hyper_util::rt::TokioTimer::new());
+                            let connection =
+                                builder.serve_connection(TokioIo::new(stream), service);
+                            tokio::pin!(connection);
+                            until_closed(connection, closing, |c| c.graceful_shutdown())
+                                .await
+                                .map_err(|e| e.to_string())
+                        }
+                    };
+                    if let Err(error) = ended {
+                        tracing::debug!("connection from {client} ended: {error}");
+                    }
+                },
+                &thread,
+            );
         }
         drop(listener);
         let _ = closing.send(true);
@@ -667,6 +714,8 @@ impl TriggerSwitch {
             );
             connections.shutdown().await;
         }
+        // Every connection has ended: the threads stop.
+        drop(threads);
         Ok(())
     }
 }
