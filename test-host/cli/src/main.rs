@@ -148,9 +148,10 @@ struct RuntimeArgs {
     #[arg(long, default_value_t = engine::DEFAULT_DRAIN_TIMEOUT.as_secs_f64())]
     drain_timeout: f64,
     /// How many threads serve HTTP connections, each running its connections and their
-    /// guests on an event loop of its own; 0 runs them all on one shared pool. One per core
-    /// unless given.
-    #[arg(long, default_value_t = engine::default_server_threads())]
+    /// guests on an event loop of its own. 0, the default, runs them all on one shared pool
+    /// of worker threads, the quickest for a single client; one per core serves the most
+    /// requests per second under many connections.
+    #[arg(long, default_value_t = 0)]
     server_threads: usize,
 }
 

@@ -65,8 +65,8 @@ pub struct EngineConfig {
     /// finish before it drops them.
     pub drain_timeout: Duration,
     /// How many threads serve HTTP connections, each with an event loop of its own that
-    /// runs its connections and their guests (see [`crate::triggers::http::serve`]); 0
-    /// serves them on the runtime that called `serve`.
+    /// runs its connections and their guests (see [`crate::triggers::http::serve`]); 0, the
+    /// default, serves them on the runtime that called `serve`.
     pub server_threads: usize,
 }
 
@@ -82,14 +82,9 @@ impl Default for EngineConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             max_request_body: None,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
-            server_threads: default_server_threads(),
+            server_threads: 0,
         }
     }
-}
-
-/// One HTTP server thread per core.
-pub fn default_server_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// `$XDG_CACHE_HOME/rotor`, else `$HOME/.cache/rotor`.

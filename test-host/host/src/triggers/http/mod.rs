@@ -227,16 +227,14 @@ impl HttpTrigger {
         if body_limit.is_some_and(|limit| body_limit::declared_over(&request, limit)) {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
         }
-        // A guest's instance holds its permit until it is torn down; a WAGI module's output
-        // is held by its body.
-        let (name, result, body_permit) = match &self.handlers[matched.target] {
+        let (name, result) = match &self.handlers[matched.target] {
             Handler::Component(component) => {
                 let request = with_spin_headers(request, &matched, client);
                 let exceeded = Arc::new(AtomicBool::new(false));
                 let request = request.map(|body| {
                     LimitedBody::new(body, body_limit.unwrap_or(u64::MAX), exceeded.clone())
                 });
-                let result = self.run_guest(component, request, permit).await;
+                let result = self.run_guest(component, request).await;
                 // The guest answered without the whole body, or failed for want of it.
                 if exceeded.load(Ordering::SeqCst) {
                     tracing::warn!(
@@ -245,7 +243,7 @@ impl HttpTrigger {
                     );
                     return plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large");
                 }
-                (component.capabilities.name.clone(), result, None)
+                (component.capabilities.name.clone(), result)
             }
             Handler::Wagi(module) => {
                 let Ok(_wagi_permit) = self.wagi_in_flight.clone().try_acquire_owned() else {
@@ -262,7 +260,6 @@ impl HttpTrigger {
                 (
                     module.name.clone(),
                     module.handle(self.linker.engine(), request, info).await,
-                    Some(permit),
                 )
             }
             Handler::Static(response) => return static_response(response),
@@ -271,7 +268,7 @@ impl HttpTrigger {
             // The permit lasts as long as the body: a guest may stream it after the head.
             Ok(response) => response.map(|body| {
                 body.map_frame(move |frame| {
-                    let _held = &body_permit;
+                    let _held = &permit;
                     frame
                 })
                 .boxed_unsync()
@@ -287,7 +284,6 @@ impl HttpTrigger {
         &self,
         component: &HttpComponent,
         request: Request<B>,
-        permit: tokio::sync::OwnedSemaphorePermit,
     ) -> anyhow::Result<Response<HostBody>>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
@@ -320,9 +316,8 @@ impl HttpTrigger {
         // doing (waiting on a clock, say), whether or not it has sent its response head.
         let deadline = self.linker.engine().config().request_deadline + DEADLINE_GRACE;
         // The guest may keep streaming the body after it has sent the head, so it runs in a
-        // task of its own that outlives this function, and says how it ended on `ended`.
-        let (ended_sender, ended) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
+        // task of its own that outlives this function.
+        let task = tokio::spawn(async move {
             let run = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
                 proxy
@@ -330,34 +325,25 @@ impl HttpTrigger {
                     .call_handle(&mut store, incoming, response_out)
                     .await
             };
-            let outcome = match tokio::time::timeout(deadline, run).await {
+            match tokio::time::timeout(deadline, run).await {
                 Ok(outcome) => outcome.map_err(anyhow::Error::from),
-                Err(_) => Err(anyhow::anyhow!(
-                    "still running at the {deadline:?} deadline"
-                )),
-            };
-            let _ = ended_sender.send(outcome);
-            // Let the connection send the end of the response before the instance is torn
-            // down (its memory reset and its slot returned to the pool): on a thread of its
-            // own, the client would otherwise wait for that too.
-            tokio::task::yield_now().await;
-            drop(store);
-            drop(permit);
+                Err(_) => anyhow::bail!("still running at the {deadline:?} deadline"),
+            }
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response.map(|body| {
                 GuestBody {
                     body: body.map_err(anyhow::Error::from).boxed_unsync(),
-                    guest: Some(ended),
+                    guest: Some(task),
                 }
                 .boxed_unsync()
             })),
             Ok(Err(code)) => anyhow::bail!("the guest answered with an error: {code:?}"),
             // The task dropped the response outparam: it has ended, or is about to.
-            Err(_) => match ended.await {
+            Err(_) => match task.await {
                 Ok(Ok(())) => anyhow::bail!("the guest returned without sending a response"),
                 Ok(Err(error)) => Err(error.context("the guest failed before sending a response")),
-                Err(_) => anyhow::bail!("the guest task stopped before sending a response"),
+                Err(join) => Err(anyhow::Error::from(join).context("the guest task stopped")),
             },
         }
     }
@@ -369,8 +355,7 @@ impl HttpTrigger {
 /// error instead, and the client sees the connection cut.
 struct GuestBody {
     body: HostBody,
-    /// How the guest ended, once it has.
-    guest: Option<tokio::sync::oneshot::Receiver<anyhow::Result<()>>>,
+    guest: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl hyper::body::Body for GuestBody {
@@ -397,9 +382,9 @@ impl hyper::body::Body for GuestBody {
                 tracing::error!("a guest failed while sending its response body: {error:?}");
                 Poll::Ready(Some(Err(error.context("the guest failed mid-body"))))
             }
-            Err(_) => Poll::Ready(Some(Err(anyhow::anyhow!(
-                "the guest task stopped mid-body"
-            )))),
+            Err(join) => Poll::Ready(Some(Err(
+                anyhow::Error::from(join).context("the guest task stopped mid-body")
+            ))),
         }
     }
 }
@@ -547,10 +532,11 @@ fn plain(status: StatusCode, text: &'static str) -> Response<HostBody> {
 /// once they have, or after the engine's drain timeout, dropping what is left. With `tls`,
 /// connections speak TLS, and HTTP/2 when the client negotiates it.
 ///
-/// Connections are accepted here and handed out to the engine's `server_threads` (see
-/// [`EngineConfig`](crate::engine::EngineConfig)), each running its connections and their
-/// guests on an event loop of its own: a request and its guest never change threads, and
-/// the threads share no queue.
+/// With the engine's `server_threads` set (see [`EngineConfig`](crate::engine::EngineConfig)),
+/// connections are accepted here and handed out to that many threads, each running its
+/// connections and their guests on an event loop of its own: a request and its guest never
+/// change threads, and the threads share no queue. Otherwise they run on the caller's
+/// runtime.
 pub async fn serve(
     trigger: Arc<HttpTrigger>,
     listener: impl std::borrow::Borrow<TcpListener>,
