@@ -63,7 +63,10 @@ async fn connections_run_on_server_threads_which_stop_with_the_server() {
     let slow = tokio::spawn(async move { client::get(address, "/sleep/800").await });
     tokio::time::sleep(Duration::from_millis(200)).await;
     serving.stop().await.unwrap();
-    let answer = slow.await.unwrap().expect("the request in flight was dropped");
+    let answer = slow
+        .await
+        .unwrap()
+        .expect("the request in flight was dropped");
     assert_eq!(answer.text(), "slept 800 ms");
     let stopping = Instant::now();
     while server_threads_running() > 0 {
