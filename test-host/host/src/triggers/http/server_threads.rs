@@ -4,9 +4,9 @@
 //! On a shared work-stealing pool, requests cross threads (the socket's readiness comes
 //! from one event loop, the guest's task can be taken by another worker), and under many
 //! connections the wake-ups between threads cost more than the hello's guest: on 2 cores,
-//! the hello at 16 connections went from 40,200 to 49,500 requests/s with one thread per
-//! core. A single client is answered sooner by the shared pool (p50 1.40x a native server's
-//! against 1.70x), so it stays the default (`cargo xtask bench --only hello` measures both).
+//! the hello at 16 connections went from 40,400 to 53,900 requests/s with one thread per
+//! core. A single client is answered sooner by the shared pool (p50 1.18x a native server's
+//! against 1.58x), so it stays the default (`cargo xtask bench --only hello` measures both).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
