@@ -465,18 +465,13 @@ fn with_spin_headers<B>(
         None => HeaderValue::from_str(&host).ok(),
     };
     let headers = request.headers_mut();
-    if headers
+    let spoofed: Vec<HeaderName> = headers
         .keys()
-        .any(|name| name.as_str().starts_with("spin-"))
-    {
-        let spoofed: Vec<HeaderName> = headers
-            .keys()
-            .filter(|name| name.as_str().starts_with("spin-"))
-            .cloned()
-            .collect();
-        for name in spoofed {
-            headers.remove(name);
-        }
+        .filter(|name| name.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
+    for name in spoofed {
+        headers.remove(name);
     }
     // Values come from the request line, the route table and the socket: one that is not a
     // valid header value (a route with a control character, say) is left out, not an error.
@@ -584,7 +579,7 @@ impl TriggerSwitch {
         tokio::pin!(shutdown);
         let (closing, closing_watch) = tokio::sync::watch::channel(false);
         let mut connections = tokio::task::JoinSet::new();
-        let mut threads =
+        let threads =
             ServerThreads::start(current.borrow().linker.engine().config().server_threads);
         loop {
             let (stream, client) = tokio::select! {
@@ -605,19 +600,18 @@ impl TriggerSwitch {
             let closing = closing_watch.clone();
             let tls = tls.clone();
             let over_tls = tls.is_some();
-            let (thread, load) = threads.least_loaded();
-            // The socket moves to the chosen thread's event loop.
-            let stream = match stream.into_std() {
-                Ok(stream) => stream,
+            let assigned = match threads.assign(stream) {
+                Ok(assigned) => assigned,
                 Err(error) => {
                     tracing::warn!("handing a connection from {client} over failed: {error}");
                     continue;
                 }
             };
+            let (stream, load) = (assigned.stream, assigned.load);
             connections.spawn_on(
                 async move {
                     let _load = load;
-                    let stream = match tokio::net::TcpStream::from_std(stream) {
+                    let stream = match stream.arrive() {
                         Ok(stream) => stream,
                         Err(error) => {
                             tracing::warn!(
@@ -683,7 +677,7 @@ impl TriggerSwitch {
                         tracing::debug!("connection from {client} ended: {error}");
                     }
                 },
-                &thread,
+                &assigned.runtime,
             );
         }
         drop(listener);

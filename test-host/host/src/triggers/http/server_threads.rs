@@ -11,6 +11,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 
 /// One serving thread: where to spawn on it, and how many connections it holds.
@@ -29,6 +30,29 @@ pub(super) struct ServerThreads {
 
 /// A connection counted on its thread until this is dropped.
 pub(super) struct Load(Option<Arc<AtomicUsize>>);
+
+/// A connection and the runtime to serve it on.
+pub(super) struct Assigned {
+    pub(super) runtime: Handle,
+    pub(super) stream: Socket,
+    pub(super) load: Load,
+}
+
+/// A connection's socket: still on the accepting runtime, or on its way to another.
+pub(super) enum Socket {
+    Here(TcpStream),
+    Moving(std::net::TcpStream),
+}
+
+impl Socket {
+    /// The socket on the runtime this is called on.
+    pub(super) fn arrive(self) -> std::io::Result<TcpStream> {
+        match self {
+            Socket::Here(stream) => Ok(stream),
+            Socket::Moving(stream) => TcpStream::from_std(stream),
+        }
+    }
+}
 
 impl Drop for Load {
     fn drop(&mut self) {
@@ -61,23 +85,29 @@ impl ServerThreads {
         }
     }
 
-    /// The thread holding the fewest connections, and the count to hold while one runs
-    /// there; the caller's runtime when there are no threads.
-    pub(super) fn least_loaded(&mut self) -> (Handle, Load) {
-        match self
+    /// Where `stream` is to be served: the thread holding the fewest connections, with the
+    /// socket readied to move to its event loop and the count to hold while it runs there;
+    /// or the caller's runtime, the socket untouched, when there are no threads.
+    pub(super) fn assign(&self, stream: TcpStream) -> std::io::Result<Assigned> {
+        let Some(thread) = self
             .threads
             .iter()
             .min_by_key(|thread| thread.connections.load(Ordering::Relaxed))
-        {
-            Some(thread) => {
-                thread.connections.fetch_add(1, Ordering::Relaxed);
-                (
-                    thread.handle.clone(),
-                    Load(Some(thread.connections.clone())),
-                )
-            }
-            None => (Handle::current(), Load(None)),
-        }
+        else {
+            return Ok(Assigned {
+                runtime: Handle::current(),
+                stream: Socket::Here(stream),
+                load: Load(None),
+            });
+        };
+        // Out of this event loop now; into the thread's once the connection runs there.
+        let stream = Socket::Moving(stream.into_std()?);
+        thread.connections.fetch_add(1, Ordering::Relaxed);
+        Ok(Assigned {
+            runtime: thread.handle.clone(),
+            stream,
+            load: Load(Some(thread.connections.clone())),
+        })
     }
 }
 
